@@ -1,0 +1,199 @@
+#pragma once
+// ag::Tensor: an n-dimensional array of float32 or float64 in contiguous row-major storage,
+// and a node of the same graph as ag::Value. Names follow libtorch where an equivalent exists.
+//
+//   ag::Generator gen(42);
+//   auto w = ag::randn({3, 2}, gen, ag::float64).requires_grad_();
+//   auto x = ag::ones({4, 3}, ag::float64);
+//   auto loss = ag::matmul(x, w).tanh().sum();
+//   loss.backward();     // w.grad() has shape [3, 2]
+//
+// A Tensor is a handle: copies share the node and its storage. Ops never modify their inputs.
+#include <cstdint>
+#include <initializer_list>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "autograd/detail/node_ref.hpp"
+#include "autograd/dtype.hpp"
+#include "autograd/shape.hpp"
+
+namespace ag {
+
+class Value;
+
+// Explicit, seeded random source: the same seed gives the same tensors on every run.
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed) : engine_(seed) {}
+  std::mt19937_64& engine() noexcept { return engine_; }
+  double uniform();  // in [0, 1)
+  double normal();   // standard normal
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+class Tensor {
+ public:
+  Tensor() noexcept : node_(nullptr) {}  // undefined: defined() == false
+  // A 0-d float64 tensor holding a Value, differentiably.
+  explicit Tensor(const Value& value);
+  Tensor(const Tensor& other) noexcept : node_(other.node_) { detail::retain(node_); }
+  Tensor(Tensor&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
+  Tensor& operator=(const Tensor& other) noexcept;
+  Tensor& operator=(Tensor&& other) noexcept;
+  ~Tensor() { detail::release(node_); }
+
+  bool defined() const noexcept { return node_ != nullptr; }
+  const Shape& shape() const;
+  std::int64_t dim() const { return static_cast<std::int64_t>(shape().size()); }
+  std::int64_t size(std::int64_t d) const;  // negative d counts from the end
+  std::int64_t numel() const;
+  Dtype dtype() const;
+  Device device() const;
+
+  // Element access. data_ptr<T>() checks that T matches dtype().
+  template <class T>
+  const T* data_ptr() const;
+  // Writable access for in-place updates outside the graph (optimizers). Bumps the storage
+  // version so that backward detects values saved for it having been overwritten.
+  template <class T>
+  T* mutable_data_ptr();
+  std::vector<double> to_vector() const;  // elements as doubles, row-major
+  double item() const;                    // the value of a one-element tensor
+
+  // Gradient tracking.
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool on = true);  // leaves only
+  bool is_leaf() const;
+  Tensor grad() const;  // undefined until a backward reaches this tensor
+  void zero_grad();     // drops the accumulated gradient
+  // Keep this intermediate's gradient after backward (leaves always keep theirs).
+  Tensor& retain_grad();
+  // Backpropagates. A non-scalar output needs `gradient` (same shape as this tensor).
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  // Same storage, no history.
+  Tensor detach() const;
+  // A copy with its own storage (differentiable).
+  Tensor clone() const;
+  // Converts the dtype (differentiable); returns *this when already of that dtype.
+  Tensor to(Dtype dtype) const;
+
+  Tensor& set_label(std::string_view label);
+  std::string label() const;
+
+  // Method forms of the free functions below.
+  Tensor sum() const;
+  Tensor sum(std::int64_t dim, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(std::int64_t dim, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor max(std::int64_t dim, bool keepdim = false) const;
+  Tensor reshape(const Shape& shape) const;
+  Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
+  Tensor t() const { return transpose(0, 1); }
+  Tensor matmul(const Tensor& other) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor tanh() const;
+  Tensor sigmoid() const;
+  Tensor relu() const;
+  Tensor abs() const;
+  Tensor pow(double exponent) const;
+  Tensor softmax(std::int64_t dim) const;
+  Tensor log_softmax(std::int64_t dim) const;
+
+  detail::Node* node() const noexcept { return node_; }
+  static Tensor adopt(detail::Node* node) noexcept {
+    Tensor t;
+    t.node_ = node;
+    return t;
+  }
+
+ private:
+  detail::Node* node_;
+};
+
+// ---- Factories (dtype defaults to float32, like libtorch) ----
+// Values in row-major order; values.size() must equal numel(shape).
+Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype = float32);
+Tensor tensor(std::initializer_list<double> values, Dtype dtype = float32);  // 1-d
+Tensor scalar_tensor(double value, Dtype dtype = float32);                   // 0-d
+Tensor zeros(const Shape& shape, Dtype dtype = float32);
+Tensor ones(const Shape& shape, Dtype dtype = float32);
+Tensor full(const Shape& shape, double value, Dtype dtype = float32);
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+Tensor arange(double end, Dtype dtype = float32);
+Tensor arange(double start, double end, double step = 1.0, Dtype dtype = float32);
+Tensor rand(const Shape& shape, Generator& gen, Dtype dtype = float32);   // uniform [0, 1)
+Tensor randn(const Shape& shape, Generator& gen, Dtype dtype = float32);  // standard normal
+
+// ---- Elementwise ops, NumPy broadcasting; gradients are summed back to each input's shape ----
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, double b);
+Tensor operator-(const Tensor& a, double b);
+Tensor operator*(const Tensor& a, double b);
+Tensor operator/(const Tensor& a, double b);
+Tensor operator+(double a, const Tensor& b);
+Tensor operator-(double a, const Tensor& b);
+Tensor operator*(double a, const Tensor& b);
+Tensor operator/(double a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+// A Value in a tensor expression acts as a 0-d tensor of the other operand's dtype.
+Tensor operator+(const Tensor& a, const Value& b);
+Tensor operator-(const Tensor& a, const Value& b);
+Tensor operator*(const Tensor& a, const Value& b);
+Tensor operator/(const Tensor& a, const Value& b);
+Tensor operator+(const Value& a, const Tensor& b);
+Tensor operator-(const Value& a, const Tensor& b);
+Tensor operator*(const Value& a, const Tensor& b);
+Tensor operator/(const Value& a, const Tensor& b);
+
+Tensor pow(const Tensor& base, double exponent);
+Tensor pow(const Tensor& base, const Tensor& exponent);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);   // throws for negative elements
+Tensor sqrt(const Tensor& x);  // throws for negative elements
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor abs(const Tensor& x);
+// Elementwise clamp into [lo, hi]; the gradient is 0 where clamped.
+Tensor clamp(const Tensor& x, double lo, double hi);
+
+// ---- Reductions: over all elements (0-d result) or one dim ----
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim = false);
+// Gradient goes to the first maximal element (per slice for the dim form).
+Tensor max(const Tensor& x);
+Tensor max(const Tensor& x, std::int64_t dim, bool keepdim = false);
+// Index of the maximum along dim (no gradient); ties give the first index.
+std::vector<std::int64_t> argmax(const Tensor& x, std::int64_t dim);
+
+// ---- Linear algebra and shape ----
+// [m,k]@[k,n]; [..., m, k]@[..., k, n] with broadcast batch dims; 1-d operands as in NumPy.
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor reshape(const Tensor& x, const Shape& shape);  // one dim may be -1
+Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
+Tensor cat(std::span<const Tensor> tensors, std::int64_t dim);
+Tensor cat(std::initializer_list<Tensor> tensors, std::int64_t dim);
+
+// ---- Softmax family (max subtracted: finite for any finite logits) ----
+Tensor softmax(const Tensor& x, std::int64_t dim);
+Tensor log_softmax(const Tensor& x, std::int64_t dim);
+// For a [N, C] tensor and N labels in [0, C): the [N] tensor x[i, labels[i]] (MXNet's `pick`,
+// PyTorch's x.gather(1, labels.unsqueeze(1)).squeeze(1)). The gradient scatters back.
+Tensor pick(const Tensor& x, std::span<const std::int64_t> labels);
+
+}  // namespace ag

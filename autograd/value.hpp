@@ -1,0 +1,98 @@
+#pragma once
+// ag::Value: a differentiable double, micrograd's face of the graph.
+//
+//   ag::Value x = -4.0;
+//   auto y = relu(2 * x + 2) + x * x;
+//   y.backward();        // x.grad() now holds dy/dx
+//
+// A Value is a cheap handle (one pointer) to a node of the graph. Copies share the node.
+// Every op records a new node; nothing ever mutates a node that other expressions hold
+// (`x += 1` rebinds x to a new node). Values take part in tensor expressions too
+// (ag::Tensor(value), ag::Value(tensor)): there is one graph and one backward engine.
+#include <string>
+#include <string_view>
+
+#include "autograd/detail/node_ref.hpp"
+
+namespace ag {
+
+class Tensor;
+
+class Value {
+ public:
+  // A leaf: a variable whose gradient is accumulated by backward().
+  Value(double data = 0.0);  // NOLINT(google-explicit-constructor): micrograd's `Value x = 2.0`
+  Value(double data, std::string_view label);
+  // The single element of a one-element tensor, differentiably (gradients flow back to it).
+  explicit Value(const Tensor& tensor);
+
+  Value(const Value& other) noexcept : node_(other.node_) { detail::retain(node_); }
+  Value(Value&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
+  Value& operator=(const Value& other) noexcept;
+  Value& operator=(Value&& other) noexcept;
+  ~Value() { detail::release(node_); }
+
+  double data() const noexcept;
+  // d(output)/d(this) from the last backward() reaching this node; 0 before any.
+  double grad() const noexcept;
+
+  // Backpropagates from this value (seed gradient 1). Leaves accumulate into grad() until
+  // zero_grad(); intermediates are reset first, so they never carry stale gradients. The
+  // graph is released afterwards: a second backward through it throws unless retain_graph.
+  void backward(bool retain_graph = false) const;
+
+  // Resets this node's gradient to 0.
+  void zero_grad() noexcept;
+  // A new leaf with the same data and no history.
+  Value detach() const;
+
+  bool is_leaf() const noexcept;
+  // Name shown in graph pictures and error messages, e.g. "w1".
+  Value& set_label(std::string_view label);
+  std::string label() const;
+
+  detail::Node* node() const noexcept { return node_; }
+  // Adopts a node whose reference the caller already owns (library internals).
+  static Value adopt(detail::Node* node) noexcept {
+    Value v{Adopt{}};
+    v.node_ = node;
+    return v;
+  }
+
+ private:
+  struct Adopt {};
+  explicit Value(Adopt) noexcept : node_(nullptr) {}
+  detail::Node* node_;
+};
+
+Value operator+(const Value& a, const Value& b);
+Value operator-(const Value& a, const Value& b);
+Value operator*(const Value& a, const Value& b);
+Value operator/(const Value& a, const Value& b);
+Value operator+(const Value& a, double b);
+Value operator-(const Value& a, double b);
+Value operator*(const Value& a, double b);
+Value operator/(const Value& a, double b);
+Value operator+(double a, const Value& b);
+Value operator-(double a, const Value& b);
+Value operator*(double a, const Value& b);
+Value operator/(double a, const Value& b);
+Value operator-(const Value& a);
+
+// Compound assignment rebinds the left-hand handle to the new node.
+inline Value& operator+=(Value& a, const Value& b) { return a = a + b; }
+inline Value& operator-=(Value& a, const Value& b) { return a = a - b; }
+inline Value& operator*=(Value& a, const Value& b) { return a = a * b; }
+inline Value& operator/=(Value& a, const Value& b) { return a = a / b; }
+
+Value pow(const Value& base, double exponent);
+Value pow(const Value& base, const Value& exponent);  // base must be > 0 where the gradient is asked
+Value exp(const Value& x);
+Value log(const Value& x);   // throws for x < 0
+Value sqrt(const Value& x);  // throws for x < 0
+Value tanh(const Value& x);
+Value sigmoid(const Value& x);  // stable for any |x|
+Value relu(const Value& x);     // derivative 0 at x <= 0
+Value abs(const Value& x);      // derivative 0 at x == 0
+
+}  // namespace ag
