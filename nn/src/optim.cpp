@@ -1,0 +1,191 @@
+#include "nn/optim.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+namespace ag::nn {
+
+namespace {
+
+NamedTensors name_by_index(std::vector<Tensor> params) {
+  NamedTensors named;
+  named.reserve(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    named.emplace_back(std::to_string(i), std::move(params[i]));
+  }
+  return named;
+}
+
+void require(bool ok, const char* who, const std::string& message) {
+  if (!ok) throw Error(who, message);
+}
+
+// Runs `update(param, grad, i)` with typed pointers for every parameter that has a gradient.
+template <class Update>
+void for_each_with_grad(const NamedTensors& params, const char* who, Update&& update) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    Tensor param = params[i].second;
+    const Tensor grad = param.grad();
+    if (!grad.defined()) continue;
+    if (grad.shape() != param.shape() || grad.dtype() != param.dtype()) {
+      throw Error(who, fmt::format("gradient of '{}' has shape {} {}, parameter has {} {}",
+                                   params[i].first, to_string(grad.shape()), name(grad.dtype()),
+                                   to_string(param.shape()), name(param.dtype())));
+    }
+    if (param.dtype() == float32) {
+      update(param.mutable_data_ptr<float>(), grad.data_ptr<float>(), param.numel(), i);
+    } else {
+      update(param.mutable_data_ptr<double>(), grad.data_ptr<double>(), param.numel(), i);
+    }
+  }
+}
+
+template <class T>
+T* state_ptr(Tensor& state) {
+  return state.mutable_data_ptr<T>();
+}
+
+}  // namespace
+
+Optimizer::Optimizer(std::vector<Tensor> params)
+    : Optimizer(name_by_index(std::move(params)), 0.0, "nn::Optimizer") {}
+
+Optimizer::Optimizer(NamedTensors named_params)
+    : Optimizer(std::move(named_params), 0.0, "nn::Optimizer") {}
+
+Optimizer::Optimizer(NamedTensors named_params, double lr, const char* who)
+    : params_(std::move(named_params)), lr_(lr), who_(who) {
+  require(lr >= 0.0 && std::isfinite(lr), who, fmt::format("learning rate {} is not >= 0", lr));
+  for (const auto& [param_name, p] : params_) {
+    require(p.defined(), who, "parameter '" + param_name + "' is undefined");
+    require(p.is_leaf() && p.requires_grad(), who,
+            "parameter '" + param_name + "' must be a leaf that requires grad");
+  }
+  step_counter_ = scalar_tensor(0.0, float64);
+}
+
+void Optimizer::zero_grad() {
+  for (auto& [param_name, p] : params_) p.zero_grad();
+}
+
+void Optimizer::set_lr(double lr) {
+  require(lr >= 0.0 && std::isfinite(lr), who_, fmt::format("learning rate {} is not >= 0", lr));
+  lr_ = lr;
+}
+
+std::int64_t Optimizer::steps() const { return static_cast<std::int64_t>(step_counter_.item()); }
+
+// ---- SGD ----
+
+SGD::SGD(std::vector<Tensor> params, double lr, double momentum, double weight_decay)
+    : SGD(name_by_index(std::move(params)), lr, momentum, weight_decay) {}
+
+SGD::SGD(NamedTensors params, double lr, double momentum, double weight_decay)
+    : Optimizer(std::move(params), lr, "nn::SGD"),
+      momentum_(momentum),
+      weight_decay_(weight_decay) {
+  init();
+}
+
+void SGD::init() {
+  require(momentum_ >= 0.0, who_, fmt::format("momentum {} is negative", momentum_));
+  require(weight_decay_ >= 0.0, who_, fmt::format("weight_decay {} is negative", weight_decay_));
+  if (momentum_ > 0.0) {
+    for (const auto& [param_name, p] : params_) buffers_.push_back(zeros(p.shape(), p.dtype()));
+  }
+}
+
+void SGD::step() {
+  NoGradGuard no_grad;
+  for_each_with_grad(params_, who_, [&](auto* p, const auto* g, std::int64_t n, std::size_t i) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    const T lr = static_cast<T>(lr_);
+    const T decay = static_cast<T>(weight_decay_);
+    if (momentum_ > 0.0) {
+      T* buf = state_ptr<T>(buffers_[i]);
+      const T momentum = static_cast<T>(momentum_);
+      for (std::int64_t k = 0; k < n; ++k) {
+        buf[k] = momentum * buf[k] + (g[k] + decay * p[k]);
+        p[k] -= lr * buf[k];
+      }
+    } else {
+      for (std::int64_t k = 0; k < n; ++k) p[k] -= lr * (g[k] + decay * p[k]);
+    }
+  });
+  step_counter_.mutable_data_ptr<double>()[0] += 1.0;
+}
+
+NamedTensors SGD::named_state() const {
+  NamedTensors state;
+  for (std::size_t i = 0; i < buffers_.size(); ++i) {
+    state.emplace_back(params_[i].first + ".momentum_buffer", buffers_[i]);
+  }
+  state.emplace_back("step", step_counter_);
+  return state;
+}
+
+// ---- Adam ----
+
+Adam::Adam(std::vector<Tensor> params, double lr, double beta1, double beta2, double eps,
+           double decay)
+    : Adam(name_by_index(std::move(params)), lr, beta1, beta2, eps, decay) {}
+
+Adam::Adam(NamedTensors params, double lr, double beta1, double beta2, double eps, double decay)
+    : Optimizer(std::move(params), lr, "nn::Adam"),
+      beta1_(beta1),
+      beta2_(beta2),
+      eps_(eps),
+      decay_(decay) {
+  init();
+}
+
+void Adam::init() {
+  require(beta1_ >= 0.0 && beta1_ < 1.0, who_, fmt::format("beta1 {} is not in [0, 1)", beta1_));
+  require(beta2_ >= 0.0 && beta2_ < 1.0, who_, fmt::format("beta2 {} is not in [0, 1)", beta2_));
+  require(eps_ > 0.0, who_, fmt::format("eps {} is not > 0", eps_));
+  require(decay_ >= 0.0, who_, fmt::format("decay {} is negative", decay_));
+  for (const auto& [param_name, p] : params_) {
+    exp_avg_.push_back(zeros(p.shape(), p.dtype()));
+    exp_avg_sq_.push_back(zeros(p.shape(), p.dtype()));
+  }
+}
+
+double Adam::current_lr() const { return lr_ / (1.0 + decay_ * static_cast<double>(steps())); }
+
+void Adam::step() {
+  NoGradGuard no_grad;
+  const double t = static_cast<double>(steps()) + 1.0;
+  const double lr_t = current_lr();
+  const double correction1 = 1.0 - std::pow(beta1_, t);
+  const double correction2 = 1.0 - std::pow(beta2_, t);
+  for_each_with_grad(params_, who_, [&](auto* p, const auto* g, std::int64_t n, std::size_t i) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    T* m = state_ptr<T>(exp_avg_[i]);
+    T* v = state_ptr<T>(exp_avg_sq_[i]);
+    const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_);
+    const T step_size = static_cast<T>(lr_t / correction1);
+    const T inv_c2 = static_cast<T>(1.0 / correction2);
+    const T eps = static_cast<T>(eps_);
+    for (std::int64_t k = 0; k < n; ++k) {
+      m[k] = b1 * m[k] + (T(1) - b1) * g[k];
+      v[k] = b2 * v[k] + (T(1) - b2) * g[k] * g[k];
+      p[k] -= step_size * m[k] / (std::sqrt(v[k] * inv_c2) + eps);
+    }
+  });
+  step_counter_.mutable_data_ptr<double>()[0] = t;
+}
+
+NamedTensors Adam::named_state() const {
+  NamedTensors state;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    state.emplace_back(params_[i].first + ".exp_avg", exp_avg_[i]);
+    state.emplace_back(params_[i].first + ".exp_avg_sq", exp_avg_sq_[i]);
+  }
+  state.emplace_back("step", step_counter_);
+  return state;
+}
+
+}  // namespace ag::nn
