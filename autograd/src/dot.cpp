@@ -1,0 +1,295 @@
+// DOT export on top of ag::collect_graph (the one graph walker): this file only formats.
+#include "autograd/dot.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "autograd/error.hpp"
+
+namespace ag {
+namespace detail {
+
+// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
+// reader never sees a partial file and a failure leaves nothing behind. Shared with render.cpp.
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes,
+                           std::string_view op) {
+  if (path.filename().empty()) {
+    throw Error(op, fmt::format("'{}' names a directory, not a file", path.string()));
+  }
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  std::string temp = (dir / fmt::format(".{}.tmp-XXXXXX", path.filename().string())).string();
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) {
+    throw Error(op, fmt::format("cannot write '{}': cannot create a temporary file in '{}': {}",
+                                path.string(), dir.string(), std::strerror(errno)));
+  }
+  auto fail = [&](std::string_view what) {
+    const std::string reason = std::strerror(errno);
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw Error(op, fmt::format("cannot write '{}': {}: {}", path.string(), what, reason));
+  };
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ::ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write failed");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  // mkstemp creates the file 0600; give it the permissions of an ordinary new file.
+  if (::fchmod(fd, 0644) != 0) fail("chmod failed");
+  if (::close(fd) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(temp.c_str());
+    throw Error(op, fmt::format("cannot write '{}': close failed: {}", path.string(), reason));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(temp.c_str());
+    throw Error(op, fmt::format("cannot write '{}': rename failed: {}", path.string(), reason));
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+std::string number(double v, int precision) {
+  if (v == 0.0) v = 0.0;  // no "-0"
+  return fmt::format("{:.{}g}", v, precision);
+}
+
+// Text inside a DOT double-quoted string: quotes and backslashes escaped, control bytes dropped.
+void append_quoted_text(std::string& out, std::string_view text, bool record) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += ' ';
+    } else if (c == '"' || c == '\\' ||
+               (record && (c == '{' || c == '}' || c == '|' || c == '<' || c == '>'))) {
+      out += '\\';
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+}
+
+std::string dot_string(std::string_view text) {
+  std::string out = "\"";
+  append_quoted_text(out, text, false);
+  out += '"';
+  return out;
+}
+
+// "[[1, 2], [3, 4]]" for a row-major array of `shape`.
+std::string nested_list(const std::vector<double>& values, const Shape& shape, int precision) {
+  if (shape.empty()) return values.empty() ? "[]" : number(values[0], precision);
+  std::vector<std::int64_t> strides(shape.size(), 1);
+  for (std::size_t d = shape.size() - 1; d > 0; --d) strides[d - 1] = strides[d] * shape[d];
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ", ";
+    for (const std::int64_t s : strides) {
+      if (static_cast<std::int64_t>(i) % s == 0) out += '[';
+    }
+    out += number(values[i], precision);
+    for (const std::int64_t s : strides) {
+      if (static_cast<std::int64_t>(i + 1) % s == 0) out += ']';
+    }
+  }
+  if (values.empty()) out = std::string(shape.size(), '[') + std::string(shape.size(), ']');
+  return out;
+}
+
+const char* const kParameterColor = "lightblue";
+const char* const kOutputColor = "darkolivegreen1";
+const char* const kOpColor = "lightgrey";
+const char* const kScopeColor = "lightyellow";
+
+class DotWriter {
+ public:
+  DotWriter(std::span<const GraphRoot> roots, const DotOptions& options)
+      : options_(options), nodes_(collect_graph(roots)) {
+    for (const GraphRoot& r : roots) root_nodes_.insert(r.node());
+    scalar_view_ = options.view == DotView::Scalar;
+    if (options.view == DotView::Auto) {
+      scalar_view_ = true;
+      for (const GraphNode& n : nodes_) scalar_view_ = scalar_view_ && n.is_scalar;
+    }
+    if (nodes_.size() > options.collapse_above) assign_scopes();
+  }
+
+  std::string write() {
+    out_ += "digraph autograd {\n";
+    out_ += scalar_view_ ? "  graph [rankdir=LR];\n" : "  graph [rankdir=TB];\n";
+    out_ += "  node [fontname=\"Helvetica\", fontsize=11];\n";
+    out_ += "  edge [arrowsize=0.7];\n";
+    for (const GraphNode& n : nodes_) {
+      declare(n);
+      for (const std::size_t input : n.inputs) edge(output_port(input), input_port(n.id));
+    }
+    out_ += "}\n";
+    return std::move(out_);
+  }
+
+ private:
+  static constexpr std::size_t kNoScope = static_cast<std::size_t>(-1);
+
+  void assign_scopes() {
+    std::unordered_map<std::string_view, std::size_t> index;
+    scope_of_.assign(nodes_.size(), kNoScope);
+    for (const GraphNode& n : nodes_) {
+      if (n.scope.empty()) continue;
+      auto [it, added] = index.try_emplace(n.scope, scopes_.size());
+      if (added) scopes_.push_back({n.scope, 0, false});
+      scope_of_[n.id] = it->second;
+      ++scopes_[it->second].members;
+    }
+  }
+
+  bool collapsed(std::size_t id) const { return !scope_of_.empty() && scope_of_[id] != kNoScope; }
+  bool scalar_record(const GraphNode& n) const { return scalar_view_ && n.is_scalar; }
+  bool is_root(const GraphNode& n) const {
+    return root_nodes_.count(n.is_scalar ? n.value->node() : n.tensor.node()) > 0;
+  }
+  bool is_parameter(const GraphNode& n) const {
+    return n.is_leaf && n.requires_grad && !n.label.empty();
+  }
+
+  // DOT node names: v<id> value record, o<id> op, n<id> box, s<index> collapsed scope.
+  static std::string port(char kind, std::size_t number) { return fmt::format("{}{}", kind, number); }
+
+  // Where edges leave a node (its value) and where they arrive (its op).
+  std::string output_port(std::size_t id) const {
+    if (collapsed(id)) return port('s', scope_of_[id]);
+    return port(scalar_record(nodes_[id]) ? 'v' : 'n', id);
+  }
+  std::string input_port(std::size_t id) const {
+    if (collapsed(id)) return port('s', scope_of_[id]);
+    const GraphNode& n = nodes_[id];
+    if (scalar_record(n)) return port(n.is_leaf ? 'v' : 'o', id);
+    return port('n', id);
+  }
+
+  void edge(const std::string& from, const std::string& to) {
+    if (from == to) return;  // inside one collapsed scope
+    std::string line = fmt::format("  {} -> {};\n", from, to);
+    if (emitted_edges_.insert(line).second) out_ += line;
+  }
+
+  std::string fill(const GraphNode& n, const char* otherwise) const {
+    const char* color = is_root(n) ? kOutputColor : is_parameter(n) ? kParameterColor : otherwise;
+    return color ? fmt::format(", style=filled, fillcolor={}", color) : "";
+  }
+
+  void declare(const GraphNode& n) {
+    if (collapsed(n.id)) {
+      Scope& s = scopes_[scope_of_[n.id]];
+      if (s.declared) return;
+      s.declared = true;
+      out_ += fmt::format("  s{} [shape=box3d, style=filled, fillcolor={}, label={}];\n",
+                          scope_of_[n.id], kScopeColor,
+                          dot_string(fmt::format("{}\n{} nodes", s.name, s.members)));
+      return;
+    }
+    if (scalar_record(n)) {
+      declare_record(n);
+    } else {
+      declare_box(n);
+    }
+  }
+
+  // micrograd: "{ label | data 1.5 | grad 0.5 }" and, for results, a separate op node.
+  void declare_record(const GraphNode& n) {
+    const Value& v = *n.value;
+    std::string label = "\"{ ";
+    append_quoted_text(label, n.label, true);
+    label += fmt::format(" | data {} | grad {} }}\"", number(v.data(), options_.precision),
+                         number(v.grad(), options_.precision));
+    out_ += fmt::format("  v{} [shape=record, label={}{}];\n", n.id, label, fill(n, nullptr));
+    if (!n.is_leaf) {
+      out_ += fmt::format("  o{} [label={}];\n", n.id, dot_string(n.op));
+      out_ += fmt::format("  o{} -> v{};\n", n.id, n.id);
+    }
+  }
+
+  // torchviz: op or tensor name, shape and dtype; small tensors also show data and grad.
+  void declare_box(const GraphNode& n) {
+    std::string title;
+    if (n.is_leaf) {
+      title = !n.label.empty() ? n.label : n.requires_grad ? "leaf" : "constant";
+    } else {
+      title = n.label.empty() ? std::string(n.op) : fmt::format("{} ({})", n.label, n.op);
+    }
+    std::string text = title + "\n";
+    if (n.is_scalar) {
+      text += "[] float64";
+      text += "\ndata " + number(n.value->data(), options_.precision);
+      if (n.requires_grad) text += "\ngrad " + number(n.value->grad(), options_.precision);
+    } else {
+      const Tensor& t = n.tensor;
+      text += fmt::format("{} {}", to_string(t.shape()), name(t.dtype()));
+      if (t.numel() <= options_.max_elements_shown) {
+        text += "\ndata " + nested_list(t.to_vector(), t.shape(), options_.precision);
+        const Tensor g = t.grad();
+        if (g.defined()) text += "\ngrad " + nested_list(g.to_vector(), g.shape(), options_.precision);
+      }
+    }
+    out_ += fmt::format("  n{} [shape=box, label={}{}];\n", n.id, dot_string(text),
+                        fill(n, n.is_leaf ? nullptr : kOpColor));
+  }
+
+  struct Scope {
+    std::string_view name;
+    std::size_t members;
+    bool declared;
+  };
+
+  const DotOptions& options_;
+  std::vector<GraphNode> nodes_;
+  std::unordered_set<const detail::Node*> root_nodes_;
+  bool scalar_view_ = true;
+  std::vector<std::size_t> scope_of_;  // empty when nothing collapses
+  std::vector<Scope> scopes_;
+  std::unordered_set<std::string> emitted_edges_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string to_dot(std::span<const GraphRoot> roots, const DotOptions& options) {
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    if (roots[i].node() == nullptr) {
+      throw Error("to_dot", fmt::format("root {} is an empty Value or undefined Tensor", i));
+    }
+  }
+  const std::size_t size = graph_size(roots);
+  if (size > options.max_nodes) {
+    throw Error("to_dot",
+                fmt::format("the graph has {} nodes, more than DotOptions::max_nodes = {}; raise "
+                            "max_nodes to export it anyway (Graphviz lays out a few thousand nodes "
+                            "in reasonable time), or pass fewer roots",
+                            size, options.max_nodes));
+  }
+  return DotWriter(roots, options).write();
+}
+
+void write_dot(const std::filesystem::path& path, std::span<const GraphRoot> roots,
+               const DotOptions& options) {
+  detail::write_file_atomically(path, to_dot(roots, options), "write_dot");
+}
+
+}  // namespace ag

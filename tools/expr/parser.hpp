@@ -1,0 +1,67 @@
+#pragma once
+// Parser for agexpr's expression language. Self-contained (no engine dependency) so that the
+// fuzz target links it alone.
+//
+//   expr    := term (('+' | '-') term)*
+//   term    := unary (('*' | '/') unary)*
+//   unary   := ('-' | '+') unary | power
+//   power   := primary (('^' | '**') unary)?        right-associative: 2^3^2 = 2^9
+//   primary := number | name | function '(' expr ')' | '(' expr ')'
+//
+// Functions: exp log sqrt tanh sigmoid relu abs step (step(x) = 1 if x > 0 else 0, the
+// derivative of relu). Nesting is capped (kMaxDepth) so that no input can overflow the stack.
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ag::expr {
+
+inline constexpr int kMaxDepth = 200;
+
+enum class Kind : std::uint8_t { Number, Variable, Negate, Add, Sub, Mul, Div, Pow, Call };
+enum class Function : std::uint8_t { Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Abs, Step };
+
+std::string_view name(Function f);
+
+// One node of a parsed expression. Nodes are stored children-first (post-order), so a single
+// forward loop over Expr::nodes evaluates an expression without recursion.
+struct ExprNode {
+  Kind kind;
+  Function function = Function::Exp;  // Kind::Call only
+  double number = 0.0;                // Kind::Number only
+  std::string name;                   // Kind::Variable only
+  std::size_t lhs = 0;                // operand (unary, call) or left operand (binary)
+  std::size_t rhs = 0;                // right operand (binary)
+  std::size_t position = 0;           // byte offset in the source, for messages
+};
+
+struct Expr {
+  std::vector<ExprNode> nodes;  // the root is nodes.back()
+  std::string source;
+  std::size_t root() const { return nodes.size() - 1; }
+};
+
+// A malformed expression: what is wrong and the byte offset where it was found.
+class ParseError : public std::runtime_error {
+ public:
+  ParseError(const std::string& message, std::size_t position)
+      : std::runtime_error(message), position_(position) {}
+  std::size_t position() const noexcept { return position_; }
+
+ private:
+  std::size_t position_;
+};
+
+// Parses a whole expression; throws ParseError for any malformed input (never crashes).
+Expr parse(std::string_view source);
+
+// "error message\n  <source>\n  <spaces>^" (long sources are cut to a window around the position).
+std::string caret_message(std::string_view message, std::string_view source, std::size_t position);
+
+// Names referenced by the expression, in order of first appearance.
+std::vector<std::string> referenced_names(const Expr& expr);
+
+}  // namespace ag::expr
