@@ -170,7 +170,9 @@ class DotWriter {
   }
 
   // DOT node names: v<id> value record, o<id> op, n<id> box, s<index> collapsed scope.
-  static std::string port(char kind, std::size_t number) { return fmt::format("{}{}", kind, number); }
+  static std::string port(char kind, std::size_t number) {
+    return fmt::format("{}{}", kind, number);
+  }
 
   // Where edges leave a node (its value) and where they arrive (its op).
   std::string output_port(std::size_t id) const {
@@ -216,8 +218,11 @@ class DotWriter {
   void declare_record(const GraphNode& n) {
     const Value& v = *n.value;
     std::string label = "\"{ ";
-    append_quoted_text(label, n.label, true);
-    label += fmt::format(" | data {} | grad {} }}\"", number(v.data(), options_.precision),
+    if (!n.label.empty()) {
+      append_quoted_text(label, n.label, true);
+      label += " | ";
+    }
+    label += fmt::format("data {} | grad {} }}\"", number(v.data(), options_.precision),
                          number(v.grad(), options_.precision));
     out_ += fmt::format("  v{} [shape=record, label={}{}];\n", n.id, label, fill(n, nullptr));
     if (!n.is_leaf) {
@@ -245,7 +250,8 @@ class DotWriter {
       if (t.numel() <= options_.max_elements_shown) {
         text += "\ndata " + nested_list(t.to_vector(), t.shape(), options_.precision);
         const Tensor g = t.grad();
-        if (g.defined()) text += "\ngrad " + nested_list(g.to_vector(), g.shape(), options_.precision);
+        if (g.defined())
+          text += "\ngrad " + nested_list(g.to_vector(), g.shape(), options_.precision);
       }
     }
     out_ += fmt::format("  n{} [shape=box, label={}{}];\n", n.id, dot_string(text),

@@ -72,7 +72,8 @@ std::string render_to_memory(const std::string& dot_text, const char* format) {
 
   std::unique_ptr<Agraph_t, int (*)(Agraph_t*)> graph(agmemread(dot_text.c_str()), agclose);
   if (!graph) {
-    throw Error("render", fmt::format("Graphviz could not parse the DOT text: {}", trimmed_messages()));
+    throw Error("render",
+                fmt::format("Graphviz could not parse the DOT text: {}", trimmed_messages()));
   }
   if (gvLayout(gvc, graph.get(), "dot") != 0) {
     throw Error("render", fmt::format("Graphviz layout failed: {}", trimmed_messages()));

@@ -43,8 +43,7 @@ class Parser {
     parse_expr();
     skip_space();
     if (!at_end()) {
-      throw ParseError("unexpected " + describe(src_[pos_]) + " after a complete expression",
-                       pos_);
+      throw ParseError("unexpected " + describe(src_[pos_]) + " after a complete expression", pos_);
     }
     Expr e;
     e.nodes = std::move(nodes_);
@@ -80,7 +79,8 @@ class Parser {
     return nodes_.size() - 1;
   }
   std::size_t binary(Kind kind, std::size_t lhs, std::size_t rhs, std::size_t position) {
-    ExprNode n{.kind = kind};
+    ExprNode n;
+    n.kind = kind;
     n.lhs = lhs;
     n.rhs = rhs;
     n.position = position;
@@ -122,7 +122,8 @@ class Parser {
       const std::size_t op_pos = pos_++;
       const std::size_t operand = parse_unary();
       if (c == '+') return operand;
-      ExprNode n{.kind = Kind::Negate};
+      ExprNode n;
+      n.kind = Kind::Negate;
       n.lhs = operand;
       n.position = op_pos;
       return add(std::move(n));
@@ -147,7 +148,8 @@ class Parser {
 
   std::size_t parse_primary() {
     skip_space();
-    if (at_end()) throw ParseError("expected a number, a name or '(' but the expression ended", pos_);
+    if (at_end())
+      throw ParseError("expected a number, a name or '(' but the expression ended", pos_);
     const char c = src_[pos_];
     const std::size_t start = pos_;
     if (c == '(') {
@@ -171,20 +173,24 @@ class Parser {
         }
         const std::size_t open = pos_++;
         skip_space();
-        if (peek() == ')') throw ParseError("function '" + std::string(word) + "' needs an argument", pos_);
+        if (peek() == ')')
+          throw ParseError("function '" + std::string(word) + "' needs an argument", pos_);
         const std::size_t arg = parse_expr();
         expect_close(open);
-        ExprNode n{.kind = Kind::Call, .function = fn->second};
+        ExprNode n;
+        n.kind = Kind::Call;
+        n.function = fn->second;
         n.lhs = arg;
         n.position = start;
         return add(std::move(n));
       }
       if (fn != kFunctions.end()) {
-        throw ParseError("'" + std::string(word) + "' is a function: write " + std::string(word) +
-                             "(...)",
-                         start);
+        throw ParseError(
+            "'" + std::string(word) + "' is a function: write " + std::string(word) + "(...)",
+            start);
       }
-      ExprNode n{.kind = Kind::Variable};
+      ExprNode n;
+      n.kind = Kind::Variable;
       n.name = std::string(word);
       n.position = start;
       return add(std::move(n));
@@ -215,10 +221,11 @@ class Parser {
       throw ParseError("malformed number '" + std::string(text) + "'", start);
     }
     if (!at_end() && is_name_start(src_[pos_])) {
-      throw ParseError("unexpected " + describe(src_[pos_]) + " right after a number (write 2*x, not 2x)",
-                       pos_);
+      throw ParseError(
+          "unexpected " + describe(src_[pos_]) + " right after a number (write 2*x, not 2x)", pos_);
     }
-    ExprNode n{.kind = Kind::Number};
+    ExprNode n;
+    n.kind = Kind::Number;
     n.number = value;
     n.position = start;
     return add(std::move(n));
@@ -253,8 +260,7 @@ std::string_view name(Function f) {
 
 Expr parse(std::string_view source) { return Parser(source).run(); }
 
-std::string caret_message(std::string_view message, std::string_view source,
-                          std::size_t position) {
+std::string caret_message(std::string_view message, std::string_view source, std::size_t position) {
   constexpr std::size_t kHalfWindow = 60;
   position = std::min(position, source.size());
   std::size_t begin = position > kHalfWindow ? position - kHalfWindow : 0;

@@ -29,7 +29,7 @@ std::string_view name(Function f);
 // One node of a parsed expression. Nodes are stored children-first (post-order), so a single
 // forward loop over Expr::nodes evaluates an expression without recursion.
 struct ExprNode {
-  Kind kind;
+  Kind kind = Kind::Number;
   Function function = Function::Exp;  // Kind::Call only
   double number = 0.0;                // Kind::Number only
   std::string name;                   // Kind::Variable only

@@ -1,0 +1,9 @@
+# agexpr: differentiate expressions, draw their graphs, check hand-derived derivatives.
+find_package(CLI11 CONFIG REQUIRED)
+add_executable(agexpr
+  ${CMAKE_CURRENT_SOURCE_DIR}/expr/main.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/expr/parser.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/expr/program.cpp)
+target_include_directories(agexpr PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(agexpr PRIVATE autograd::autograd CLI11::CLI11)
+target_compile_options(agexpr PRIVATE -Wall -Wextra)
