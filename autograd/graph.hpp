@@ -3,6 +3,7 @@
 // the backward engine uses, so what you see is what backward runs over.
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,8 +34,9 @@ struct GraphNode {
   bool is_leaf;
   bool requires_grad;
   std::vector<std::size_t> inputs;  // ids of this node's inputs
-  // Handles to the node itself (exactly one is defined), for data, grad and shape.
-  Value value;
+  // A handle to the node itself, for data, grad and shape: `value` for scalar nodes,
+  // `tensor` for tensor nodes.
+  std::optional<Value> value;
   Tensor tensor;
 };
 

@@ -37,8 +37,9 @@ class Value {
   double grad() const noexcept;
 
   // Backpropagates from this value (seed gradient 1). Leaves accumulate into grad() until
-  // zero_grad(); intermediates are reset first, so they never carry stale gradients. The
-  // graph is released afterwards: a second backward through it throws unless retain_graph.
+  // zero_grad(); intermediates are reset first, so they never carry stale gradients. Scalar
+  // nodes keep all that backward needs, so a pure Value graph can be backpropagated again;
+  // tensor nodes on the way free their saved buffers unless retain_graph is set.
   void backward(bool retain_graph = false) const;
 
   // Resets this node's gradient to 0.

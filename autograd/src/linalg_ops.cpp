@@ -1,0 +1,107 @@
+// Matrix products through BLAS: 2-D, batched with broadcast batch dims, and 1-D operands.
+#include <cblas.h>
+
+#include "broadcast.hpp"
+#include "tensor_impl.hpp"
+
+namespace ag {
+namespace {
+
+using detail::data;
+using detail::dispatch;
+using detail::OpInfo;
+using detail::tensor_op;
+using Grads = std::vector<Tensor>;
+
+constexpr OpInfo kMatmul = tensor_op("matmul");
+
+Shape batch_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
+
+// C[batch] = op(A[batch]) @ op(B[batch]), op = transpose of the last two dims where flagged.
+// A and B are >= 2-D; their batch dims broadcast. No graph.
+Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b) {
+  const std::int64_t ra = a.shape()[a.dim() - 2], ca = a.shape()[a.dim() - 1];
+  const std::int64_t rb = b.shape()[b.dim() - 2], cb = b.shape()[b.dim() - 1];
+  const std::int64_t m = trans_a ? ca : ra, k = trans_a ? ra : ca;
+  const std::int64_t kb = trans_b ? cb : rb, n = trans_b ? rb : cb;
+  if (k != kb) {
+    throw Error("matmul", fmt::format("inner dims differ: {} @ {} ({} vs {})", to_string(a.shape()),
+                                      to_string(b.shape()), k, kb));
+  }
+  Shape batch = broadcast_shapes("matmul", batch_of(a), batch_of(b));
+  Shape shape = batch;
+  shape.push_back(m);
+  shape.push_back(n);
+  Tensor out = zeros(shape, a.dtype());
+  if (m == 0 || n == 0 || k == 0) return out;
+  const auto sa = detail::broadcast_strides(batch_of(a), batch);
+  const auto sb = detail::broadcast_strides(batch_of(b), batch);
+  dispatch(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* pa = data<T>(a);
+    const T* pb = data<T>(b);
+    T* pc = data<T>(out);
+    const auto ta = trans_a ? CblasTrans : CblasNoTrans;
+    const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+    // Walk the batch; each row of the walk is `count` consecutive output matrices.
+    std::int64_t c_index = 0;
+    detail::for_each_row(batch, sa, sb,
+                         [&](std::int64_t, std::int64_t ia, std::int64_t ib, std::int64_t count,
+                             std::int64_t step_a, std::int64_t step_b) {
+                           for (std::int64_t j = 0; j < count; ++j, ++c_index) {
+                             const T* A = pa + (ia + j * step_a) * ra * ca;
+                             const T* B = pb + (ib + j * step_b) * rb * cb;
+                             T* C = pc + c_index * m * n;
+                             if constexpr (std::is_same_v<T, float>) {
+                               cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A, ca, B, cb, 0.0f, C, n);
+                             } else {
+                               cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A, ca, B, cb, 0.0, C, n);
+                             }
+                           }
+                         });
+  });
+  return out;
+}
+
+// The product of two >= 2-D tensors.
+Tensor matmul_nd(const Tensor& a, const Tensor& b) {
+  Tensor out = batched_gemm(a, false, b, false);
+  return detail::record(kMatmul, out, {&a, &b}, [a = a.detach(), b = b.detach()](const Tensor& g) {
+    // dA = g @ B^T, dB = A^T @ g, at the broadcast batch shape; the engine sums them back.
+    return Grads{batched_gemm(g, false, b, true), batched_gemm(a, true, g, false)};
+  });
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  detail::checked("matmul", a);
+  detail::checked("matmul", b);
+  detail::check_same_dtype("matmul", a, b);
+  if (a.dim() == 0 || b.dim() == 0) {
+    throw Error("matmul", fmt::format("needs operands of at least 1 dim, got {} @ {}", to_string(a.shape()),
+                                      to_string(b.shape())));
+  }
+  // NumPy's 1-d rules: a vector on the left is a row, on the right a column, and the added
+  // dim is removed from the result.
+  if (a.dim() == 1 && b.dim() == 1) {
+    return matmul_nd(a.reshape({1, a.numel()}), b.reshape({b.numel(), 1})).reshape({});
+  }
+  if (a.dim() == 1) {
+    Tensor out = matmul_nd(a.reshape({1, a.numel()}), b);
+    Shape s = out.shape();
+    s.erase(s.end() - 2);
+    return out.reshape(s);
+  }
+  if (b.dim() == 1) {
+    Tensor out = matmul_nd(a, b.reshape({b.numel(), 1}));
+    Shape s = out.shape();
+    s.pop_back();
+    return out.reshape(s);
+  }
+  return matmul_nd(a, b);
+}
+
+Tensor Tensor::matmul(const Tensor& other) const { return ag::matmul(*this, other); }
+
+}  // namespace ag

@@ -1,0 +1,101 @@
+#pragma once
+// Graph nodes (private to the library). One graph holds two kinds of node:
+//  - ScalarNode (48 bytes, pooled): a Value. Its inputs and constant live inline.
+//  - TensorNode: a Tensor with its storage, gradient, inputs and backward closure.
+// Both start with detail::Node, whose OpInfo names the op and points to its backward rule;
+// the engine (engine.cpp) walks and runs both kinds the same way.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "autograd/detail/node_ref.hpp"
+#include "autograd/dtype.hpp"
+#include "autograd/shape.hpp"
+#include "autograd/tensor.hpp"
+
+namespace ag::detail {
+
+enum NodeFlag : std::uint8_t {
+  kRequiresGrad = 1,  // gradients flow into or through this node
+  kLeaf = 2,          // no recorded history (a variable, a constant, or a detached result)
+  kVisited = 4,       // scratch bit of the graph walker; always clear between walks
+  kReleased = 8,      // backward ran without retain_graph: saved values are gone
+  kLabelled = 16,     // has an entry in the label table
+  kRetainGrad = 32,   // a tensor intermediate that keeps its gradient
+  kTensor = 64,       // a TensorNode (else a ScalarNode)
+};
+
+// What an op is: its name (errors, pictures) and how it sends gradients to its inputs.
+struct OpInfo {
+  const char* name;
+  void (*backward)(Node& self);  // null for leaves
+};
+extern const OpInfo kLeafOp;
+
+struct ScalarNode : Node {
+  double value;
+  double grad;
+  union Slot {
+    Node* input;
+    double constant;  // a unary op's parameter (pow's exponent, the 2 of x * 2) in slot 1
+  } slot[2];
+};
+static_assert(sizeof(ScalarNode) == 48, "a recorded scalar op must stay at 48 bytes");
+
+// Contiguous memory shared by tensors that alias it (reshape, detach, grad()). The version
+// counts in-place writes so that backward can refuse values overwritten after being saved.
+struct Storage {
+  Storage(std::size_t bytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  void* data;
+  std::size_t bytes;
+  Device device;
+  std::uint64_t version = 0;
+};
+
+// A backward closure maps the output's gradient to one gradient per input (undefined = none),
+// each of the output's broadcast shape or the input's own; the engine sums it to the input's
+// shape (the one broadcasting rule) and accumulates.
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+
+struct TensorNode : Node {
+  Shape shape;
+  Dtype dtype = Dtype::Float32;
+  std::shared_ptr<Storage> storage;
+  std::shared_ptr<Storage> grad;  // same shape and dtype; null until a gradient arrives
+  std::vector<Node*> inputs;      // owned references
+  BackwardFn backward;            // null for leaves and after release
+};
+
+inline bool is_tensor(const Node& n) { return n.flags & kTensor; }
+inline ScalarNode& as_scalar(Node& n) { return static_cast<ScalarNode&>(n); }
+inline TensorNode& as_tensor(Node& n) { return static_cast<TensorNode&>(n); }
+inline std::size_t input_count(Node& n) {
+  return is_tensor(n) ? as_tensor(n).inputs.size() : n.num_inputs;
+}
+inline Node* input_of(Node& n, std::size_t i) {
+  return is_tensor(n) ? as_tensor(n).inputs[i] : as_scalar(n).slot[i].input;
+}
+
+// Scalar nodes come from a per-thread pool: no general-purpose heap allocation per op.
+ScalarNode* allocate_scalar_node();
+TensorNode* allocate_tensor_node();
+
+// Label and scope side tables (labels are rare: they don't cost every node a field).
+void set_label(Node& n, std::string_view label);
+std::string label_of(const Node& n);
+std::uint16_t current_scope() noexcept;
+std::string_view scope_name(std::uint16_t id);
+
+// The one graph walker: nodes reachable from roots, inputs before their users. With
+// requires_grad_only, stops at nodes that need no gradient (what backward needs).
+std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only);
+
+// Adds `gradient` (broadcast shape allowed) into a node's gradient: the engine's one
+// accumulation path, used by tensor backward closures and the Value<->Tensor bridge.
+void accumulate_grad(Node& node, const Tensor& gradient);
+
+}  // namespace ag::detail

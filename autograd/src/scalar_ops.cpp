@@ -1,0 +1,214 @@
+// The scalar face: every Value op, forward and backward side by side.
+//
+// An op is a constant OpInfo {name, backward rule} plus a forward that computes the value and
+// records a node. Backward rules add `self.grad * d(self)/d(input)` into each input's grad.
+// To add an op: one OpInfo and one function here, a declaration in value.hpp, and a test.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "autograd/error.hpp"
+#include "autograd/grad_mode.hpp"
+#include "autograd/value.hpp"
+#include "node.hpp"
+
+namespace ag {
+namespace {
+
+using detail::Node;
+using detail::OpInfo;
+using detail::ScalarNode;
+
+ScalarNode& self(Node& n) { return detail::as_scalar(n); }
+ScalarNode& in0(Node& n) { return detail::as_scalar(*self(n).slot[0].input); }
+ScalarNode& in1(Node& n) { return detail::as_scalar(*self(n).slot[1].input); }
+double param(Node& n) { return self(n).slot[1].constant; }
+double value_of(const Value& v) { return detail::as_scalar(*v.node()).value; }
+
+ScalarNode* new_node(const OpInfo& op, double value, std::uint8_t flags) {
+  ScalarNode* n = detail::allocate_scalar_node();
+  n->op = &op;
+  n->refs = 1;
+  n->flags = flags;
+  n->num_inputs = 0;
+  n->scope = detail::current_scope();
+  n->value = value;
+  n->grad = 0.0;
+  n->slot[0].input = nullptr;
+  n->slot[1].input = nullptr;
+  return n;
+}
+
+bool tracks(const Value& v) { return v.node()->flags & detail::kRequiresGrad; }
+
+// A result that needs no gradient is recorded as a constant leaf, holding no inputs.
+Value constant(double value) { return Value::adopt(new_node(detail::kLeafOp, value, detail::kLeaf)); }
+
+Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
+  if (!grad_enabled() || !(tracks(a) || tracks(b))) return constant(value);
+  ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
+  n->num_inputs = 2;
+  n->slot[0].input = a.node();
+  n->slot[1].input = b.node();
+  detail::retain(a.node());
+  detail::retain(b.node());
+  return Value::adopt(n);
+}
+
+Value record(const OpInfo& op, double value, const Value& a, double parameter = 0.0) {
+  if (!grad_enabled() || !tracks(a)) return constant(value);
+  ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
+  n->num_inputs = 1;
+  n->slot[0].input = a.node();
+  n->slot[1].constant = parameter;
+  detail::retain(a.node());
+  return Value::adopt(n);
+}
+
+// ---- Binary ops on two Values ----
+constexpr OpInfo kAdd{"+", [](Node& n) {
+  in0(n).grad += self(n).grad;
+  in1(n).grad += self(n).grad;
+}};
+constexpr OpInfo kSub{"-", [](Node& n) {
+  in0(n).grad += self(n).grad;
+  in1(n).grad -= self(n).grad;
+}};
+constexpr OpInfo kMul{"*", [](Node& n) {
+  in0(n).grad += self(n).grad * in1(n).value;
+  in1(n).grad += self(n).grad * in0(n).value;
+}};
+constexpr OpInfo kDiv{"/", [](Node& n) {  // d(a/b) = da/b - a/b^2 db = (da - out db) / b
+  const double g = self(n).grad / in1(n).value;
+  in0(n).grad += g;
+  in1(n).grad -= g * self(n).value;
+}};
+constexpr OpInfo kPow{"pow", [](Node& n) {  // a^b: b a^(b-1) da + a^b log(a) db
+  const double a = in0(n).value, b = in1(n).value;
+  in0(n).grad += self(n).grad * b * std::pow(a, b - 1.0);
+  if (a > 0.0) in1(n).grad += self(n).grad * self(n).value * std::log(a);
+}};
+
+// ---- Ops of one Value and a constant parameter c ----
+constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }};
+constexpr OpInfo kMulConst{"*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }};
+constexpr OpInfo kDivConst{"/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }};
+constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }};  // c - x
+constexpr OpInfo kConstDiv{"/", [](Node& n) {                                    // c / x
+  in0(n).grad -= self(n).grad * self(n).value / in0(n).value;
+}};
+constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }};
+constexpr OpInfo kPowConst{"pow", [](Node& n) {
+  const double c = param(n);
+  in0(n).grad += self(n).grad * c * std::pow(in0(n).value, c - 1.0);
+}};
+
+// ---- Unary functions ----
+constexpr OpInfo kExp{"exp", [](Node& n) { in0(n).grad += self(n).grad * self(n).value; }};
+constexpr OpInfo kLog{"log", [](Node& n) { in0(n).grad += self(n).grad / in0(n).value; }};
+constexpr OpInfo kSqrt{"sqrt", [](Node& n) {
+  in0(n).grad += self(n).grad * 0.5 / self(n).value;
+}};
+constexpr OpInfo kTanh{"tanh", [](Node& n) {
+  const double t = self(n).value;
+  in0(n).grad += self(n).grad * (1.0 - t * t);
+}};
+constexpr OpInfo kSigmoid{"sigmoid", [](Node& n) {
+  const double s = self(n).value;
+  in0(n).grad += self(n).grad * s * (1.0 - s);
+}};
+constexpr OpInfo kRelu{"relu", [](Node& n) {
+  if (in0(n).value > 0.0) in0(n).grad += self(n).grad;
+}};
+constexpr OpInfo kAbs{"abs", [](Node& n) {
+  const double x = in0(n).value;
+  in0(n).grad += x > 0.0 ? self(n).grad : (x < 0.0 ? -self(n).grad : 0.0);
+}};
+
+void check_domain(const char* op, double x, bool ok, const char* why) {
+  if (!ok) throw Error(op, fmt::format("input {} is outside the domain: {}", x, why));
+}
+
+}  // namespace
+
+// ---- Value handle ----
+Value::Value(double data) : node_(new_node(detail::kLeafOp, data, detail::kLeaf | detail::kRequiresGrad)) {}
+Value::Value(double data, std::string_view label) : Value(data) { set_label(label); }
+
+Value& Value::operator=(const Value& other) noexcept {
+  detail::retain(other.node_);
+  detail::release(node_);
+  node_ = other.node_;
+  return *this;
+}
+Value& Value::operator=(Value&& other) noexcept {
+  if (this != &other) {
+    detail::release(node_);
+    node_ = other.node_;
+    other.node_ = nullptr;
+  }
+  return *this;
+}
+
+double Value::data() const noexcept { return node_ ? self(*node_).value : 0.0; }
+double Value::grad() const noexcept {
+  return node_ && (node_->flags & detail::kRequiresGrad) ? self(*node_).grad : 0.0;
+}
+void Value::zero_grad() noexcept {
+  if (node_) self(*node_).grad = 0.0;
+}
+Value Value::detach() const { return constant(data()); }
+bool Value::is_leaf() const noexcept { return node_ && (node_->flags & detail::kLeaf); }
+Value& Value::set_label(std::string_view label) {
+  detail::set_label(*node_, label);
+  return *this;
+}
+std::string Value::label() const { return node_ ? detail::label_of(*node_) : std::string(); }
+
+// ---- Forward of every op ----
+Value operator+(const Value& a, const Value& b) { return record(kAdd, value_of(a) + value_of(b), a, b); }
+Value operator-(const Value& a, const Value& b) { return record(kSub, value_of(a) - value_of(b), a, b); }
+Value operator*(const Value& a, const Value& b) { return record(kMul, value_of(a) * value_of(b), a, b); }
+Value operator/(const Value& a, const Value& b) { return record(kDiv, value_of(a) / value_of(b), a, b); }
+Value operator+(const Value& a, double b) { return record(kAddConst, value_of(a) + b, a, b); }
+Value operator-(const Value& a, double b) { return record(kAddConst, value_of(a) - b, a, -b); }
+Value operator*(const Value& a, double b) { return record(kMulConst, value_of(a) * b, a, b); }
+Value operator/(const Value& a, double b) { return record(kDivConst, value_of(a) / b, a, b); }
+Value operator+(double a, const Value& b) { return record(kAddConst, a + value_of(b), b, a); }
+Value operator-(double a, const Value& b) { return record(kConstSub, a - value_of(b), b, a); }
+Value operator*(double a, const Value& b) { return record(kMulConst, a * value_of(b), b, a); }
+Value operator/(double a, const Value& b) { return record(kConstDiv, a / value_of(b), b, a); }
+Value operator-(const Value& a) { return record(kNeg, -value_of(a), a); }
+
+Value pow(const Value& base, double exponent) {
+  const double x = value_of(base);
+  check_domain("pow", x, x >= 0.0 || exponent == std::floor(exponent),
+               "a negative base needs an integer exponent");
+  return record(kPowConst, std::pow(x, exponent), base, exponent);
+}
+Value pow(const Value& base, const Value& exponent) {
+  const double x = value_of(base), e = value_of(exponent);
+  check_domain("pow", x, x > 0.0 || (x == 0.0 && e >= 1.0) || (x < 0.0 && e == std::floor(e) && !tracks(exponent)),
+               "the base must be > 0 when the exponent is a variable (d/de needs log(base))");
+  return record(kPow, std::pow(x, e), base, exponent);
+}
+Value exp(const Value& x) { return record(kExp, std::exp(value_of(x)), x); }
+Value log(const Value& x) {
+  check_domain("log", value_of(x), value_of(x) >= 0.0, "log needs x >= 0");
+  return record(kLog, std::log(value_of(x)), x);
+}
+Value sqrt(const Value& x) {
+  check_domain("sqrt", value_of(x), value_of(x) >= 0.0, "sqrt needs x >= 0");
+  return record(kSqrt, std::sqrt(value_of(x)), x);
+}
+Value tanh(const Value& x) { return record(kTanh, std::tanh(value_of(x)), x); }
+Value sigmoid(const Value& x) {
+  // Never exponentiate a large positive number: exp(-|x|) is in (0, 1].
+  const double v = value_of(x);
+  const double e = std::exp(-std::abs(v));
+  return record(kSigmoid, v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e), x);
+}
+Value relu(const Value& x) { return record(kRelu, value_of(x) > 0.0 ? value_of(x) : 0.0, x); }
+Value abs(const Value& x) { return record(kAbs, std::abs(value_of(x)), x); }
+
+}  // namespace ag

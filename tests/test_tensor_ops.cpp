@@ -1,0 +1,237 @@
+// Every differentiable tensor op against finite differences (float64) through the one
+// generic checker, with every broadcasting case; hand-computed values; error messages.
+#define BOOST_TEST_MODULE tensor_ops
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+
+#include <autograd/autograd.hpp>
+
+using ag::Shape;
+using ag::Tensor;
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+namespace {
+
+// Random float64 inputs of the given shapes, kept away from 0 (kinks of relu/abs) when asked.
+std::vector<Tensor> inputs(std::vector<Shape> shapes, std::uint64_t seed, double lo = -1.5, double hi = 1.5) {
+  ag::Generator gen(seed);
+  std::vector<Tensor> xs;
+  for (auto& s : shapes) {
+    Tensor u = ag::rand(s, gen, ag::float64);
+    std::vector<double> v = u.to_vector();
+    for (double& e : v) {
+      e = lo + (hi - lo) * e;
+      if (std::abs(e) < 0.1) e += e < 0 ? -0.2 : 0.2;
+    }
+    xs.push_back(ag::tensor(v, s, ag::float64));
+  }
+  return xs;
+}
+
+void check(const char* name, const Fn& f, const std::vector<Tensor>& xs) {
+  BOOST_TEST_CONTEXT(name) {
+    auto r = ag::gradcheck(f, xs);
+    BOOST_TEST(r.ok, r.summary());
+  }
+}
+
+// The broadcasting cases every binary op is checked with.
+const std::vector<std::pair<Shape, Shape>> kBroadcastCases = {
+    {{2, 3}, {2, 3}},        // same shape
+    {{2, 3}, {}},            // 0-d on the right
+    {{}, {2, 3}},            // 0-d on the left
+    {{2, 3}, {3}},           // row vector, rank difference
+    {{2, 3}, {2, 1}},        // column vector
+    {{3, 1}, {1, 4}},        // both sides broadcast
+    {{2, 3, 4}, {4}},        // rank difference of 2
+    {{2, 1, 4}, {3, 1}},     // mixed
+    {{1}, {2, 2}},           // one-element
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(binary_ops_every_broadcast_case) {
+  const std::vector<std::pair<const char*, Fn>> ops = {
+      {"add", [](auto& x) { return x[0] + x[1]; }},
+      {"sub", [](auto& x) { return x[0] - x[1]; }},
+      {"mul", [](auto& x) { return x[0] * x[1]; }},
+      {"div", [](auto& x) { return x[0] / x[1]; }},
+      {"pow", [](auto& x) { return ag::pow(ag::abs(x[0]) + 0.5, x[1]); }},
+  };
+  std::uint64_t seed = 1;
+  for (auto& [name, f] : ops) {
+    for (auto& [a, b] : kBroadcastCases) {
+      BOOST_TEST_CONTEXT(ag::to_string(a) << " with " << ag::to_string(b)) { check(name, f, inputs({a, b}, seed++)); }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(scalar_operands_both_sides) {
+  check("t+c, c-t, t*c, c/t, t/c, t-c, c+t, c*t",
+        [](auto& x) { return (x[0] + 2.0) * (3.0 - x[0]) + 1.5 / x[0] + x[0] / 4.0 - (x[0] - 1.0) * 2.0 + (0.5 + x[0]) + 3.0 * x[0]; },
+        inputs({{2, 3}}, 50));
+  check("neg", [](auto& x) { return -x[0]; }, inputs({{4}}, 51));
+}
+
+BOOST_AUTO_TEST_CASE(unary_ops) {
+  const std::vector<std::pair<const char*, Fn>> ops = {
+      {"exp", [](auto& x) { return ag::exp(x[0]); }},
+      {"log", [](auto& x) { return ag::log(ag::abs(x[0])); }},
+      {"sqrt", [](auto& x) { return ag::sqrt(ag::abs(x[0])); }},
+      {"tanh", [](auto& x) { return ag::tanh(x[0]); }},
+      {"sigmoid", [](auto& x) { return ag::sigmoid(x[0]); }},
+      {"relu", [](auto& x) { return ag::relu(x[0]); }},
+      {"abs", [](auto& x) { return ag::abs(x[0]); }},
+      {"pow 3", [](auto& x) { return ag::pow(x[0], 3.0); }},
+      {"pow 0.5", [](auto& x) { return ag::pow(ag::abs(x[0]), 0.5); }},
+      {"clamp", [](auto& x) { return ag::clamp(x[0], -0.7, 0.8); }},
+      {"to float64 via float32 roundtrip-free", [](auto& x) { return x[0].to(ag::float64) * 2.0; }},
+      {"clone", [](auto& x) { return x[0].clone() * x[0]; }},
+  };
+  std::uint64_t seed = 100;
+  for (auto& [name, f] : ops) check(name, f, inputs({{3, 4}}, seed++));
+}
+
+BOOST_AUTO_TEST_CASE(reductions) {
+  const std::vector<std::pair<const char*, Fn>> ops = {
+      {"sum", [](auto& x) { return x[0].sum(); }},
+      {"sum dim0", [](auto& x) { return x[0].sum(0); }},
+      {"sum dim1 keepdim", [](auto& x) { return x[0].sum(1, true); }},
+      {"sum dim -1", [](auto& x) { return x[0].sum(-1); }},
+      {"mean", [](auto& x) { return x[0].mean(); }},
+      {"mean dim1", [](auto& x) { return x[0].mean(1); }},
+      {"mean dim0 keepdim", [](auto& x) { return x[0].mean(0, true); }},
+      {"max", [](auto& x) { return x[0].max(); }},
+      {"max dim1", [](auto& x) { return x[0].max(1); }},
+      {"max dim2 keepdim", [](auto& x) { return x[0].max(2, true); }},
+  };
+  std::uint64_t seed = 200;
+  for (auto& [name, f] : ops) check(name, f, inputs({{2, 3, 4}}, seed++));
+}
+
+BOOST_AUTO_TEST_CASE(reduction_values) {
+  // Seed 003's matrix: sums over all, axis 0, axis 1.
+  Tensor m = ag::tensor(std::vector<double>{4.8, 1.21, 2.385, 8.9, -1.81, 0.2, 1.41, 1.051, 0.026}, {3, 3}, ag::float64);
+  BOOST_TEST(m.sum().item() == 18.172, boost::test_tools::tolerance(1e-12));
+  auto s0 = m.sum(0).to_vector();
+  BOOST_TEST(s0[0] == 15.11, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(m.sum(1, true).shape() == (Shape{3, 1}));
+  BOOST_TEST(m.max().item() == 8.9);
+  auto mx = m.max(1).to_vector();
+  BOOST_TEST(mx[2] == 1.41);
+  BOOST_TEST(ag::argmax(m, 1) == (std::vector<std::int64_t>{0, 0, 0}));
+  BOOST_TEST(m.mean().item() == 18.172 / 9, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(matmul_cases) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{2, 3}, {3, 4}}, {{2, 2, 3}, {2, 3, 4}}, {{2, 3, 4}, {4, 5}}, {{4}, {4, 3}},
+      {{2, 4}, {4}},    {{3}, {3}},             {{1, 2, 3}, {4, 3, 2}},
+  };
+  std::uint64_t seed = 300;
+  for (auto& [a, b] : cases) {
+    BOOST_TEST_CONTEXT(ag::to_string(a) << " @ " << ag::to_string(b)) {
+      check("matmul", [](auto& x) { return ag::matmul(x[0], x[1]); }, inputs({a, b}, seed++));
+    }
+  }
+  // A hand-computed product.
+  Tensor a = ag::tensor(std::vector<double>{1, 2, 3, 4}, {2, 2}, ag::float64);
+  Tensor b = ag::tensor(std::vector<double>{5, 6, 7, 8}, {2, 2}, ag::float64);
+  BOOST_TEST(ag::matmul(a, b).to_vector() == (std::vector<double>{19, 22, 43, 50}));
+  Tensor af = a.to(ag::float32), bf = b.to(ag::float32);
+  BOOST_TEST(ag::matmul(af, bf).to_vector() == (std::vector<double>{19, 22, 43, 50}));
+}
+
+BOOST_AUTO_TEST_CASE(shape_ops) {
+  check("reshape", [](auto& x) { return x[0].reshape({4, -1}) * x[0].reshape({4, 6}); }, inputs({{2, 3, 4}}, 400));
+  check("transpose", [](auto& x) { return x[0].transpose(0, 2) * 1.0; }, inputs({{2, 3, 4}}, 401));
+  check("transpose weighted", [](auto& x) { return ag::matmul(x[0].t(), x[0]); }, inputs({{3, 2}}, 402));
+  check("cat dim0", [](auto& x) { return ag::cat({x[0], x[1]}, 0); }, inputs({{2, 3}, {1, 3}}, 403));
+  check("cat dim1", [](auto& x) { return ag::cat({x[0], x[1], x[0]}, 1); }, inputs({{2, 3}, {2, 2}}, 404));
+  const std::vector<std::int64_t> labels = {2, 0, 1};
+  check("pick", [&](auto& x) { return ag::pick(x[0], labels); }, inputs({{3, 4}}, 405));
+  Tensor t = ag::arange(6, ag::float64).reshape({2, 3}).transpose(0, 1);
+  BOOST_TEST(t.to_vector() == (std::vector<double>{0, 3, 1, 4, 2, 5}));
+  Tensor c = ag::cat({ag::ones({1, 2}), ag::zeros({2, 2})}, 0);
+  BOOST_TEST(c.to_vector() == (std::vector<double>{1, 1, 0, 0, 0, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(softmax_family) {
+  check("softmax dim1", [](auto& x) { return ag::softmax(x[0], 1); }, inputs({{3, 4}}, 500));
+  check("softmax dim0", [](auto& x) { return ag::softmax(x[0], 0); }, inputs({{3, 4}}, 501));
+  check("log_softmax dim1", [](auto& x) { return ag::log_softmax(x[0], 1); }, inputs({{3, 4}}, 502));
+  check("log_softmax dim -2 (3-d)", [](auto& x) { return ag::log_softmax(x[0], -2); }, inputs({{2, 3, 4}}, 503));
+  // Seed 001's values.
+  auto p = ag::softmax(ag::tensor({4.8, 1.21, 2.385}, ag::float64), 0).to_vector();
+  // The seed prints 8 decimals: agree to half a unit in the last place.
+  BOOST_TEST(std::abs(p[0] - 0.89528266) < 5e-9);
+  BOOST_TEST(std::abs(p[1] - 0.02470831) < 5e-9);
+  BOOST_TEST(std::abs(p[2] - 0.08000903) < 5e-9);
+  // Finite at large logits, float32 too.
+  for (auto dt : {ag::float32, ag::float64}) {
+    Tensor big = ag::tensor({1e4, 0.0, -1e4}, dt).requires_grad_();
+    Tensor ls = ag::log_softmax(big, 0);
+    auto v = ls.to_vector();
+    BOOST_TEST(v[0] == 0.0);
+    BOOST_TEST(v[1] == -1e4, boost::test_tools::tolerance(1e-6));
+    ag::pick(ls.reshape({1, 3}), std::vector<std::int64_t>{1}).sum().backward();
+    for (double g : big.grad().to_vector()) BOOST_TEST(std::isfinite(g));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(values_join_tensor_expressions) {
+  ag::Value s = 2.0;
+  Tensor x = ag::tensor({1.0, 2.0, 3.0}, ag::float64).requires_grad_();
+  Tensor y = (x * s + s).sum();  // sum(2x + 2) = 18
+  ag::Value v(y);                 // back to the scalar face
+  ag::Value z = v * v;            // 324
+  z.backward();
+  BOOST_TEST(z.data() == 324.0);
+  // dz/dx_i = 2*18*s = 72; dz/ds = 2*18*(sum(x)+3) = 324
+  BOOST_TEST(x.grad().to_vector() == (std::vector<double>{72, 72, 72}));
+  BOOST_TEST(s.grad() == 324.0);
+  // float32 tensors take a Value as float32.
+  Tensor f = ag::ones({2}) * s;
+  BOOST_TEST((f.dtype() == ag::float32));
+  check("value bridge", [](auto& x) {
+    ag::Value a(x[0].sum());
+    return x[1] * (a * a);
+  }, inputs({{3}, {2}}, 600));
+}
+
+BOOST_AUTO_TEST_CASE(error_messages_name_op_and_shapes) {
+  auto has = [](const std::string& op, const std::string& text) {
+    return [=](const ag::Error& e) {
+      BOOST_TEST_MESSAGE(e.what());
+      return e.op() == op && std::string(e.what()).find(text) != std::string::npos;
+    };
+  };
+  Tensor a = ag::ones({2, 3}), b = ag::ones({4}), d = ag::ones({2, 3}, ag::float64);
+  BOOST_CHECK_EXCEPTION(a + b, ag::Error, has("add", "[2, 3] and [4]"));
+  BOOST_CHECK_EXCEPTION(a * d, ag::Error, has("mul", "float32"));
+  BOOST_CHECK_EXCEPTION(ag::matmul(a, a), ag::Error, has("matmul", "[2, 3] @ [2, 3]"));
+  BOOST_CHECK_EXCEPTION(a.reshape({4, 2}), ag::Error, has("reshape", "[4, 2]"));
+  BOOST_CHECK_EXCEPTION(a.sum(2), ag::Error, has("sum", "dim 2"));
+  BOOST_CHECK_EXCEPTION(ag::log(ag::tensor({1.0, -2.0})), ag::Error, has("log", "-2"));
+  BOOST_CHECK_EXCEPTION(ag::pick(a, std::vector<std::int64_t>{0, 3}), ag::Error, has("pick", "label 3 of row 1"));
+  BOOST_CHECK_EXCEPTION(ag::tensor(std::vector<double>{1, 2, 3}, {2, 2}), ag::Error, has("tensor", "3 values"));
+  BOOST_CHECK_EXCEPTION(ag::cat({a, b}, 0), ag::Error, has("cat", "tensor 1"));
+  Tensor w = ag::ones({2, 3}).requires_grad_();
+  BOOST_CHECK_EXCEPTION((w * 2.0).backward(), ag::Error, has("backward", "pass a gradient of shape [2, 3]"));
+  BOOST_CHECK_EXCEPTION(ag::ones({3}).sum().backward(), ag::Error, has("backward", "does not require grad"));
+  // Inputs are intact after failed ops.
+  BOOST_TEST(a.to_vector() == std::vector<double>(6, 1.0));
+  BOOST_TEST(!w.grad().defined());
+}
+
+BOOST_AUTO_TEST_CASE(factories_and_printing) {
+  ag::Generator g1(7), g2(7);
+  BOOST_TEST(ag::randn({5}, g1).to_vector() == ag::randn({5}, g2).to_vector());
+  BOOST_TEST(ag::arange(1.0, 2.0, 0.25, ag::float64).to_vector() == (std::vector<double>{1, 1.25, 1.5, 1.75}));
+  BOOST_TEST(ag::full({2}, 3.5).to_vector() == (std::vector<double>{3.5, 3.5}));
+  BOOST_TEST(ag::scalar_tensor(2.0).dim() == 0);
+  Tensor t = ag::tensor(std::vector<double>{1, 2, 3, 4}, {2, 2});
+  BOOST_TEST(fmt::format("{}", t) == "tensor([[1, 2],\n        [3, 4]], dtype=float32)");
+  BOOST_TEST(fmt::format("{}", ag::arange(10, ag::float64)) == "tensor([0, 1, 2, ..., 7, 8, 9], dtype=float64)");
+  BOOST_TEST(fmt::format("{}", ag::Value(2.5)) == "Value(data=2.5, grad=0)");
+}

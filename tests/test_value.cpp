@@ -1,0 +1,150 @@
+// The scalar face: micrograd's expression, every op's value and derivative, edge cases.
+#define BOOST_TEST_MODULE value
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+
+#include <autograd/autograd.hpp>
+
+using ag::Value;
+
+BOOST_AUTO_TEST_CASE(micrograd_expression) {
+  // micrograd's README example; values computed by micrograd and PyTorch alike.
+  Value x = -4.0;
+  auto z = 2 * x + 2 + x;
+  auto q = relu(z) + z * x;
+  auto h = relu(z * z);
+  auto y = h + q + q * x;
+  y.backward();
+  BOOST_TEST(y.data() == -20.0);
+  BOOST_TEST(x.grad() == 46.0);
+}
+
+BOOST_AUTO_TEST_CASE(micrograd_second_expression) {
+  // micrograd's test_more_ops: g = 24.70408163265306, a.grad 138.83381924198252, b.grad 645.5772594752186
+  Value a = -4.0, b = 2.0;
+  auto c = a + b;
+  auto d = a * b + pow(b, 3);
+  c += c + 1;
+  c += 1 + c + (-a);
+  d += d * 2 + relu(b + a);
+  d += 3 * d + relu(b - a);
+  auto e = c - d;
+  auto f = pow(e, 2);
+  auto g = f / 2.0;
+  g += 10.0 / f;
+  g.backward();
+  const auto tol = boost::test_tools::tolerance(1e-12);
+  BOOST_TEST(g.data() == 24.70408163265306, tol);
+  BOOST_TEST(a.grad() == 138.83381924198252, tol);
+  BOOST_TEST(b.grad() == 645.5772594752186, tol);
+}
+
+BOOST_AUTO_TEST_CASE(op_values_and_hand_derivatives) {
+  const auto tol = boost::test_tools::tolerance(1e-14);
+  struct Case {
+    const char* name;
+    Value (*f)(const Value&);
+    double x, value, derivative;
+  };
+  const Case cases[] = {
+      {"exp", [](const Value& v) { return exp(v); }, 1.0, std::exp(1.0), std::exp(1.0)},
+      {"log", [](const Value& v) { return log(v); }, 2.0, std::log(2.0), 0.5},
+      {"sqrt", [](const Value& v) { return sqrt(v); }, 4.0, 2.0, 0.25},
+      {"tanh", [](const Value& v) { return tanh(v); }, 0.5, std::tanh(0.5), 1 - std::tanh(0.5) * std::tanh(0.5)},
+      {"sigmoid", [](const Value& v) { return sigmoid(v); }, 0.0, 0.5, 0.25},
+      {"relu+", [](const Value& v) { return relu(v); }, 3.0, 3.0, 1.0},
+      {"relu-", [](const Value& v) { return relu(v); }, -3.0, 0.0, 0.0},
+      {"relu0", [](const Value& v) { return relu(v); }, 0.0, 0.0, 0.0},
+      {"abs-", [](const Value& v) { return abs(v); }, -2.0, 2.0, -1.0},
+      {"neg", [](const Value& v) { return -v; }, 2.0, -2.0, -1.0},
+      {"pow3", [](const Value& v) { return pow(v, 3.0); }, 2.0, 8.0, 12.0},
+      {"c/x", [](const Value& v) { return 1.0 / v; }, 4.0, 0.25, -1.0 / 16},
+      {"c-x", [](const Value& v) { return 5.0 - v; }, 2.0, 3.0, -1.0},
+      {"x/c", [](const Value& v) { return v / 4.0; }, 2.0, 0.5, 0.25},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      Value x = c.x;
+      Value y = c.f(x);
+      y.backward();
+      BOOST_TEST(y.data() == c.value, tol);
+      BOOST_TEST(x.grad() == c.derivative, tol);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_op_against_finite_differences) {
+  using Fn = std::function<Value(const std::vector<Value>&)>;
+  const std::vector<std::pair<const char*, Fn>> fns = {
+      {"add", [](auto& v) { return v[0] + v[1]; }},
+      {"sub", [](auto& v) { return v[0] - v[1]; }},
+      {"mul", [](auto& v) { return v[0] * v[1]; }},
+      {"div", [](auto& v) { return v[0] / v[1]; }},
+      {"scalar both sides", [](auto& v) { return (2.0 + v[0]) * (3.0 - v[1]) / 1.5 - 4.0 / v[1] + v[0] * 0.5; }},
+      {"pow value", [](auto& v) { return pow(v[0], v[1]); }},
+      {"pow const", [](auto& v) { return pow(v[0], 2.5); }},
+      {"exp log", [](auto& v) { return exp(v[0]) + log(v[1]); }},
+      {"sqrt tanh", [](auto& v) { return sqrt(v[0]) * tanh(v[1]); }},
+      {"sigmoid relu abs", [](auto& v) { return sigmoid(v[0]) + relu(v[1]) * abs(v[0] - 3.0); }},
+      {"shared subexpression", [](auto& v) {
+         Value s = v[0] * v[1];
+         return s * s + s;
+       }},
+  };
+  for (const auto& [name, f] : fns) {
+    BOOST_TEST_CONTEXT(name) {
+      auto r = ag::gradcheck(f, {1.3, 0.7});
+      BOOST_TEST(r.ok, r.summary());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stable_at_extremes) {
+  for (double x : {1000.0, -1000.0}) {
+    Value a = x, b = x;
+    Value t = tanh(a), s = sigmoid(b);
+    t.backward();
+    s.backward();
+    BOOST_TEST(std::isfinite(t.data()));
+    BOOST_TEST(std::isfinite(s.data()));
+    BOOST_TEST(a.grad() == 0.0);
+    BOOST_TEST(b.grad() == 0.0);
+  }
+  Value big = -1000.0;
+  BOOST_TEST(sigmoid(big).data() >= 0.0);
+  BOOST_TEST(sigmoid(Value(1000.0)).data() == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(compound_assignment_rebinds) {
+  Value x = 3.0;
+  Value y = x;  // shares x's node
+  Value keep = x * 2;
+  x += 1;
+  BOOST_TEST(x.data() == 4.0);
+  BOOST_TEST(y.data() == 3.0);      // the node y holds did not change
+  BOOST_TEST(keep.data() == 6.0);
+  x *= x;
+  x.backward();
+  BOOST_TEST(x.data() == 16.0);
+  BOOST_TEST(y.grad() == 8.0);      // d((y+1)^2)/dy
+}
+
+BOOST_AUTO_TEST_CASE(domain_errors_name_the_op_and_value) {
+  Value neg = -3.0;
+  BOOST_CHECK_EXCEPTION(log(neg), ag::Error, [](const ag::Error& e) {
+    return e.op() == "log" && std::string(e.what()).find("-3") != std::string::npos;
+  });
+  BOOST_CHECK_THROW(sqrt(neg), ag::Error);
+  BOOST_CHECK_THROW(pow(neg, 0.5), ag::Error);
+  BOOST_TEST(pow(neg, 2.0).data() == 9.0);
+  BOOST_TEST(neg.data() == -3.0);  // untouched
+}
+
+BOOST_AUTO_TEST_CASE(labels) {
+  Value w("w1" == std::string("w1") ? 1.0 : 0.0, "w1");
+  BOOST_TEST(w.label() == "w1");
+  Value y = w * 2;
+  BOOST_TEST(y.label() == "");
+  y.set_label("y");
+  BOOST_TEST(y.label() == "y");
+}
