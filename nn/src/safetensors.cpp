@@ -1,0 +1,601 @@
+// safetensors reader and writer, following the published format
+// (https://huggingface.co/docs/safetensors): u64 little-endian header size N, N bytes of JSON
+// (padded with spaces to a multiple of 8, as the reference writer does), then the data section.
+// The reader applies the reference implementation's checks: the offsets of all tensors must
+// tile the data section exactly, and each tensor's byte size must match dtype and shape.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "autograd/error.hpp"
+#include "nn/io.hpp"
+#include "nn/module.hpp"
+#include "nn/optim.hpp"
+
+namespace ag::nn {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "safetensors stores little-endian data; add byte swapping for this platform");
+
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;  // the reference reader's limit
+
+[[noreturn]] void fail(std::string_view source, const std::string& what) {
+  throw Error("safetensors", "'" + std::string(source) + "': " + what);
+}
+
+// ---- JSON writing ----
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+std::string_view dtype_code(Dtype d) { return d == float32 ? "F32" : "F64"; }
+
+// ---- JSON reading: just the shape of a safetensors header, iteratively ----
+
+class HeaderParser {
+ public:
+  HeaderParser(std::string_view text, std::string_view source) : text_(text), source_(source) {}
+
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r'))
+      ++pos_;
+  }
+  bool at_end() {
+    skip_space();
+    return pos_ >= text_.size();
+  }
+  [[noreturn]] void bad(const std::string& what) const {
+    fail(source_, "bad JSON header at byte " + std::to_string(pos_) + ": " + what);
+  }
+  void expect(char c) {
+    skip_space();
+    if (pos_ >= text_.size() || text_[pos_] != c)
+      bad(std::string("expected '") + c + "'" +
+          (pos_ < text_.size() ? std::string(", found '") + text_[pos_] + "'" : ", found the end"));
+    ++pos_;
+  }
+  // Consumes `c` if it is next.
+  bool accept(char c) {
+    skip_space();
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+
+  std::string string() {
+    expect('"');
+    std::string out;
+    while (true) {
+      if (pos_ >= text_.size()) bad("unterminated string");
+      const char c = text_[pos_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) bad("control character in a string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (pos_ >= text_.size()) bad("unterminated escape");
+      const char e = text_[pos_++];
+      switch (e) {
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u':
+          append_utf8(out, code_point());
+          break;
+        default:
+          bad(std::string("unknown escape '\\") + e + "'");
+      }
+    }
+  }
+
+  // A non-negative integer (shapes and offsets).
+  std::uint64_t unsigned_integer() {
+    skip_space();
+    if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9')
+      bad("expected a non-negative integer");
+    std::uint64_t value = 0;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+      const auto digit = static_cast<std::uint64_t>(text_[pos_] - '0');
+      if (__builtin_mul_overflow(value, 10, &value) || __builtin_add_overflow(value, digit, &value))
+        bad("integer too large");
+      ++pos_;
+    }
+    if (pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E'))
+      bad("expected an integer, found a fraction or exponent");
+    return value;
+  }
+
+  std::vector<std::uint64_t> integer_array() {
+    expect('[');
+    std::vector<std::uint64_t> values;
+    if (accept(']')) return values;
+    do {
+      values.push_back(unsigned_integer());
+      if (values.size() > 64) bad("array longer than 64 entries");
+    } while (accept(','));
+    expect(']');
+    return values;
+  }
+
+ private:
+  unsigned hex4() {
+    if (text_.size() - pos_ < 4) bad("truncated \\u escape");
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char h = text_[pos_++];
+      v <<= 4;
+      if (h >= '0' && h <= '9')
+        v |= static_cast<unsigned>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        v |= static_cast<unsigned>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        v |= static_cast<unsigned>(h - 'A' + 10);
+      else
+        bad("bad hex digit in \\u escape");
+    }
+    return v;
+  }
+  unsigned code_point() {
+    const unsigned first = hex4();
+    if (first < 0xD800 || first > 0xDFFF) return first;
+    if (first > 0xDBFF) bad("lone low surrogate in \\u escape");
+    if (text_.size() - pos_ < 2 || text_[pos_] != '\\' || text_[pos_ + 1] != 'u')
+      bad("high surrogate without its low half");
+    pos_ += 2;
+    const unsigned second = hex4();
+    if (second < 0xDC00 || second > 0xDFFF) bad("high surrogate without its low half");
+    return 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+  }
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  std::string_view text_;
+  std::string_view source_;
+  std::size_t pos_ = 0;
+};
+
+struct TensorEntry {
+  std::string name;
+  std::string dtype;
+  std::vector<std::uint64_t> shape;
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+
+std::string shape_string(const std::vector<std::uint64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Reads one {"dtype": .., "shape": [..], "data_offsets": [b, e]} object.
+TensorEntry parse_entry(HeaderParser& p, std::string name, std::string_view source) {
+  TensorEntry entry;
+  entry.name = std::move(name);
+  bool has_dtype = false, has_shape = false, has_offsets = false;
+  p.expect('{');
+  if (!p.accept('}')) {
+    do {
+      const std::string key = p.string();
+      p.expect(':');
+      if (key == "dtype") {
+        entry.dtype = p.string();
+        has_dtype = true;
+      } else if (key == "shape") {
+        entry.shape = p.integer_array();
+        has_shape = true;
+      } else if (key == "data_offsets") {
+        const auto offsets = p.integer_array();
+        if (offsets.size() != 2)
+          fail(source, "tensor '" + entry.name + "': data_offsets must be [begin, end], got " +
+                           std::to_string(offsets.size()) + " numbers");
+        entry.begin = offsets[0];
+        entry.end = offsets[1];
+        has_offsets = true;
+      } else {
+        fail(source, "tensor '" + entry.name + "': unknown key '" + key +
+                         "' (expected dtype, shape, data_offsets)");
+      }
+    } while (p.accept(','));
+    p.expect('}');
+  }
+  if (!has_dtype || !has_shape || !has_offsets)
+    fail(source, "tensor '" + entry.name + "' lacks " +
+                     (!has_dtype   ? "dtype"
+                      : !has_shape ? "shape"
+                                   : "data_offsets"));
+  return entry;
+}
+
+std::vector<std::uint8_t> read_whole_file(const std::filesystem::path& path) {
+  const std::string source = path.string();
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(source, "is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(source, std::string("cannot open: ") + std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) fail(source, "cannot determine the file size");
+  in.seekg(0);
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), size))
+    fail(source, "read error after " + std::to_string(in.gcount()) + " bytes");
+  return bytes;
+}
+
+}  // namespace
+
+const Tensor& SafetensorsFile::at(const std::string& name) const {
+  const auto it = tensors.find(name);
+  if (it == tensors.end()) {
+    std::string names;
+    for (const auto& [n, t] : tensors) names += (names.empty() ? "" : ", ") + n;
+    fail(source, "no tensor named '" + name +
+                     "' (the file holds: " + (names.empty() ? "nothing" : names) + ")");
+  }
+  return it->second;
+}
+
+std::vector<std::uint8_t> encode_safetensors(const NamedTensors& tensors,
+                                             const Metadata& metadata) {
+  std::string header = "{";
+  bool first = true;
+  if (!metadata.empty()) {
+    header += "\"__metadata__\":{";
+    for (const auto& [key, value] : metadata) {
+      if (!first) header += ',';
+      first = false;
+      append_json_string(header, key);
+      header += ':';
+      append_json_string(header, value);
+    }
+    header += '}';
+    first = false;
+  }
+  std::uint64_t offset = 0;
+  std::vector<std::string> seen;
+  for (const auto& [name, t] : tensors) {
+    if (name.empty()) throw Error("safetensors", "save: a tensor has an empty name");
+    if (name == "__metadata__")
+      throw Error("safetensors", "save: '__metadata__' is reserved and cannot name a tensor");
+    if (std::find(seen.begin(), seen.end(), name) != seen.end())
+      throw Error("safetensors", "save: the name '" + name + "' is used twice");
+    seen.push_back(name);
+    if (!t.defined()) throw Error("safetensors", "save: tensor '" + name + "' is undefined");
+    const std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * size_of(t.dtype());
+    if (!first) header += ',';
+    first = false;
+    append_json_string(header, name);
+    header += ":{\"dtype\":\"";
+    header += dtype_code(t.dtype());
+    header += "\",\"shape\":[";
+    for (std::size_t d = 0; d < t.shape().size(); ++d) {
+      if (d) header += ',';
+      header += std::to_string(t.shape()[d]);
+    }
+    header += "],\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + bytes) + "]}";
+    offset += bytes;
+  }
+  header += '}';
+  // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
+  header.append((8 - (header.size() % 8)) % 8, ' ');
+
+  std::vector<std::uint8_t> out;
+  out.reserve(8 + header.size() + offset);
+  const std::uint64_t header_size = header.size();
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(header_size >> (8 * i)));
+  out.insert(out.end(), header.begin(), header.end());
+  for (const auto& [name, t] : tensors) {
+    const auto* data = t.dtype() == float32
+                           ? reinterpret_cast<const std::uint8_t*>(t.data_ptr<float>())
+                           : reinterpret_cast<const std::uint8_t*>(t.data_ptr<double>());
+    out.insert(out.end(), data, data + static_cast<std::size_t>(t.numel()) * size_of(t.dtype()));
+  }
+  return out;
+}
+
+void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
+                      const Metadata& metadata) {
+  const auto bytes = encode_safetensors(tensors, metadata);
+  write_file_atomically(path, bytes, "safetensors");
+}
+
+SafetensorsFile decode_safetensors(std::span<const std::uint8_t> bytes, std::string_view source) {
+  if (bytes.size() < 8)
+    fail(source, "truncated: " + std::to_string(bytes.size()) +
+                     " bytes, too short for the 8-byte header length");
+  std::uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | bytes[static_cast<size_t>(i)];
+  if (header_size > kMaxHeaderBytes)
+    fail(source, "bad header length " + std::to_string(header_size) + " (limit " +
+                     std::to_string(kMaxHeaderBytes) + "): not a safetensors file?");
+  if (header_size > bytes.size() - 8)
+    fail(source, "truncated: header length " + std::to_string(header_size) + " but only " +
+                     std::to_string(bytes.size() - 8) + " bytes follow");
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8), header_size);
+  const std::span<const std::uint8_t> data = bytes.subspan(8 + header_size);
+
+  HeaderParser p(text, source);
+  SafetensorsFile file;
+  file.source = std::string(source);
+  std::vector<TensorEntry> entries;
+  bool seen_metadata = false;
+  p.expect('{');
+  if (!p.accept('}')) {
+    do {
+      std::string key = p.string();
+      p.expect(':');
+      if (key == "__metadata__") {
+        if (seen_metadata) fail(source, "'__metadata__' appears twice");
+        seen_metadata = true;
+        p.expect('{');
+        if (!p.accept('}')) {
+          do {
+            std::string meta_key = p.string();
+            p.expect(':');
+            file.metadata[std::move(meta_key)] = p.string();
+          } while (p.accept(','));
+          p.expect('}');
+        }
+        continue;
+      }
+      for (const auto& e : entries)
+        if (e.name == key) fail(source, "tensor '" + key + "' appears twice in the header");
+      entries.push_back(parse_entry(p, std::move(key), source));
+    } while (p.accept(','));
+    p.expect('}');
+  }
+  if (!p.at_end()) p.bad("unexpected text after the header object");
+
+  // The offsets, sorted, must tile [0, data.size()) without gaps or overlaps.
+  std::vector<const TensorEntry*> by_offset;
+  for (const auto& e : entries) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(), [](const TensorEntry* a, const TensorEntry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  std::uint64_t expected_begin = 0;
+  for (const TensorEntry* e : by_offset) {
+    if (e->dtype != "F32" && e->dtype != "F64")
+      fail(source,
+           "tensor '" + e->name + "' has dtype " + e->dtype + "; only F32 and F64 are supported");
+    std::uint64_t numel = 1;
+    for (const auto d : e->shape)
+      if (__builtin_mul_overflow(numel, d, &numel))
+        fail(source, "tensor '" + e->name + "': shape " + shape_string(e->shape) + " overflows");
+    const std::uint64_t elem = e->dtype == "F32" ? 4 : 8;
+    std::uint64_t expected_bytes = 0;
+    if (__builtin_mul_overflow(numel, elem, &expected_bytes) ||
+        numel > static_cast<std::uint64_t>(INT64_MAX))
+      fail(source, "tensor '" + e->name + "': shape " + shape_string(e->shape) + " overflows");
+    if (e->end < e->begin)
+      fail(source, "tensor '" + e->name + "': data_offsets [" + std::to_string(e->begin) + ", " +
+                       std::to_string(e->end) + "] end before they begin");
+    if (e->end - e->begin != expected_bytes)
+      fail(source, "tensor '" + e->name + "': data_offsets [" + std::to_string(e->begin) + ", " +
+                       std::to_string(e->end) + "] span " + std::to_string(e->end - e->begin) +
+                       " bytes, but " + e->dtype + " " + shape_string(e->shape) + " needs " +
+                       std::to_string(expected_bytes));
+    if (e->begin != expected_begin)
+      fail(source, "tensor '" + e->name + "': data_offsets begin at " + std::to_string(e->begin) +
+                       " but the previous tensor ends at " + std::to_string(expected_begin) +
+                       " (offsets must tile the data section)");
+    if (e->end > data.size())
+      fail(source, "truncated: tensor '" + e->name + "' needs data up to byte " +
+                       std::to_string(e->end) + " but the data section holds " +
+                       std::to_string(data.size()) + " bytes");
+    expected_begin = e->end;
+  }
+  if (expected_begin != data.size())
+    fail(source, std::to_string(data.size() - expected_begin) +
+                     " bytes after the last tensor's data: damaged or not a safetensors file");
+
+  for (const auto& e : entries) {
+    Shape shape(e.shape.begin(), e.shape.end());
+    const Dtype dtype = e.dtype == "F32" ? float32 : float64;
+    Tensor t = zeros(shape, dtype);
+    if (e.end > e.begin) {
+      auto* dst = dtype == float32 ? static_cast<void*>(t.mutable_data_ptr<float>())
+                                   : static_cast<void*>(t.mutable_data_ptr<double>());
+      std::memcpy(dst, data.data() + e.begin, e.end - e.begin);
+    }
+    file.tensors.emplace(e.name, std::move(t));
+  }
+  return file;
+}
+
+SafetensorsFile load_safetensors(const std::filesystem::path& path) {
+  const auto bytes = read_whole_file(path);
+  return decode_safetensors(bytes, path.string());
+}
+
+// ---- Checkpoints ----
+
+namespace {
+constexpr std::string_view kOptimPrefix = "optim.";
+
+NamedTensors checkpoint_tensors(const Module& module, const Optimizer* optimizer) {
+  NamedTensors tensors = module.named_parameters();
+  if (optimizer != nullptr)
+    for (auto& [name, t] : optimizer->named_state())
+      tensors.emplace_back(std::string(kOptimPrefix) + name, t);
+  return tensors;
+}
+}  // namespace
+
+void save_checkpoint(const std::filesystem::path& path, const Module& module,
+                     const Optimizer* optimizer, const Metadata& metadata) {
+  save_safetensors(path, checkpoint_tensors(module, optimizer), metadata);
+}
+
+Metadata load_checkpoint(const std::filesystem::path& path, Module& module, Optimizer* optimizer) {
+  SafetensorsFile file = load_safetensors(path);
+  const std::string source = path.string();
+  NamedTensors targets = checkpoint_tensors(module, optimizer);
+
+  // Check everything before writing anything, so that a refused file changes nothing.
+  std::vector<std::string> missing;
+  for (const auto& [name, target] : targets) {
+    const auto it = file.tensors.find(name);
+    if (it == file.tensors.end()) {
+      missing.push_back(name);
+      continue;
+    }
+    const Tensor& stored = it->second;
+    if (stored.dtype() != target.dtype() || stored.shape() != target.shape())
+      fail(source, "tensor '" + name + "' is " + std::string(ag::name(stored.dtype())) + " " +
+                       to_string(stored.shape()) + " in the file but " +
+                       std::string(ag::name(target.dtype())) + " " + to_string(target.shape()) +
+                       " in the " + (name.starts_with(kOptimPrefix) ? "optimizer" : "module"));
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (std::size_t i = 0; i < missing.size() && i < 8; ++i)
+      list += (i ? ", " : "") + ("'" + missing[i] + "'");
+    if (missing.size() > 8) list += ", ... (" + std::to_string(missing.size()) + " in all)";
+    const bool optim_only = std::all_of(missing.begin(), missing.end(), [](const std::string& n) {
+      return n.starts_with(kOptimPrefix);
+    });
+    fail(source, "checkpoint lacks " + list +
+                     (optim_only ? " (saved without optimizer state?)" : " (a different model?)"));
+  }
+  for (const auto& [name, stored] : file.tensors) {
+    const bool is_optim = name.starts_with(kOptimPrefix);
+    if (is_optim && optimizer == nullptr) continue;  // state not asked for
+    const bool known = std::any_of(targets.begin(), targets.end(),
+                                   [&](const auto& entry) { return entry.first == name; });
+    if (!known)
+      fail(source, "tensor '" + name + "' in the checkpoint matches nothing in the " +
+                       (is_optim ? "optimizer" : "module") + " (a different model?)");
+  }
+
+  for (auto& [name, target] : targets) {
+    const Tensor& stored = file.tensors.at(name);
+    const auto bytes = static_cast<std::size_t>(stored.numel()) * size_of(stored.dtype());
+    if (bytes == 0) continue;
+    if (target.dtype() == float32)
+      std::memcpy(target.mutable_data_ptr<float>(), stored.data_ptr<float>(), bytes);
+    else
+      std::memcpy(target.mutable_data_ptr<double>(), stored.data_ptr<double>(), bytes);
+  }
+  return file.metadata;
+}
+
+// ---- Atomic replacement ----
+
+void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                           std::string_view component) {
+  const std::string target = path.string();
+  auto failure = [&](const std::string& what) {
+    return Error(component, "'" + target + "': " + what + ": " + std::strerror(errno));
+  };
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  std::string temp_name = ".";  // hidden, next to the target: rename stays on one filesystem
+  temp_name.append(path.filename().string()).append(".tmp-XXXXXX");
+  std::string temp = (dir / temp_name).string();
+  const int fd = mkstemp(temp.data());
+  if (fd < 0) throw failure("cannot create a temporary file in '" + dir.string() + "'");
+  // mkstemp creates 0600; give the file the permissions of a usual data file (reading the
+  // umask would mean changing it, which races with other threads).
+  ::fchmod(fd, 0644);
+
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const Error error = failure("write failed");
+      ::close(fd);
+      ::unlink(temp.c_str());
+      throw error;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const Error error = failure("fsync failed");
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw error;
+  }
+  if (::close(fd) != 0) {
+    const Error error = failure("close failed");
+    ::unlink(temp.c_str());
+    throw error;
+  }
+  if (std::rename(temp.c_str(), target.c_str()) != 0) {
+    const Error error = failure("rename from '" + temp + "' failed");
+    ::unlink(temp.c_str());
+    throw error;
+  }
+  // Make the rename itself durable.
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+}  // namespace ag::nn
