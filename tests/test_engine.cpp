@@ -176,3 +176,22 @@ BOOST_AUTO_TEST_CASE(optimizer_style_in_place_update) {
   BOOST_TEST(w.to_vector() == (std::vector<double>{0.8, 1.6}));
   BOOST_CHECK_THROW(w.data_ptr<float>(), ag::Error);
 }
+
+BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_op) {
+  Tensor x = ag::tensor({1.0, 0.0, 2.0}, ag::float64).requires_grad_();
+  x.set_label("x");
+  BOOST_TEST(std::isinf(ag::log(x).to_vector()[1]));  // off: IEEE results pass through
+  ag::AnomalyModeGuard anomaly;
+  BOOST_CHECK_EXCEPTION(ag::log(x), ag::Error, [](const ag::Error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return e.op() == "log" && std::string(e.what()).find("forward pass: output element 1 is -inf") != std::string::npos;
+  });
+  // sqrt(0) is fine forward, but its derivative 1/(2*sqrt(0)) is infinite.
+  Tensor y = ag::sqrt(x).sum();
+  BOOST_CHECK_EXCEPTION(y.backward(), ag::Error, [](const ag::Error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return e.op() == "sqrt" && std::string(e.what()).find("labelled 'x'") != std::string::npos;
+  });
+  Value v = 0.0;
+  BOOST_CHECK_EXCEPTION(1.0 / v, ag::Error, [](const ag::Error& e) { return e.op() == "/"; });
+}

@@ -8,6 +8,7 @@
 // Every node runs exactly once, after all its users: linear time on shared subexpressions.
 #include <fmt/format.h>
 
+#include "autograd/anomaly.hpp"
 #include "autograd/error.hpp"
 #include "autograd/graph.hpp"
 #include "autograd/tensor.hpp"
@@ -87,11 +88,15 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
     if (!(n->flags & kLeaf)) reset_grad(*n);
   }
   NoGradGuard no_grad;  // backward rules compute with tensors; they must not record
+  // Anomaly mode checks each rule's gradients below, not the ops a rule uses inside.
+  const bool check_anomalies = anomaly_mode;
+  AnomalyModeGuard rules_unchecked(false);
   seed_root();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = *it;
     if (n->flags & kLeaf) continue;
     n->op->backward(*n);
+    if (check_anomalies) check_backward_anomaly(*n);
     // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
     // inputs' values are all backward needs), so a scalar graph can be run again.
     if (is_tensor(*n)) {

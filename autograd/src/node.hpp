@@ -94,6 +94,12 @@ std::string_view scope_name(std::uint16_t id);
 // requires_grad_only, stops at nodes that need no gradient (what backward needs).
 std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only);
 
+// Anomaly mode (anomaly.cpp): checks a fresh result, and the input gradients a backward rule
+// just produced, for NaN/Inf. Callers test the flag first, so the off state costs one load.
+extern thread_local bool anomaly_mode;
+void check_forward_anomaly(Node& result, const char* op, const std::vector<Node*>& inputs);
+void check_backward_anomaly(Node& node);
+
 // Adds `gradient` (broadcast shape allowed) into a node's gradient: the engine's one
 // accumulation path, used by tensor backward closures and the Value<->Tensor bridge.
 void accumulate_grad(Node& node, const Tensor& gradient);

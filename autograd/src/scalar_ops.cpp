@@ -44,7 +44,17 @@ bool tracks(const Value& v) { return v.node()->flags & detail::kRequiresGrad; }
 // A result that needs no gradient is recorded as a constant leaf, holding no inputs.
 Value constant(double value) { return Value::adopt(new_node(detail::kLeafOp, value, detail::kLeaf)); }
 
+void check_anomaly(const OpInfo& op, double value, const Value& a, const Value* b) {
+  if (!std::isfinite(value)) {
+    throw Error(op.name, b ? fmt::format("anomaly in the forward pass: the result is {} (inputs {} and {})", value,
+                                         value_of(a), value_of(*b))
+                           : fmt::format("anomaly in the forward pass: the result is {} (input {})", value,
+                                         value_of(a)));
+  }
+}
+
 Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
+  if (detail::anomaly_mode) check_anomaly(op, value, a, &b);
   if (!grad_enabled() || !(tracks(a) || tracks(b))) return constant(value);
   ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
   n->num_inputs = 2;
@@ -56,6 +66,7 @@ Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
 }
 
 Value record(const OpInfo& op, double value, const Value& a, double parameter = 0.0) {
+  if (detail::anomaly_mode) check_anomaly(op, value, a, nullptr);
   if (!grad_enabled() || !tracks(a)) return constant(value);
   ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
   n->num_inputs = 1;

@@ -45,6 +45,11 @@ Tensor alias(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype 
 
 Tensor record(const OpInfo& op, Tensor result, std::initializer_list<const Tensor*> inputs,
               BackwardFn backward) {
+  if (anomaly_mode) {
+    std::vector<Node*> nodes;
+    for (const Tensor* t : inputs) nodes.push_back(t->node());
+    check_forward_anomaly(*result.node(), op.name, nodes);
+  }
   if (!grad_enabled()) return result;
   bool any = false;
   for (const Tensor* t : inputs) any = any || (t->node()->flags & kRequiresGrad);
@@ -61,6 +66,11 @@ Tensor record(const OpInfo& op, Tensor result, std::initializer_list<const Tenso
 }
 
 Tensor record(const OpInfo& op, Tensor result, const std::vector<Tensor>& inputs, BackwardFn backward) {
+  if (anomaly_mode) {
+    std::vector<Node*> nodes;
+    for (const Tensor& t : inputs) nodes.push_back(t.node());
+    check_forward_anomaly(*result.node(), op.name, nodes);
+  }
   if (!grad_enabled()) return result;
   bool any = false;
   for (const Tensor& t : inputs) any = any || (t.node()->flags & kRequiresGrad);
