@@ -375,6 +375,7 @@ std::pair<std::vector<double>, std::vector<double>> run_steps(MakeOptimizer make
   Tensor w = ag::tensor(ref_values("opt.w0"), {3, 2}, dtype).requires_grad_();
   Tensor b = ag::tensor(ref_values("opt.b0"), {2}, dtype).requires_grad_();
   auto optimizer = make(std::vector<Tensor>{w, b});
+  const ag::detail::Node* w_node = w.node();
   for (int step = 0; step < 5; ++step) {
     optimizer->zero_grad();
     const Tensor diff = ag::matmul(a, w) + b - y;
@@ -382,7 +383,11 @@ std::pair<std::vector<double>, std::vector<double>> run_steps(MakeOptimizer make
     optimizer->step();
   }
   BOOST_TEST(optimizer->steps() == 5);
+  // Updated in place: the same leaf node, still tracking gradients, no history attached.
+  BOOST_TEST(w.node() == w_node);
   BOOST_TEST(w.is_leaf());
+  BOOST_TEST(w.requires_grad());
+  BOOST_TEST(ag::graph_size(std::vector<ag::GraphRoot>{w}) == 1u);
   return {w.to_vector(), b.to_vector()};
 }
 
