@@ -94,19 +94,31 @@ std::string dot_string(std::string_view text) {
   return out;
 }
 
+// Lines of a box label, joined with DOT's centred line break.
+std::string dot_lines(const std::vector<std::string>& lines) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0) out += "\\n";
+    append_quoted_text(out, lines[i], false);
+  }
+  out += '"';
+  return out;
+}
+
 // "[[1, 2], [3, 4]]" for a row-major array of `shape`.
 std::string nested_list(const std::vector<double>& values, const Shape& shape, int precision) {
   if (shape.empty()) return values.empty() ? "[]" : number(values[0], precision);
-  std::vector<std::int64_t> strides(shape.size(), 1);
-  for (std::size_t d = shape.size() - 1; d > 0; --d) strides[d - 1] = strides[d] * shape[d];
+  // blocks[d]: elements spanned by one sub-array at depth d; a bracket opens at its start.
+  std::vector<std::int64_t> blocks(shape.size(), shape.back());
+  for (std::size_t d = shape.size() - 1; d > 0; --d) blocks[d - 1] = blocks[d] * shape[d - 1];
   std::string out;
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ", ";
-    for (const std::int64_t s : strides) {
+    for (const std::int64_t s : blocks) {
       if (static_cast<std::int64_t>(i) % s == 0) out += '[';
     }
     out += number(values[i], precision);
-    for (const std::int64_t s : strides) {
+    for (const std::int64_t s : blocks) {
       if (static_cast<std::int64_t>(i + 1) % s == 0) out += ']';
     }
   }
@@ -204,7 +216,7 @@ class DotWriter {
       s.declared = true;
       out_ += fmt::format("  s{} [shape=box3d, style=filled, fillcolor={}, label={}];\n",
                           scope_of_[n.id], kScopeColor,
-                          dot_string(fmt::format("{}\n{} nodes", s.name, s.members)));
+                          dot_lines({std::string(s.name), fmt::format("{} nodes", s.members)}));
       return;
     }
     if (scalar_record(n)) {
@@ -239,22 +251,23 @@ class DotWriter {
     } else {
       title = n.label.empty() ? std::string(n.op) : fmt::format("{} ({})", n.label, n.op);
     }
-    std::string text = title + "\n";
+    std::vector<std::string> lines{title};
     if (n.is_scalar) {
-      text += "[] float64";
-      text += "\ndata " + number(n.value->data(), options_.precision);
-      if (n.requires_grad) text += "\ngrad " + number(n.value->grad(), options_.precision);
+      lines.push_back("[] float64");
+      lines.push_back("data " + number(n.value->data(), options_.precision));
+      if (n.requires_grad) lines.push_back("grad " + number(n.value->grad(), options_.precision));
     } else {
       const Tensor& t = n.tensor;
-      text += fmt::format("{} {}", to_string(t.shape()), name(t.dtype()));
+      lines.push_back(fmt::format("{} {}", to_string(t.shape()), name(t.dtype())));
       if (t.numel() <= options_.max_elements_shown) {
-        text += "\ndata " + nested_list(t.to_vector(), t.shape(), options_.precision);
+        lines.push_back("data " + nested_list(t.to_vector(), t.shape(), options_.precision));
         const Tensor g = t.grad();
-        if (g.defined())
-          text += "\ngrad " + nested_list(g.to_vector(), g.shape(), options_.precision);
+        if (g.defined()) {
+          lines.push_back("grad " + nested_list(g.to_vector(), g.shape(), options_.precision));
+        }
       }
     }
-    out_ += fmt::format("  n{} [shape=box, label={}{}];\n", n.id, dot_string(text),
+    out_ += fmt::format("  n{} [shape=box, label={}{}];\n", n.id, dot_lines(lines),
                         fill(n, n.is_leaf ? nullptr : kOpColor));
   }
 

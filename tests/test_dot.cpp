@@ -1,0 +1,188 @@
+// DOT export: golden files for both views, hand-checked numbers in them, determinism, scope
+// collapsing, the node limit and deep chains.
+#define BOOST_TEST_MODULE dot
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "autograd/dot.hpp"
+#include "autograd/error.hpp"
+#include "autograd/grad_mode.hpp"
+#include "autograd/tensor.hpp"
+#include "autograd/value.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Compares with tests/data/dot/<name>; AG_UPDATE_GOLDEN=1 rewrites the file instead.
+void check_golden(const std::string& name, const std::string& text) {
+  const fs::path path = fs::path(AG_TEST_DATA_DIR) / "dot" / name;
+  if (std::getenv("AG_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path, std::ios::binary) << text;
+    BOOST_TEST_MESSAGE("rewrote " << path);
+    return;
+  }
+  BOOST_REQUIRE_MESSAGE(fs::exists(path), "missing golden file " << path);
+  BOOST_TEST(text == read_file(path));
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+
+// micrograd's README example, smaller: L = (a * b + c) * f.
+std::string scalar_example() {
+  ag::Value a(2.0, "a"), b(-3.0, "b"), c(10.0, "c"), f(-2.0, "f");
+  ag::Value e = a * b;
+  e.set_label("e");
+  ag::Value d = e + c;
+  d.set_label("d");
+  ag::Value L = d * f;
+  L.set_label("L");
+  L.backward();
+  return ag::to_dot({L});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(scalar_view_matches_golden_and_hand_computed_gradients) {
+  const std::string dot = scalar_example();
+  check_golden("scalar_small.dot", dot);
+  // d = 4, L = -8; dL/dd = f = -2, dL/df = d = 4, dL/da = -2 * b = 6, dL/db = -2 * a = -4.
+  BOOST_TEST(dot.find("rankdir=LR") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"{ a | data 2 | grad 6 }\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"{ b | data -3 | grad -4 }\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"{ c | data 10 | grad -2 }\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"{ f | data -2 | grad 4 }\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"{ d | data 4 | grad -2 }\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"{ L | data -8 | grad 1 }\"") != std::string::npos);
+  // 7 value records, 3 op nodes, and 2 + 2 + 2 input edges plus 3 op -> value edges.
+  BOOST_TEST(count(dot, "shape=record") == 7u);
+  BOOST_TEST(count(dot, " -> ") == 9u);
+}
+
+BOOST_AUTO_TEST_CASE(same_graph_gives_same_bytes) {
+  BOOST_TEST(scalar_example() == scalar_example());
+}
+
+BOOST_AUTO_TEST_CASE(tensor_view_matches_golden) {
+  const ag::Tensor w =
+      ag::tensor(std::vector<double>{1, -2, 3, 4}, {2, 2}, ag::float64).requires_grad_();
+  ag::Tensor weight = w;
+  weight.set_label("dense1.weight");
+  const ag::Tensor x = ag::ones({1, 2}, ag::float64);
+  ag::Tensor big = ag::zeros({10, 10}, ag::float64).requires_grad_();
+  big.set_label("big");
+  const ag::Tensor y = ag::matmul(x, weight).relu().sum() + big.sum();
+  y.backward();
+  const std::string dot = ag::to_dot({y});
+  check_golden("tensor_small.dot", dot);
+  BOOST_TEST(dot.find("rankdir=TB") != std::string::npos);
+  // x @ w = [4, 2]: both positive, so dy/dw = x^T * [1, 1] = all ones.
+  BOOST_TEST(dot.find("dense1.weight\\n[2, 2] float64\\ndata [[1, -2], [3, 4]]\\ngrad [[1, 1], "
+                      "[1, 1]]\", style=filled, fillcolor=lightblue") != std::string::npos);
+  // 100 elements: shape and dtype only.
+  BOOST_TEST(dot.find("big\\n[10, 10] float64\", style=filled") != std::string::npos);
+  BOOST_TEST(dot.find("fillcolor=darkolivegreen1") != std::string::npos);
+  BOOST_TEST(dot.find("\"constant\\n[1, 2] float64") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(labels_are_escaped) {
+  ag::Value v(1.0, "a\"{b}|<c>\\");
+  const ag::Value out = v * 2.0;
+  const std::string dot = ag::to_dot({out});
+  BOOST_TEST(dot.find("{ a\\\"\\{b\\}\\|\\<c\\>\\\\ | data 1") != std::string::npos);
+  ag::DotOptions tensor_view;
+  tensor_view.view = ag::DotView::Tensor;
+  BOOST_TEST(ag::to_dot({out}, tensor_view).find("label=\"a\\\"{b}|<c>\\\\\\n[] float64") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(scopes_collapse_above_the_limit) {
+  ag::Value x(0.5, "x");
+  ag::Value h = x;
+  {
+    ag::ScopeGuard scope("layer1");
+    for (int i = 0; i < 400; ++i) h = ag::tanh(h * 1.01);
+  }
+  const ag::Value out = h + 1.0;  // outside any scope
+  const std::string collapsed = ag::to_dot({out});
+  BOOST_TEST(count(collapsed, "shape=box3d") == 1u);
+  BOOST_TEST(collapsed.find("s0 [shape=box3d, style=filled, fillcolor=lightyellow, "
+                            "label=\"layer1\\n800 nodes\"]") != std::string::npos);
+  BOOST_TEST(collapsed.find("v0 -> s0;") != std::string::npos);
+  BOOST_TEST(count(collapsed, "shape=record") == 2u);  // x and out
+  ag::DotOptions keep;
+  keep.collapse_above = 10'000;
+  const std::string full = ag::to_dot({out}, keep);
+  BOOST_TEST(count(full, "shape=box3d") == 0u);
+  BOOST_TEST(count(full, "shape=record") == 802u);
+}
+
+BOOST_AUTO_TEST_CASE(ten_million_node_chain_is_refused_naming_the_limit) {
+  ag::Value x(1.0, "x");
+  ag::Value y = x;
+  for (int i = 0; i < 10'000'000; ++i) y = y + 1.0;
+  try {
+    (void)ag::to_dot({y});
+    BOOST_FAIL("expected ag::Error");
+  } catch (const ag::Error& e) {
+    const std::string msg = e.what();
+    BOOST_TEST(e.op() == "to_dot");
+    BOOST_TEST(msg.find("10000001 nodes") != std::string::npos, msg);
+    BOOST_TEST(msg.find("DotOptions::max_nodes = 100000") != std::string::npos, msg);
+    BOOST_TEST(msg.find("raise max_nodes") != std::string::npos, msg);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(deep_chain_exports_when_the_limit_is_raised) {
+  ag::Value x(1.0, "x");
+  ag::Value y = x;
+  constexpr int kOps = 300'000;
+  for (int i = 0; i < kOps; ++i) y = y + 1.0;
+  ag::DotOptions options;
+  options.max_nodes = 1'000'000;
+  options.precision = 7;
+  const std::string dot = ag::to_dot({y}, options);
+  BOOST_TEST(count(dot, "shape=record") == static_cast<std::size_t>(kOps + 1));
+  BOOST_TEST(count(dot, " -> ") == static_cast<std::size_t>(2 * kOps));
+  BOOST_TEST(dot.find("label=\"{ data 300001 | grad 0 }\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(write_dot_is_whole_or_nothing) {
+  const fs::path dir = fs::temp_directory_path() / ("ag_test_dot_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ag::Value a(3.0, "a");
+  const ag::Value b = a * a;
+  ag::write_dot(dir / "g.dot", {b});
+  BOOST_TEST(read_file(dir / "g.dot") == ag::to_dot({b}));
+  BOOST_TEST(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  BOOST_CHECK_THROW(ag::write_dot(dir / "missing" / "g.dot", {b}), ag::Error);
+  ag::DotOptions tiny;
+  tiny.max_nodes = 1;
+  BOOST_CHECK_THROW(ag::write_dot(dir / "refused.dot", {b}, tiny), ag::Error);
+  BOOST_TEST(!fs::exists(dir / "refused.dot"));
+  BOOST_TEST(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(empty_root_is_an_error) {
+  const ag::Tensor undefined;
+  BOOST_CHECK_THROW(ag::to_dot({undefined}), ag::Error);
+}
