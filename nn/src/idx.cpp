@@ -237,11 +237,14 @@ std::filesystem::path find_idx(const std::filesystem::path& dir, const std::stri
 }  // namespace
 
 FashionMnist load_fashion_mnist(const std::filesystem::path& dir) {
+  // Looked up in this order, so that a missing directory names the first file.
+  const auto train_images = find_idx(dir, "train-images-idx3-ubyte");
+  const auto train_labels = find_idx(dir, "train-labels-idx1-ubyte");
+  const auto test_images = find_idx(dir, "t10k-images-idx3-ubyte");
+  const auto test_labels = find_idx(dir, "t10k-labels-idx1-ubyte");
   FashionMnist data;
-  data.train = load_idx_dataset(find_idx(dir, "train-images-idx3-ubyte"),
-                                find_idx(dir, "train-labels-idx1-ubyte"), 10);
-  data.test = load_idx_dataset(find_idx(dir, "t10k-images-idx3-ubyte"),
-                               find_idx(dir, "t10k-labels-idx1-ubyte"), 10);
+  data.train = load_idx_dataset(train_images, train_labels, 10);
+  data.test = load_idx_dataset(test_images, test_labels, 10);
   return data;
 }
 

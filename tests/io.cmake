@@ -1,0 +1,32 @@
+# Data I/O, checkpoints and plots (nn/io.hpp, nn/plot.hpp).
+# The IDX reader decompresses through zlib.
+# TODO(nn/CMakeLists.txt owner): move these two lines there, so that builds without tests
+# link too, and add find_dependency(ZLIB) to cmake/autogradConfig.cmake.in.
+find_package(ZLIB REQUIRED)
+target_link_libraries(nn PRIVATE ZLIB::ZLIB)
+
+ag_add_test(test_idx ${CMAKE_CURRENT_SOURCE_DIR}/test_idx.cpp)
+target_link_libraries(test_idx PRIVATE ZLIB::ZLIB)  # the test writes gzip files itself
+ag_add_test(test_idx_training ${CMAKE_CURRENT_SOURCE_DIR}/test_idx_training.cpp)
+ag_add_test(test_safetensors ${CMAKE_CURRENT_SOURCE_DIR}/test_safetensors.cpp)
+target_compile_definitions(test_safetensors PRIVATE AG_BINARY_DIR="${CMAKE_CURRENT_BINARY_DIR}")
+ag_add_test(test_plot ${CMAKE_CURRENT_SOURCE_DIR}/test_plot.cpp)
+
+# test_safetensors writes safetensors_fixture.safetensors; Python (json + numpy, then torch)
+# reads it per the published format and checks every value. Exit 77 = torch missing: skipped.
+set_tests_properties(test_safetensors PROPERTIES FIXTURES_SETUP safetensors_fixture)
+add_test(NAME safetensors_python_check
+  COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tools/safetensors_check.py --check-fixture
+          ${CMAKE_CURRENT_BINARY_DIR}/safetensors_fixture.safetensors)
+set_tests_properties(safetensors_python_check PROPERTIES
+  FIXTURES_REQUIRED safetensors_fixture SKIP_RETURN_CODE 77)
+
+# Fuzz targets: libFuzzer with clang (-DAG_FUZZ=ON in the fuzz area), else replayed over
+# their corpora here so that every corpus file is exercised by CTest.
+foreach(format idx safetensors)
+  add_executable(fuzz_${format}_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_${format}.cpp
+                                       ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_replay_main.cpp)
+  target_link_libraries(fuzz_${format}_replay PRIVATE autograd::autograd autograd::nn)
+  add_test(NAME fuzz_${format}_replay
+    COMMAND fuzz_${format}_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus_${format})
+endforeach()
