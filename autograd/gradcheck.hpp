@@ -21,11 +21,14 @@ struct GradcheckResult {
   double max_abs_error = 0.0;
   // One line per mismatching element: input, index, analytic and numeric values.
   std::vector<std::string> mismatches;
+  // Per input, per element (row-major): the engine's gradient and the finite difference.
+  std::vector<std::vector<double>> analytic;
+  std::vector<std::vector<double>> numeric;
   std::string summary() const;
 };
 
 // Checks d(sum(f(inputs) * w))/d(inputs) for a fixed random weighting w against central
-// differences. Inputs must be float64; they are not modified.
+// differences (w = 1 for a one-element output, so the numbers are plain df/dx). Inputs must be float64; they are not modified.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 // The same for scalar functions of Values.

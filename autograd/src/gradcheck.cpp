@@ -40,7 +40,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   Tensor y = f(xs);
   if (!y.defined() || y.dtype() != float64) throw Error("gradcheck", "f must return a defined float64 tensor");
   Generator gen(0x5eed);
-  const Tensor w = rand(y.shape(), gen, float64) + 0.5;
+  // A one-element output is checked as it is (w = 1), so analytic/numeric are df/dx.
+  const Tensor w = y.numel() == 1 ? ones(y.shape(), float64) : rand(y.shape(), gen, float64) + 0.5;
   auto objective = [&](const std::vector<Tensor>& x) {
     NoGradGuard no_grad;
     return (f(x) * w).sum().item();
@@ -51,6 +52,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor g = xs[i].grad();
     const std::vector<double> analytic = g.defined() ? g.to_vector() : std::vector<double>(point[i].size(), 0.0);
+    result.analytic.push_back(analytic);
+    result.numeric.emplace_back();
     for (std::size_t j = 0; j < point[i].size(); ++j) {
       const double x0 = point[i][j];
       point[i][j] = x0 + options.eps;
@@ -59,6 +62,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       const double down = objective(make_inputs(false));
       point[i][j] = x0;
       const double numeric = (up - down) / (2 * options.eps);
+      result.numeric.back().push_back(numeric);
       const double err = std::abs(analytic[j] - numeric);
       result.max_abs_error = std::max(result.max_abs_error, std::isnan(err) ? INFINITY : err);
       if (!(err <= options.atol + options.rtol * std::abs(numeric))) {
