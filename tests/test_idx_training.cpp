@@ -1,7 +1,7 @@
-// A short training run on real data: the first 2,000 Fashion-MNIST training images, one epoch
-// of Adam on a 784-128-10 MLP with a fixed seed, scored on the first 2,000 test images.
-// Chance is 0.10; this run reaches about 0.75 (the threshold leaves room for the last bits of
-// float rounding to differ between BLAS builds, not for a broken loader or training step).
+// A short training run on real data: the first 2,000 Fashion-MNIST training images, three
+// epochs of Adam (batch 32) on a 784-128-10 MLP with a fixed seed, scored on the first 2,000
+// test images. Chance is 0.10; this seed reaches 0.80 (seeds 1 and 7: 0.79, 0.78), so the
+// 0.75 threshold fails on a broken loader, loss or optimizer, not on float rounding.
 #define BOOST_TEST_MODULE idx_training
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
@@ -21,7 +21,8 @@ BOOST_AUTO_TEST_CASE(one_epoch_on_a_subset_learns) {
     return;
   }
   const auto data = ag::nn::load_fashion_mnist(dir);
-  constexpr std::int64_t kTrain = 2000, kTest = 2000, kBatch = 64;
+  constexpr std::int64_t kTrain = 2000, kTest = 2000, kBatch = 32;
+  constexpr int kEpochs = 3;
   std::vector<std::int64_t> train_rows(kTrain), test_rows(kTest);
   std::iota(train_rows.begin(), train_rows.end(), 0);
   std::iota(test_rows.begin(), test_rows.end(), 0);
@@ -38,16 +39,18 @@ BOOST_AUTO_TEST_CASE(one_epoch_on_a_subset_learns) {
   ag::nn::Adam opt(net.named_parameters(), 1e-3, 0.9, 0.999, 1e-8);
 
   double first_loss = 0.0, last_loss = 0.0;
-  const auto batches = ag::nn::shuffled_batches(kTrain, kBatch, gen);
-  for (std::size_t b = 0; b < batches.size(); ++b) {
-    const auto x = ag::nn::take_rows(x_train, batches[b]);
-    const auto y = ag::nn::take(y_train, batches[b]);
-    opt.zero_grad();
-    auto loss = ag::nn::cross_entropy(net(x), y);
-    loss.backward();
-    opt.step();
-    if (b == 0) first_loss = loss.item();
-    last_loss = loss.item();
+  for (int epoch = 0; epoch < kEpochs; ++epoch) {
+    const auto batches = ag::nn::shuffled_batches(kTrain, kBatch, gen);
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+      const auto x = ag::nn::take_rows(x_train, batches[b]);
+      const auto y = ag::nn::take(y_train, batches[b]);
+      opt.zero_grad();
+      auto loss = ag::nn::cross_entropy(net(x), y);
+      loss.backward();
+      opt.step();
+      if (epoch == 0 && b == 0) first_loss = loss.item();
+      last_loss = loss.item();
+    }
   }
   double accuracy = 0.0;
   {
@@ -58,5 +61,5 @@ BOOST_AUTO_TEST_CASE(one_epoch_on_a_subset_learns) {
                              << accuracy);
   BOOST_TEST(first_loss > 1.8);  // about ln(10) = 2.30 at the start
   BOOST_TEST(last_loss < 1.0);
-  BOOST_TEST(accuracy > 0.70);
+  BOOST_TEST(accuracy > 0.75);
 }
