@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -151,7 +152,7 @@ class DotWriter {
     out_ += "  edge [arrowsize=0.7];\n";
     for (const GraphNode& n : nodes_) {
       declare(n);
-      for (const std::size_t input : n.inputs) edge(output_port(input), input_port(n.id));
+      edges_into(n);
     }
     out_ += "}\n";
     return std::move(out_);
@@ -198,10 +199,19 @@ class DotWriter {
     return port('n', id);
   }
 
-  void edge(const std::string& from, const std::string& to) {
-    if (from == to) return;  // inside one collapsed scope
-    std::string line = fmt::format("  {} -> {};\n", from, to);
-    if (emitted_edges_.insert(line).second) out_ += line;
+  // One edge per (input, consumer) pair: x * x draws one arrow.
+  void edges_into(const GraphNode& n) {
+    const std::string to = input_port(n.id);
+    for (std::size_t k = 0; k < n.inputs.size(); ++k) {
+      const std::size_t input = n.inputs[k];
+      if (std::find(n.inputs.begin(), n.inputs.begin() + k, input) != n.inputs.begin() + k) continue;
+      const std::string from = output_port(input);
+      if (from == to) continue;  // inside one collapsed scope
+      std::string line = fmt::format("  {} -> {};\n", from, to);
+      // Only edges touching a collapsed scope can repeat across nodes.
+      if ((collapsed(input) || collapsed(n.id)) && !emitted_edges_.insert(line).second) continue;
+      out_ += line;
+    }
   }
 
   std::string fill(const GraphNode& n, const char* otherwise) const {
