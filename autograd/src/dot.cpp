@@ -204,7 +204,8 @@ class DotWriter {
     const std::string to = input_port(n.id);
     for (std::size_t k = 0; k < n.inputs.size(); ++k) {
       const std::size_t input = n.inputs[k];
-      if (std::find(n.inputs.begin(), n.inputs.begin() + k, input) != n.inputs.begin() + k) continue;
+      if (std::find(n.inputs.begin(), n.inputs.begin() + k, input) != n.inputs.begin() + k)
+        continue;
       const std::string from = output_port(input);
       if (from == to) continue;  // inside one collapsed scope
       std::string line = fmt::format("  {} -> {};\n", from, to);
