@@ -8,6 +8,7 @@
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"
+#include "autograd/memory.hpp"
 #include "autograd/render.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/tensor.hpp"

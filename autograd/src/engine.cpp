@@ -18,35 +18,71 @@
 
 namespace ag::detail {
 
-std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only) {
+namespace {
+
+// Scratch buffers are reused across backward passes, but a huge graph's are given back.
+template <class T>
+void trim(std::vector<T>& scratch) {
+  if (scratch.capacity() > (1u << 20)) std::vector<T>().swap(scratch);
+}
+
+// Depth-first post-order walk with an explicit stack: appends to `order` every node reachable
+// from the roots (stopping at nodes that need no gradient when requires_grad_only), inputs
+// before users, calling on_first_visit(node) as each is reached. Nodes stay marked kVisited:
+// the caller clears the marks of `order` (done in the pass it makes over it anyway).
+template <class OnFirstVisit>
+void walk(const std::vector<Node*>& roots, bool requires_grad_only, std::vector<Node*>& order,
+          OnFirstVisit&& on_first_visit) {
   struct Frame {
     Node* node;
     std::size_t next_input;
   };
-  std::vector<Node*> order;
-  std::vector<Frame> stack;
+  thread_local std::vector<Frame> stack;
+  stack.clear();
   auto wanted = [&](Node* n) {
     return n && !(n->flags & kVisited) && (!requires_grad_only || (n->flags & kRequiresGrad));
   };
-  for (Node* root : roots) {
-    if (!wanted(root)) continue;
-    root->flags |= kVisited;
-    stack.push_back({root, 0});
-    while (!stack.empty()) {
-      Frame& top = stack.back();
-      if (top.next_input < input_count(*top.node)) {
-        Node* in = input_of(*top.node, top.next_input++);
-        if (wanted(in)) {
-          in->flags |= kVisited;
-          stack.push_back({in, 0});  // `top` is not used after this
+  try {
+    for (Node* root : roots) {
+      if (!wanted(root)) continue;
+      root->flags |= kVisited;
+      on_first_visit(*root);
+      stack.push_back({root, 0});
+      while (!stack.empty()) {
+        Frame& top = stack.back();
+        if (top.next_input < input_count(*top.node)) {
+          Node* in = input_of(*top.node, top.next_input++);
+          if (wanted(in)) {
+            in->flags |= kVisited;
+            on_first_visit(*in);
+            stack.push_back({in, 0});  // `top` is not used after this
+          }
+        } else {
+          order.push_back(top.node);
+          stack.pop_back();
         }
-      } else {
-        order.push_back(top.node);
-        stack.pop_back();
       }
     }
+  } catch (...) {
+    for (Frame& f : stack) f.node->flags &= static_cast<std::uint8_t>(~kVisited);
+    for (Node* n : order) n->flags &= static_cast<std::uint8_t>(~kVisited);
+    stack.clear();
+    trim(stack);
+    throw;
   }
+  trim(stack);
+}
+
+void clear_marks(const std::vector<Node*>& order) {
   for (Node* n : order) n->flags &= static_cast<std::uint8_t>(~kVisited);
+}
+
+}  // namespace
+
+std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only) {
+  std::vector<Node*> order;
+  walk(roots, requires_grad_only, order, [](Node&) {});
+  clear_marks(order);
   return order;
 }
 
@@ -74,29 +110,40 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
                 "the output does not require grad: none of its inputs requires grad, or it was "
                 "computed under NoGradGuard or detached");
   }
-  std::vector<Node*> order = topological_order({root}, /*requires_grad_only=*/true);
-  for (Node* n : order) {
-    if (n->flags & kReleased) {
+  // One walk: collects the nodes, refuses released ones, resets intermediates' gradients.
+  thread_local std::vector<Node*> order;
+  order.clear();
+  walk({root}, /*requires_grad_only=*/true, order, [](Node& n) {
+    if (n.flags & kReleased) {
       throw Error("backward",
                   fmt::format("the graph was already backpropagated through op {} and its saved "
                               "values were freed; call backward(retain_graph=true) the first "
                               "time to backpropagate twice",
-                              describe(*n)));
+                              describe(n)));
     }
-  }
-  for (Node* n : order) {
-    if (!(n->flags & kLeaf)) reset_grad(*n);
-  }
+    if (!(n.flags & kLeaf)) reset_grad(n);
+  });
   NoGradGuard no_grad;  // backward rules compute with tensors; they must not record
   // Anomaly mode checks each rule's gradients below, not the ops a rule uses inside.
   const bool check_anomalies = anomaly_mode;
   AnomalyModeGuard rules_unchecked(false);
-  seed_root();
+  try {
+    seed_root();
+  } catch (...) {
+    clear_marks(order);
+    throw;
+  }
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = *it;
+    n->flags &= static_cast<std::uint8_t>(~kVisited);
     if (n->flags & kLeaf) continue;
-    n->op->backward(*n);
-    if (check_anomalies) check_backward_anomaly(*n);
+    try {
+      n->op->backward(*n);
+      if (check_anomalies) check_backward_anomaly(*n);
+    } catch (...) {
+      for (auto rest = it; rest != order.rend(); ++rest) (*rest)->flags &= static_cast<std::uint8_t>(~kVisited);
+      throw;
+    }
     // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
     // inputs' values are all backward needs), so a scalar graph can be run again.
     if (is_tensor(*n)) {
@@ -108,6 +155,7 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
       }
     }
   }
+  trim(order);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "autograd/error.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/memory.hpp"
 
 namespace ag::detail {
 
@@ -19,69 +20,74 @@ namespace {
 // Per-thread pool of 48-byte scalar nodes: a free list over chunks that double in size
 // (64 KiB first). When every node of the thread is freed, all chunks but the first go back to
 // the system, so memory returns to its baseline after a large graph dies.
-class ScalarPool {
+//
+// The hot state is a trivially destructible thread_local (no TLS init guard on each access);
+// the chunk list, touched only when growing or shrinking, owns the memory.
+struct FreeSlot {
+  FreeSlot* next;
+};
+struct PoolState {
+  FreeSlot* free_list;
+  char* bump;
+  char* bump_end;
+  std::int64_t live;
+};
+thread_local PoolState pool;
+
+class PoolChunks {
  public:
-  ScalarNode* allocate() {
-    ++live_;
-    if (free_list_) {
-      FreeSlot* slot = free_list_;
-      free_list_ = slot->next;
-      return reinterpret_cast<ScalarNode*>(slot);
-    }
-    if (bump_ == bump_end_) grow();
-    auto* node = reinterpret_cast<ScalarNode*>(bump_);
-    bump_ += sizeof(ScalarNode);
-    return node;
-  }
-
-  void deallocate(ScalarNode* node) noexcept {
-    auto* slot = reinterpret_cast<FreeSlot*>(node);
-    slot->next = free_list_;
-    free_list_ = slot;
-    if (--live_ == 0) shrink();
-  }
-
-  ~ScalarPool() {
-    if (live_ != 0) return;  // nodes still alive at thread exit: leave their memory be
-    for (auto& c : chunks_) std::free(c.memory);
-  }
-
- private:
-  struct FreeSlot {
-    FreeSlot* next;
-  };
-  struct Chunk {
-    char* memory;
-    std::size_t bytes;
-  };
-
   void grow() {
     std::size_t bytes = chunks_.empty() ? (64u << 10) : std::min<std::size_t>(chunks_.back().bytes * 2, 64u << 20);
     bytes -= bytes % sizeof(ScalarNode);
     auto* memory = static_cast<char*>(std::malloc(bytes));
     if (!memory) throw std::bad_alloc();
     chunks_.push_back({memory, bytes});
-    bump_ = memory;
-    bump_end_ = memory + bytes;
+    pool.bump = memory;
+    pool.bump_end = memory + bytes;
   }
-
   void shrink() noexcept {
     if (chunks_.empty()) return;
     for (std::size_t i = 1; i < chunks_.size(); ++i) std::free(chunks_[i].memory);
     chunks_.resize(1);
-    free_list_ = nullptr;
-    bump_ = chunks_[0].memory;
-    bump_end_ = bump_ + chunks_[0].bytes;
+    pool.free_list = nullptr;
+    pool.bump = chunks_[0].memory;
+    pool.bump_end = pool.bump + chunks_[0].bytes;
+  }
+  ~PoolChunks() {
+    if (pool.live != 0) return;  // nodes still alive at thread exit: leave their memory be
+    for (auto& c : chunks_) std::free(c.memory);
+    pool = PoolState{};
   }
 
-  FreeSlot* free_list_ = nullptr;
-  char* bump_ = nullptr;
-  char* bump_end_ = nullptr;
-  std::int64_t live_ = 0;
+ private:
+  struct Chunk {
+    char* memory;
+    std::size_t bytes;
+  };
   std::vector<Chunk> chunks_;
 };
+thread_local PoolChunks pool_chunks;
 
-thread_local ScalarPool scalar_pool;
+inline ScalarNode* pool_allocate() {
+  ++pool.live;
+  if (FreeSlot* slot = pool.free_list) {
+    pool.free_list = slot->next;
+    return reinterpret_cast<ScalarNode*>(slot);
+  }
+  if (pool.bump == pool.bump_end) pool_chunks.grow();
+  auto* node = reinterpret_cast<ScalarNode*>(pool.bump);
+  pool.bump += sizeof(ScalarNode);
+  return node;
+}
+
+inline void pool_deallocate(ScalarNode* node) noexcept {
+  auto* slot = reinterpret_cast<FreeSlot*>(node);
+  slot->next = pool.free_list;
+  pool.free_list = slot;
+  // A graph's last node freed: give its memory back. Skipped when only the first chunk is
+  // in use, so small graphs built in a loop never touch the system allocator.
+  if (--pool.live == 0 && pool.bump_end != nullptr) pool_chunks.shrink();
+}
 
 std::mutex side_tables_mutex;
 std::unordered_map<const Node*, std::string>& labels() {
@@ -94,22 +100,56 @@ std::vector<std::string>& scope_names() {
 }
 thread_local std::uint16_t current_scope_id = 0;
 
+// Tensor nodes are recycled too: a training step frees and makes dozens at once, more than
+// the system allocator's per-thread cache holds. Raw blocks, capped per thread.
+struct TensorNodeBlocks {
+  std::vector<void*> blocks;
+  ~TensorNodeBlocks() {
+    for (void* b : blocks) ::operator delete(b);
+  }
+};
+thread_local TensorNodeBlocks tensor_node_blocks;
+constexpr std::size_t kMaxCachedTensorNodes = 4096;
+
+void free_tensor_node(TensorNode* node) noexcept {
+  node->~TensorNode();  // may release more nodes (captured tensors): they queue up in destroy
+  auto& cache = tensor_node_blocks.blocks;
+  if (cache.size() < kMaxCachedTensorNodes) {
+    try {
+      cache.push_back(node);
+      return;
+    } catch (...) {
+    }
+  }
+  ::operator delete(node);
+}
+
 void free_node(Node* node) noexcept {
   if (node->flags & kLabelled) {
     std::lock_guard lock(side_tables_mutex);
     labels().erase(node);
   }
   if (is_tensor(*node)) {
-    delete &as_tensor(*node);  // may release more nodes (captured tensors): they queue up
+    free_tensor_node(&as_tensor(*node));
   } else {
-    scalar_pool.deallocate(&as_scalar(*node));
+    pool_deallocate(&as_scalar(*node));
   }
 }
 
 }  // namespace
 
-ScalarNode* allocate_scalar_node() { return scalar_pool.allocate(); }
-TensorNode* allocate_tensor_node() { return new TensorNode(); }
+ScalarNode* allocate_scalar_node() { return pool_allocate(); }
+TensorNode* allocate_tensor_node() {
+  auto& cache = tensor_node_blocks.blocks;
+  void* block = nullptr;
+  if (!cache.empty()) {
+    block = cache.back();
+    cache.pop_back();
+  } else {
+    block = ::operator new(sizeof(TensorNode));
+  }
+  return new (block) TensorNode();
+}
 
 // Iterative: a 10-million-node chain is freed with a work list, never with recursion.
 void destroy(Node* node) noexcept {
@@ -151,12 +191,79 @@ std::string_view scope_name(std::uint16_t id) {
   return id < scope_names().size() ? std::string_view(scope_names()[id]) : std::string_view();
 }
 
-Storage::Storage(std::size_t n, Device d) : data(nullptr), bytes(n), device(d) {
-  // 64-byte alignment: whole cache lines, and what vector kernels like.
-  data = std::aligned_alloc(64, ((n + 63) / 64) * 64 + (n == 0 ? 64 : 0));
-  if (!data) throw std::bad_alloc();
-}
-Storage::~Storage() { std::free(data); }
+namespace {
+
+// Tensor buffers are reused: a training step frees and allocates the same sizes every time,
+// and the system allocator's aligned allocations are slow. Blocks are 64-byte aligned (whole
+// cache lines) in power-of-two size classes; each thread keeps a few free blocks per class,
+// up to a byte cap, and returns the rest. Blocks are plain malloc memory, so a block freed on
+// another thread simply joins that thread's cache.
+class BufferCache {
+ public:
+  static constexpr int kClasses = 40;
+  static constexpr std::size_t kMaxBlocksPerClass = 16;
+  static constexpr std::size_t kMaxCachedBytes = std::size_t{256} << 20;
+
+  static std::size_t class_of(std::size_t bytes) {
+    std::size_t c = 6;  // 64 bytes minimum
+    while ((std::size_t{1} << c) < bytes) ++c;
+    return c;
+  }
+
+  void* allocate(std::size_t bytes) {
+    const std::size_t c = class_of(bytes);
+    if (c < kClasses && !free_[c].empty()) {
+      void* p = free_[c].back();
+      free_[c].pop_back();
+      cached_ -= std::size_t{1} << c;
+      return p;
+    }
+    void* p = std::aligned_alloc(64, std::size_t{1} << c);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+
+  void deallocate(void* p, std::size_t bytes) noexcept {
+    const std::size_t c = class_of(bytes);
+    const std::size_t size = std::size_t{1} << c;
+    if (c < kClasses && free_[c].size() < kMaxBlocksPerClass && cached_ + size <= kMaxCachedBytes) {
+      try {
+        free_[c].push_back(p);
+        cached_ += size;
+        return;
+      } catch (...) {  // no room to remember it: just free it
+      }
+    }
+    std::free(p);
+  }
+
+  void release() noexcept {
+    for (auto& blocks : free_) {
+      for (void* p : blocks) std::free(p);
+      blocks.clear();
+    }
+    cached_ = 0;
+  }
+
+  ~BufferCache() { release(); }
+
+ private:
+  std::vector<void*> free_[kClasses];
+  std::size_t cached_ = 0;
+};
+
+thread_local BufferCache buffer_cache;
+
+}  // namespace
+
+Storage::Storage(std::size_t n, Device d) : data(buffer_cache.allocate(n)), bytes(n), device(d) {}
+Storage::~Storage() { buffer_cache.deallocate(data, bytes); }
+
+}  // namespace ag::detail
+
+void ag::release_cached_memory() noexcept { detail::buffer_cache.release(); }
+
+namespace ag::detail {
 
 }  // namespace ag::detail
 
