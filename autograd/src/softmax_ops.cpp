@@ -40,8 +40,10 @@ Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool l
         T total = 0;
         for (std::int64_t k = 0; k < n; ++k) total += std::exp(p[k * inner] - m);
         if (log_form) {
-          const T shift = m + std::log(total);
-          for (std::int64_t k = 0; k < n; ++k) q[k * inner] = p[k * inner] - shift;
+          // (x - max) - log(total), not x - (max + log(total)): near large logits the sum
+          // max + log(total) rounds away the small log term in float32.
+          const T log_total = std::log(total);
+          for (std::int64_t k = 0; k < n; ++k) q[k * inner] = (p[k * inner] - m) - log_total;
         } else {
           for (std::int64_t k = 0; k < n; ++k) q[k * inner] = std::exp(p[k * inner] - m) / total;
         }
