@@ -1,0 +1,13 @@
+# Benchmarks side by side with PyTorch (tools/bench/run.sh drives them; see docs/readme/bench.md).
+add_executable(ag_bench
+  ${CMAKE_CURRENT_SOURCE_DIR}/bench/ag_bench.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/bench/workloads.cpp)
+target_link_libraries(ag_bench PRIVATE autograd::autograd autograd::nn)
+target_compile_options(ag_bench PRIVATE -Wall -Wextra)
+
+# The float32 FMA peak kernel: the only target built for this CPU (-march=native), so that it
+# measures what the hardware can do; the library and ag_bench stay portable.
+add_executable(ag_bench_peak ${CMAKE_CURRENT_SOURCE_DIR}/bench/peak_flops.cpp)
+target_compile_options(ag_bench_peak PRIVATE -Wall -Wextra -O2 -march=native)
+find_package(Threads REQUIRED)
+target_link_libraries(ag_bench_peak PRIVATE Threads::Threads)

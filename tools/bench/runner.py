@@ -1,0 +1,328 @@
+#!/usr/bin/python3
+"""Runs every benchmark workload in the engine (ag_bench) and in PyTorch (torch_bench.py),
+interleaved, at each thread count; checks that both compute the same numbers; prints a table
+and writes it to tools/bench/results.md. Started by tools/bench/run.sh (which builds first).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+TORCH_BENCH = os.path.join(HERE, "torch_bench.py")
+PYTHON = "/usr/bin/python3"
+
+# (label, workload, params for ours, params for torch, full-run sizes -> quick-run sizes).
+# PyTorch runs fewer iterations of the scalar workloads (it is ~100x slower per op); every
+# figure is per unit, so the sizes need not match. Where they do, results are compared too.
+FULL = [
+    ("scalar chain", "chain", "n=1000000", "n=20000"),
+    ("10-node graph", "tiny", "n=100000", "n=2000"),
+    ("micrograd MLP", "micrograd", "steps=5", "steps=5"),
+    ("spiral epoch", "spiral", "epochs=200", "epochs=200"),
+    ("MLP step b=32", "mlp", "batch=32 steps=30", "batch=32 steps=30"),
+    ("MLP step b=128", "mlp", "batch=128 steps=15", "batch=128 steps=15"),
+    ("MLP step b=1024", "mlp", "batch=1024 steps=4", "batch=1024 steps=4"),
+    ("sgemm 1024^2", "matmul", "n=1024 repeat=5", "n=1024 repeat=5"),
+]
+QUICK = [
+    ("scalar chain", "chain", "n=200000", "n=4000"),
+    ("10-node graph", "tiny", "n=20000", "n=500"),
+    ("micrograd MLP", "micrograd", "steps=2", "steps=2"),
+    ("spiral epoch", "spiral", "epochs=50", "epochs=50"),
+    ("MLP step b=32", "mlp", "batch=32 steps=10", "batch=32 steps=10"),
+    ("MLP step b=128", "mlp", "batch=128 steps=5", "batch=128 steps=5"),
+    ("MLP step b=1024", "mlp", "batch=1024 steps=2", "batch=1024 steps=2"),
+    ("sgemm 1024^2", "matmul", "n=1024 repeat=3", "n=1024 repeat=3"),
+]
+
+# Agreement checks: the same request to both sides; (key, rtol, atol) per result.
+TOLERANCES = {
+    "chain": [("x", 1e-10, 0), ("x0.grad", 1e-10, 0), ("w.grad", 1e-10, 0), ("b.grad", 1e-10, 0)],
+    "tiny": [("g", 1e-12, 0), ("a.grad", 1e-12, 0), ("b.grad", 1e-12, 0)],
+    "micrograd": [("loss", 1e-8, 0), ("accuracy", 0, 0)],
+    # float32 training: rounding differs (BLAS blocking, Adam's algebra), so a few 1e-4 after
+    # hundreds of steps; accuracy may differ by a point or two of 300 near the boundary.
+    "spiral": [("loss", 2e-3, 0), ("accuracy", 0, 0.01)],
+    "mlp": [("loss", 1e-4, 0)],
+    "matmul": [("mean", 1e-3, 0), ("c00", 1e-4, 0), ("c_last", 1e-4, 0)],
+}
+CHECKS_FULL = ["chain n=100000", "tiny n=3", "micrograd steps=3", "spiral epochs=2000",
+               "mlp batch=128 steps=10", "matmul n=256 repeat=1"]
+CHECKS_QUICK = ["chain n=20000", "tiny n=3", "micrograd steps=2", "spiral epochs=300",
+                "mlp batch=64 steps=5", "matmul n=256 repeat=1"]
+
+
+class Server:
+    """A benchmark process answering one JSON line per request line."""
+
+    def __init__(self, argv, threads):
+        env = dict(os.environ)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1, env=env)
+
+    def ask(self, request):
+        self.proc.stdin.write(request + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark process {self.proc.args[0]} died on '{request}'")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{self.proc.args[0]} '{request}': {reply['error']}")
+        return reply
+
+    def close(self):
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def one_shot(argv, threads):
+    """A fresh process for one request (peak RSS is per process)."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def agree(workload, ours, theirs):
+    """[(key, ours, torch, ok)] for every checked result."""
+    rows = []
+    for key, rtol, atol in TOLERANCES[workload]:
+        a, b = ours["result"][key], theirs["result"][key]
+        rows.append((key, a, b, abs(a - b) <= rtol * abs(b) + atol))
+    return rows
+
+
+def fmt_time(seconds):
+    if seconds < 1e-6:
+        return f"{seconds * 1e9:.1f} ns"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_stats(values):
+    return f"{fmt_time(statistics.median(values))} ({fmt_time(min(values))}–{fmt_time(max(values))})"
+
+
+def fmt_bytes(n):
+    return f"{n / 2**20:.1f} MiB"
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import torch  # only for its version string
+
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {"cpu": model, "cores": os.cpu_count(), "kernel": platform.release(),
+            "torch": torch.__version__, "commit": commit or "?",
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}
+
+
+def measure_peak(build, threads):
+    """Best of three runs of the FMA kernel (GFLOP/s), widest vectors first."""
+    best = 0.0
+    for _ in range(3):
+        out = subprocess.run([os.path.join(build, "tools", "ag_bench_peak"), "--threads",
+                              str(threads), "--seconds", "0.3"], capture_output=True, text=True)
+        try:
+            best = max(best, json.loads(out.stdout)["gflops"])
+        except (ValueError, KeyError):
+            pass
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small sizes, 3 repetitions (< 1 min)")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated")
+    ap.add_argument("--reps", type=int, help="timed repetitions per workload (default 7, quick 3)")
+    ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    ap.add_argument("--command", default="tools/bench/run.sh", help="command shown in the report")
+    args = ap.parse_args()
+
+    reps = args.reps or (3 if args.quick else 7)
+    workloads = QUICK if args.quick else FULL
+    checks = CHECKS_QUICK if args.quick else CHECKS_FULL
+    thread_counts = [int(t) for t in args.threads.split(",")]
+    ours_bin = os.path.join(args.build_dir, "tools", "ag_bench")
+    info = machine()
+    print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, commit {info['commit']}",
+          flush=True)
+
+    timings = {}    # (label, threads) -> {"ours": [...], "torch": [...], "extra": {...}}
+    agreement = []  # (threads, request, key, ours, torch, ok)
+    peaks = {t: measure_peak(args.build_dir, t) for t in thread_counts}
+    for t in thread_counts:
+        print(f"# {t} thread(s): float32 FMA peak {peaks[t]:.1f} GFLOP/s", flush=True)
+        ours = Server([ours_bin, "--threads", str(t), "serve"], t)
+        torch = Server([PYTHON, TORCH_BENCH, "--threads", str(t), "serve"], t)
+        try:
+            for request in checks:
+                a, b = ours.ask(request), torch.ask(request)
+                for key, va, vb, ok in agree(request.split()[0], a, b):
+                    agreement.append((t, request, key, va, vb, ok))
+                    if not ok:
+                        print(f"  DISAGREE {request}: {key} ours {va!r} torch {vb!r}", flush=True)
+            for label, workload, ours_params, torch_params in workloads:
+                entry = timings.setdefault((label, t), {"ours": [], "torch": [], "extra": {}})
+                request_ours = f"{workload} {ours_params}"
+                request_torch = f"{workload} {torch_params}"
+                ours.ask(request_ours), torch.ask(request_torch)  # warm-up, discarded
+                for _ in range(reps):  # interleaved: ours, torch, ours, torch, ...
+                    a, b = ours.ask(request_ours), torch.ask(request_torch)
+                    entry["ours"].append(a["seconds_per_unit"])
+                    entry["torch"].append(b["seconds_per_unit"])
+                    for side, reply in (("ours", a), ("torch", b)):
+                        for key, value in reply["extra"].items():
+                            entry["extra"].setdefault((side, key), []).append(value)
+                    if ours_params == torch_params:
+                        for key, va, vb, ok in agree(workload, a, b):
+                            if not ok:
+                                agreement.append((t, request_ours, key, va, vb, ok))
+                entry["unit"] = a["unit"]
+                print(f"  {label:<16} {t}T  ours {fmt_stats(entry['ours']):<34} torch "
+                      f"{fmt_stats(entry['torch']):<34} ratio "
+                      f"{statistics.median(entry['ours']) / statistics.median(entry['torch']):.3g}",
+                      flush=True)
+        finally:
+            ours.close()
+            torch.close()
+
+    # Memory: fresh processes, one thread. Bytes per op of the chain; peak RSS of training.
+    memory = {}
+    mem_requests = [("chain", "chain n=1000000", "chain n=20000"),
+                    ("MLP b=128, 20 steps", "mlp batch=128 steps=20", "mlp batch=128 steps=20"),
+                    ("spiral, 200 epochs", "spiral epochs=200", "spiral epochs=200")]
+    if args.quick:
+        mem_requests = mem_requests[:2]
+    for label, request_ours, request_torch in mem_requests:
+        a = one_shot([ours_bin, "--threads", "1", "run"] + request_ours.split(), 1)
+        b = one_shot([PYTHON, TORCH_BENCH, "--threads", "1", "run"] + request_torch.split(), 1)
+        memory[label] = (a["extra"], b["extra"])
+
+    report = render(info, args, reps, thread_counts, peaks, timings, agreement, memory)
+    print(report)
+    with open(args.out, "w") as f:
+        f.write(report)
+    print(f"written to {args.out}")
+    return 0 if all(row[5] for row in agreement) else 1
+
+
+def verdict(ok):
+    return "yes" if ok else "**no**"
+
+
+def render(info, args, reps, thread_counts, peaks, timings, agreement, memory):
+    lines = [
+        "# Benchmark results: this engine vs PyTorch",
+        "",
+        f"- machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}",
+        f"- date: {info['date']}, commit {info['commit']}, PyTorch {info['torch']} (Debian)",
+        f"- command: `{args.command}{' --quick' if args.quick else ''}`"
+        f"{'' if args.threads == '1,2' else ' --threads ' + args.threads}",
+        f"- {reps} timed repetitions per cell after one warm-up, interleaved ours/PyTorch; "
+        "median (min–max) per unit; ratio = ours / PyTorch of the medians (< 1: we are faster)",
+        "- float32 for tensors; scalar workloads in float64 (ag::Value; 0-d float64 tensors in PyTorch)",
+        "",
+        "| workload | threads | unit | ours | PyTorch | ours / PyTorch | target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    target_rows = []
+    for (label, t), e in timings.items():
+        ours_med = statistics.median(e["ours"])
+        torch_med = statistics.median(e["torch"])
+        ratio = ours_med / torch_med
+        target, ok = targets(label, t, e, ours_med, ratio, peaks)
+        lines.append(f"| {label} | {t} | {e['unit']} | {fmt_stats(e['ours'])} | "
+                     f"{fmt_stats(e['torch'])} | {ratio:.3g} | {target} | {verdict(ok) if target else ''} |")
+        target_rows.append((label, t, ok))
+
+    lines += ["", "## Details", "", "| figure | threads | ours | PyTorch | target | met |",
+              "|---|---|---|---|---|---|"]
+    for (label, t), e in timings.items():
+        x = e["extra"]
+        med = lambda side, key: statistics.median(x[(side, key)])  # noqa: E731
+        if label == "scalar chain":
+            for key, name, limit in (("fwd_ns_per_op", "forward, ns/op", None),
+                                     ("bwd_ns_per_op", "backward, ns/op", None),
+                                     ("bwd_over_fwd", "backward / forward", 3.0),
+                                     ("free_ns_per_op", "freeing the graph, ns/op", None)):
+                o, p = med("ours", key), med("torch", key)
+                lines.append(f"| chain {name} | {t} | {o:.3g} | {p:.3g} | "
+                             f"{'≤ %g' % limit if limit else ''} | "
+                             f"{verdict(o <= limit) if limit else ''} |")
+        if label == "spiral epoch" or label == "micrograd MLP":
+            o, p = med("ours", "accuracy"), med("torch", "accuracy")
+            lines.append(f"| {label}: accuracy after the timed steps | {t} | {o:.4f} | {p:.4f} | "
+                         f"same | {verdict(abs(o - p) <= 0.01)} |")
+        if label.startswith("MLP step") or label.startswith("sgemm"):
+            o, p = med("ours", "gflops"), med("torch", "gflops")
+            lines.append(f"| {label}: GFLOP/s (% of FMA peak {peaks[t]:.0f}) | {t} | "
+                         f"{o:.1f} ({100 * o / peaks[t]:.0f}%) | {p:.1f} ({100 * p / peaks[t]:.0f}%) | "
+                         f"{'≥ 60% of peak' if label.endswith('1024') else ''} | "
+                         f"{verdict(o >= 0.6 * peaks[t]) if label.endswith('1024') else ''} |")
+
+    lines += ["", "## Memory (fresh process each, 1 thread)", "",
+              "| run | ours peak RSS | PyTorch peak RSS | ours: peak − start | PyTorch: peak − start | target | met |",
+              "|---|---|---|---|---|---|---|"]
+    for label, (a, b) in memory.items():
+        grow_a = a["peak_rss_bytes"] - a["rss_at_start_bytes"]
+        grow_b = b["peak_rss_bytes"] - b["rss_at_start_bytes"]
+        lines.append(f"| {label} | {fmt_bytes(a['peak_rss_bytes'])} | {fmt_bytes(b['peak_rss_bytes'])} | "
+                     f"{fmt_bytes(grow_a)} | {fmt_bytes(grow_b)} | ≤ PyTorch | "
+                     f"{verdict(a['peak_rss_bytes'] <= b['peak_rss_bytes'])} |")
+        if label == "chain":
+            lines.append(f"| chain: RSS growth per recorded op | {a['rss_bytes_per_op']:.1f} B | "
+                         f"{b['rss_bytes_per_op']:.0f} B | | | ≤ 48 B | "
+                         f"{verdict(a['rss_bytes_per_op'] <= 48.5)} |")
+
+    bad = [row for row in agreement if not row[5]]
+    checked = {(t, request) for t, request, *_ in agreement}
+    lines += ["", "## Numerical agreement with PyTorch", "",
+              f"{len(agreement) - len(bad)} of {len(agreement)} compared numbers agree "
+              f"({len(checked)} requests over thread counts {thread_counts}, plus every timed "
+              "repetition whose sizes match on both sides).", ""]
+    lines += ["| threads | request | result | ours | PyTorch | agree |", "|---|---|---|---|---|---|"]
+    for t, request, key, va, vb, ok in agreement:
+        lines.append(f"| {t} | `{request}` | {key} | {va:.10g} | {vb:.10g} | {verdict(ok)} |")
+    return "\n".join(lines) + "\n"
+
+
+def targets(label, t, e, ours_med, ratio, peaks):
+    """The issue's target for this row, and whether it is met ('' when the issue sets none)."""
+    if label == "scalar chain":
+        return "≤ 20 ns/op", ours_med <= 20e-9
+    if label == "10-node graph":
+        return "≤ 180 ns and ≥ 700× faster", ours_med <= 180e-9 and ratio <= 1 / 700
+    if label == "spiral epoch":
+        return "≥ 20× faster", ratio <= 1 / 20
+    if label in ("MLP step b=32", "MLP step b=128"):
+        return "≤ 0.5×", ratio <= 0.5
+    if label == "MLP step b=1024":
+        return "≤ 0.8×", ratio <= 0.8
+    return "", True
+
+
+if __name__ == "__main__":
+    sys.exit(main())
