@@ -199,7 +199,7 @@ void plot_training_curves(const std::filesystem::path& png, const TrainingHistor
   // Integer epoch ticks when there are few epochs; gnuplot's own choice otherwise.
   const std::string xtics = epochs <= 20 ? "set xtics 1\n" : "";
   gp << "set multiplot layout 1,2 title " << gp_string(title) << " font \",13\"\n"
-     << "set grid lc rgb \"#dddddd\"\n"
+     << "set grid xtics ytics lt 1 lw 1 lc rgb \"#e4e4e4\"\n"
      << "set key top right\n"
      << "set xlabel \"epoch\"\n"
      << xtics << "set xrange [" << (epochs == 1 ? 0.5 : 1.0) << ":"
@@ -217,7 +217,7 @@ void plot_training_curves(const std::filesystem::path& png, const TrainingHistor
   };
   plot_pair("train_loss", "test_loss", !history.train_loss.empty(), !history.test_loss.empty());
   gp << "set title \"accuracy\"\nset ylabel \"accuracy\"\nset key bottom right\n"
-     << "set format y \"%.0f%%\"\n";
+     << "set format y \"%g%%\"\n";
   // Accuracies are stored as fractions and shown in percent.
   TrainingHistory pct = history;
   for (auto* v : {&pct.train_accuracy, &pct.test_accuracy})
