@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the project needs, only those missing.
+#   tools/install-deps.sh          what building and the demo need
+#   tools/install-deps.sh --test   also what the full test suite needs (PyTorch reader checks,
+#                                  Fashion-MNIST, gnuplot, clang for libFuzzer, valgrind)
+set -euo pipefail
+
+packages=(g++ make cmake pkg-config libboost-test-dev libfmt-dev libgraphviz-dev graphviz
+  libopenblas-dev libcli11-dev zlib1g-dev gnuplot-nox)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(python3-torch python3-numpy dataset-fashion-mnist clang libclang-rt-14-dev valgrind)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
