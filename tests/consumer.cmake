@@ -1,0 +1,6 @@
+# The installed package works for another project: find_package(autograd) + link + run.
+add_test(NAME consumer_find_package
+  COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}/consumer
+          -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/consumer -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
+# bias gradient of sum(x W + b) over 4 rows is 4
+set_tests_properties(consumer_find_package PROPERTIES PASS_REGULAR_EXPRESSION "y=-20 dx=46 bias_grad=4" TIMEOUT 300)
