@@ -41,21 +41,36 @@ QUICK = [
     ("sgemm 1024^2", "matmul", "n=1024 repeat=3", "n=1024 repeat=3"),
 ]
 
-# Agreement checks: the same request to both sides; (key, rtol, atol) per result.
-TOLERANCES = {
+# Agreement checks: the same request to both sides, (result, rtol, atol) per compared number.
+SCALAR = {
     "chain": [("x", 1e-10, 0), ("x0.grad", 1e-10, 0), ("w.grad", 1e-10, 0), ("b.grad", 1e-10, 0)],
     "tiny": [("g", 1e-12, 0), ("a.grad", 1e-12, 0), ("b.grad", 1e-12, 0)],
     "micrograd": [("loss", 1e-8, 0), ("accuracy", 0, 0)],
-    # float32 training: rounding differs (BLAS blocking, Adam's algebra), so a few 1e-4 after
-    # hundreds of steps; accuracy may differ by a point or two of 300 near the boundary.
-    "spiral": [("loss", 2e-3, 0), ("accuracy", 0, 0.01)],
-    "mlp": [("loss", 1e-4, 0)],
     "matmul": [("mean", 1e-3, 0), ("c00", 1e-4, 0), ("c_last", 1e-4, 0)],
 }
-CHECKS_FULL = ["chain n=100000", "tiny n=3", "micrograd steps=3", "spiral epochs=2000",
-               "mlp batch=128 steps=10", "matmul n=256 repeat=1"]
-CHECKS_QUICK = ["chain n=20000", "tiny n=3", "micrograd steps=2", "spiral epochs=300",
-                "mlp batch=64 steps=5", "matmul n=256 repeat=1"]
+CHECKS = [
+    ("chain n=100000", SCALAR["chain"]),
+    ("tiny n=3", SCALAR["tiny"]),
+    ("micrograd steps=3", SCALAR["micrograd"]),
+    # Training: short float32 runs agree to rounding; long runs are compared in float64, because
+    # Adam amplifies float32 rounding (a gradient's sign at rounding level becomes a full step):
+    # after ~100 epochs PyTorch's own float32 spiral run is 1-40% away from its float64 run.
+    ("spiral epochs=10", [("loss", 1e-4, 0), ("accuracy", 0, 0)]),
+    ("spiral epochs=300 f64=1", [("loss", 1e-6, 0), ("accuracy", 0, 0)]),
+    ("mlp batch=64 steps=5", [("loss", 1e-4, 0)]),
+    ("mlp batch=64 steps=20 f64=1", [("loss", 1e-9, 0)]),
+    ("matmul n=256 repeat=1", SCALAR["matmul"]),
+]
+# Final accuracy of a long float32 spiral training (the issue's "same final accuracy").
+ACCURACY_CHECK = ("spiral epochs=2000", [("accuracy", 0, 0.02)])
+ACCURACY_CHECK_QUICK = ("spiral epochs=500", [("accuracy", 0, 0.02)])
+# Timed repetitions whose sizes match on both sides are compared too (float32: loosely).
+TIMED = {
+    "micrograd": SCALAR["micrograd"],
+    "spiral": [("accuracy", 0, 0.02)],
+    "mlp": [("loss", 1e-3, 0)],
+    "matmul": SCALAR["matmul"],
+}
 
 
 class Server:
@@ -94,10 +109,10 @@ def one_shot(argv, threads):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def agree(workload, ours, theirs):
+def agree(tolerances, ours, theirs):
     """[(key, ours, torch, ok)] for every checked result."""
     rows = []
-    for key, rtol, atol in TOLERANCES[workload]:
+    for key, rtol, atol in tolerances:
         a, b = ours["result"][key], theirs["result"][key]
         rows.append((key, a, b, abs(a - b) <= rtol * abs(b) + atol))
     return rows
@@ -129,21 +144,22 @@ def machine():
                 model = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    import torch  # only for its version string
-
+    # Not imported here: this process stays small, its footprint leaks into children's figures.
+    torch_version = subprocess.run([PYTHON, "-c", "import torch; print(torch.__version__)"],
+                                   capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     return {"cpu": model, "cores": os.cpu_count(), "kernel": platform.release(),
-            "torch": torch.__version__, "commit": commit or "?",
+            "torch": torch_version, "commit": commit or "?",
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}
 
 
 def measure_peak(build, threads):
-    """Best of three runs of the FMA kernel (GFLOP/s), widest vectors first."""
+    """Best of five runs of the FMA kernel (GFLOP/s); the machine is shared and noisy."""
     best = 0.0
-    for _ in range(3):
+    for _ in range(5):
         out = subprocess.run([os.path.join(build, "tools", "ag_bench_peak"), "--threads",
-                              str(threads), "--seconds", "0.3"], capture_output=True, text=True)
+                              str(threads), "--seconds", "0.2"], capture_output=True, text=True)
         try:
             best = max(best, json.loads(out.stdout)["gflops"])
         except (ValueError, KeyError):
@@ -163,7 +179,7 @@ def main():
 
     reps = args.reps or (3 if args.quick else 7)
     workloads = QUICK if args.quick else FULL
-    checks = CHECKS_QUICK if args.quick else CHECKS_FULL
+    checks = CHECKS + [ACCURACY_CHECK_QUICK if args.quick else ACCURACY_CHECK]
     thread_counts = [int(t) for t in args.threads.split(",")]
     ours_bin = os.path.join(args.build_dir, "tools", "ag_bench")
     info = machine()
@@ -171,17 +187,19 @@ def main():
           flush=True)
 
     timings = {}    # (label, threads) -> {"ours": [...], "torch": [...], "extra": {...}}
-    agreement = []  # (threads, request, key, ours, torch, ok)
+    agreement = []  # (threads, request, key, ours, torch, ok, from a timed repetition)
     peaks = {t: measure_peak(args.build_dir, t) for t in thread_counts}
     for t in thread_counts:
         print(f"# {t} thread(s): float32 FMA peak {peaks[t]:.1f} GFLOP/s", flush=True)
         ours = Server([ours_bin, "--threads", str(t), "serve"], t)
         torch = Server([PYTHON, TORCH_BENCH, "--threads", str(t), "serve"], t)
         try:
-            for request in checks:
+            for request, tolerances in checks:
+                if args.quick and "f64=1" in request:
+                    continue
                 a, b = ours.ask(request), torch.ask(request)
-                for key, va, vb, ok in agree(request.split()[0], a, b):
-                    agreement.append((t, request, key, va, vb, ok))
+                for key, va, vb, ok in agree(tolerances, a, b):
+                    agreement.append((t, request, key, va, vb, ok, False))
                     if not ok:
                         print(f"  DISAGREE {request}: {key} ours {va!r} torch {vb!r}", flush=True)
             for label, workload, ours_params, torch_params in workloads:
@@ -197,9 +215,8 @@ def main():
                         for key, value in reply["extra"].items():
                             entry["extra"].setdefault((side, key), []).append(value)
                     if ours_params == torch_params:
-                        for key, va, vb, ok in agree(workload, a, b):
-                            if not ok:
-                                agreement.append((t, request_ours, key, va, vb, ok))
+                        for key, va, vb, ok in agree(TIMED[workload], a, b):
+                            agreement.append((t, request_ours, key, va, vb, ok, True))
                 entry["unit"] = a["unit"]
                 print(f"  {label:<16} {t}T  ours {fmt_stats(entry['ours']):<34} torch "
                       f"{fmt_stats(entry['torch']):<34} ratio "
@@ -298,13 +315,16 @@ def render(info, args, reps, thread_counts, peaks, timings, agreement, memory):
                          f"{verdict(a['rss_bytes_per_op'] <= 48.5)} |")
 
     bad = [row for row in agreement if not row[5]]
-    checked = {(t, request) for t, request, *_ in agreement}
+    timed = [row for row in agreement if row[6]]
     lines += ["", "## Numerical agreement with PyTorch", "",
-              f"{len(agreement) - len(bad)} of {len(agreement)} compared numbers agree "
-              f"({len(checked)} requests over thread counts {thread_counts}, plus every timed "
-              "repetition whose sizes match on both sides).", ""]
+              f"{len(agreement) - len(bad)} of {len(agreement)} compared numbers agree: the checks "
+              f"below at thread counts {thread_counts}, and {len(timed)} numbers of timed "
+              "repetitions whose sizes match on both sides (listed only where they disagree). "
+              "Tolerances: tools/bench/runner.py (CHECKS, TIMED).", ""]
     lines += ["| threads | request | result | ours | PyTorch | agree |", "|---|---|---|---|---|---|"]
-    for t, request, key, va, vb, ok in agreement:
+    for t, request, key, va, vb, ok, from_timed in agreement:
+        if from_timed and ok:
+            continue
         lines.append(f"| {t} | `{request}` | {key} | {va:.10g} | {vb:.10g} | {verdict(ok)} |")
     return "\n".join(lines) + "\n"
 

@@ -10,7 +10,6 @@ bench_data.py, which draws the same numbers as bench_data.hpp.
 import json
 import math
 import os
-import resource
 import sys
 import time
 
@@ -30,7 +29,12 @@ def current_rss_bytes():
 
 
 def peak_rss_bytes():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """VmHWM (ru_maxrss survives exec: it would count the parent's footprint at fork)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return -1
 
 
 def outcome(seconds, unit, extra, result):
@@ -119,13 +123,13 @@ def micrograd(steps=10, points=100):
 
 
 # ---- dense networks (float32), nn.Linear holding the transposed [in, out] weights ----
-def build_mlp(sizes):
+def build_mlp(sizes, dtype):
     layers = []
     for l in range(len(sizes) - 1):
-        linear = torch.nn.Linear(sizes[l], sizes[l + 1])
+        linear = torch.nn.Linear(sizes[l], sizes[l + 1], dtype=dtype)
         w = data.glorot_weight(data.WEIGHT_SEED + l, sizes[l], sizes[l + 1])
         with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(w.T.astype(np.float32)))
+            linear.weight.copy_(torch.from_numpy(w.T.copy()))  # rounds like static_cast<float>
             linear.bias.zero_()
         layers.append(linear)
         if l + 2 < len(sizes):
@@ -133,9 +137,10 @@ def build_mlp(sizes):
     return torch.nn.Sequential(*layers)
 
 
-def train(sizes, xs, labels, steps, lr):
-    net = build_mlp(sizes)
-    x = torch.from_numpy(xs.astype(np.float32))
+def train(sizes, xs, labels, steps, lr, f64):
+    dtype = torch.float64 if f64 else torch.float32
+    net = build_mlp(sizes, dtype)
+    x = torch.from_numpy(xs).to(dtype)
     y = torch.from_numpy(labels)
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-7)
     t0 = time.perf_counter()
@@ -151,15 +156,15 @@ def train(sizes, xs, labels, steps, lr):
     return (time.perf_counter() - t0) / steps, loss_value, accuracy
 
 
-def spiral(epochs=200, per_class=100):
+def spiral(epochs=200, per_class=100, f64=0):
     xs, labels = data.spiral(per_class, 3, data.SPIRAL_SEED)
-    seconds, loss, accuracy = train([2, 64, 3], xs, labels, epochs, 0.05)
+    seconds, loss, accuracy = train([2, 64, 3], xs, labels, epochs, 0.05, f64)
     return outcome(seconds, "epoch", {"accuracy": accuracy}, {"loss": loss, "accuracy": accuracy})
 
 
-def mlp(batch=128, steps=10, hidden=256):
+def mlp(batch=128, steps=10, hidden=256, f64=0):
     xs, labels = data.random_images(batch, 784, 10, data.IMAGES_SEED)
-    seconds, loss, _ = train([784, hidden, hidden // 2, 10], xs, labels, steps, 1e-3)
+    seconds, loss, _ = train([784, hidden, hidden // 2, 10], xs, labels, steps, 1e-3, f64)
     weights = 784.0 * hidden + hidden * (hidden / 2.0) + (hidden / 2.0) * 10.0
     return outcome(seconds, "step", {"gflops": 6.0 * batch * weights / seconds * 1e-9},
                    {"loss": loss})

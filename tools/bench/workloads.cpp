@@ -2,7 +2,6 @@
 // function here: same inputs (bench_data), same math, same figures.
 #include "workloads.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <autograd/autograd.hpp>
@@ -12,6 +11,7 @@
 #include <nn/nn.hpp>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 
 #include "bench_data.hpp"
 
@@ -168,15 +168,23 @@ Outcome micrograd(const Params& p) {
 // ---- dense networks (float32) ----
 void load_glorot(ag::nn::Dense& dense, std::uint64_t seed) {
   const auto values = glorot_weight(seed, dense.in_features(), dense.out_features());
-  float* w = dense.weight.mutable_data_ptr<float>();
-  for (std::size_t i = 0; i < values.size(); ++i) w[i] = static_cast<float>(values[i]);
+  auto fill = [&](auto* w) {
+    using T = std::remove_pointer_t<decltype(w)>;
+    for (std::size_t i = 0; i < values.size(); ++i) w[i] = static_cast<T>(values[i]);
+  };
+  if (dense.weight.dtype() == ag::float32) {
+    fill(dense.weight.mutable_data_ptr<float>());
+  } else {
+    fill(dense.weight.mutable_data_ptr<double>());
+  }
 }
 
 // Dense(sizes[0], sizes[1]) - ReLU - ... - Dense(.., sizes.back()), Glorot weights, zero biases.
-void build_mlp(ag::nn::Sequential& net, const std::vector<std::int64_t>& sizes) {
+void build_mlp(ag::nn::Sequential& net, const std::vector<std::int64_t>& sizes, ag::Dtype dtype) {
   ag::Generator unused(0);
   for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
-    auto& dense = net.emplace<ag::nn::Dense>(sizes[l], sizes[l + 1], ag::nn::Init::Zeros, unused);
+    auto& dense =
+        net.emplace<ag::nn::Dense>(sizes[l], sizes[l + 1], ag::nn::Init::Zeros, unused, dtype);
     load_glorot(dense, kWeightSeed + l);
     if (l + 2 < sizes.size()) net.emplace<ag::nn::ReLU>();
   }
@@ -189,12 +197,15 @@ struct TrainOutcome {
 };
 
 // `steps` full-batch steps of softmax cross-entropy + Adam (NNFS's rule, decay 0 = PyTorch's).
+// f64 trains in float64: the agreement check of long runs, where float32 rounding differences
+// grow (Adam turns a gradient's rounding-level sign into a full step).
 TrainOutcome train(const std::vector<std::int64_t>& sizes, const Classification& data,
-                   std::int64_t steps, double lr) {
+                   std::int64_t steps, double lr, bool f64) {
+  const ag::Dtype dtype = f64 ? ag::float64 : ag::float32;
   ag::nn::Sequential net;
-  build_mlp(net, sizes);
+  build_mlp(net, sizes, dtype);
   const std::int64_t n = static_cast<std::int64_t>(data.labels.size());
-  const ag::Tensor x = ag::tensor(data.x, {n, sizes.front()}, ag::float32);
+  const ag::Tensor x = ag::tensor(data.x, {n, sizes.front()}, dtype);
   ag::nn::Adam opt(net.named_parameters(), lr, 0.9, 0.999, 1e-7, 0.0);
   double loss_value = 0.0, accuracy = 0.0;
   const auto t0 = Clock::now();
@@ -215,7 +226,7 @@ TrainOutcome train(const std::vector<std::int64_t>& sizes, const Classification&
 Outcome spiral_training(const Params& p) {
   const std::int64_t epochs = get_int(p, "epochs", 200);
   const Classification data = spiral(get_int(p, "per_class", 100), 3, kSpiralSeed);
-  const auto t = train({2, 64, 3}, data, epochs, 0.05);
+  const auto t = train({2, 64, 3}, data, epochs, 0.05, get_int(p, "f64", 0) != 0);
   return {t.seconds_per_step,
           "epoch",
           {{"accuracy", t.accuracy}},
@@ -227,7 +238,7 @@ Outcome mlp_training(const Params& p) {
   const std::int64_t steps = get_int(p, "steps", 10);
   const std::int64_t hidden = get_int(p, "hidden", 256);  // smoke tests shrink the net
   const Classification data = random_images(batch, 784, 10, kImagesSeed);
-  const auto t = train({784, hidden, hidden / 2, 10}, data, steps, 1e-3);
+  const auto t = train({784, hidden, hidden / 2, 10}, data, steps, 1e-3, get_int(p, "f64", 0) != 0);
   // Multiply-adds of one step: forward x@W, backward dX = dY@W^T and dW = X^T@dY.
   const double weights = 784.0 * hidden + hidden * (hidden / 2.0) + (hidden / 2.0) * 10.0;
   const double flops = 6.0 * static_cast<double>(batch) * weights;
@@ -294,10 +305,15 @@ std::int64_t current_rss_bytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+// VmHWM, not getrusage's ru_maxrss: the latter survives exec and would report the parent's
+// (the Python runner's) footprint at fork time.
 std::int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // in kB
+  }
+  return -1;
 }
 
 }  // namespace agbench
