@@ -1,0 +1,4 @@
+# Hardening (issue 7): random graphs vs finite differences, threads, extremes, bad inputs.
+ag_add_test(test_random_graphs ${CMAKE_CURRENT_SOURCE_DIR}/test_random_graphs.cpp
+                               ${CMAKE_CURRENT_SOURCE_DIR}/random_graph.cpp)
+target_link_libraries(test_random_graphs PRIVATE fmt::fmt)
