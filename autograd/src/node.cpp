@@ -1,6 +1,8 @@
 // Node memory: the scalar-node pool, iterative destruction, and the label/scope side tables.
 #include "node.hpp"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -23,40 +25,40 @@ namespace {
 //
 // The hot state is a trivially destructible thread_local (no TLS init guard on each access);
 // the chunk list, touched only when growing or shrinking, owns the memory.
-struct FreeSlot {
-  FreeSlot* next;
-};
-struct PoolState {
-  FreeSlot* free_list;
-  char* bump;
-  char* bump_end;
-  std::int64_t live;
-};
-thread_local PoolState pool;
+
 
 class PoolChunks {
  public:
   void grow() {
     std::size_t bytes = chunks_.empty() ? (64u << 10) : std::min<std::size_t>(chunks_.back().bytes * 2, 64u << 20);
-    bytes -= bytes % sizeof(ScalarNode);
-    auto* memory = static_cast<char*>(std::malloc(bytes));
+    // Big chunks ask for transparent huge pages: a fresh chunk is otherwise faulted in 4 KiB
+    // at a time, which costs more than building the nodes in it.
+    constexpr std::size_t kHuge = std::size_t{2} << 20;
+    char* memory = nullptr;
+    if (bytes >= kHuge) {
+      memory = static_cast<char*>(std::aligned_alloc(kHuge, bytes));
+      if (memory) madvise(memory, bytes, MADV_HUGEPAGE);
+    } else {
+      memory = static_cast<char*>(std::malloc(bytes));
+    }
     if (!memory) throw std::bad_alloc();
+    bytes -= bytes % sizeof(ScalarNode);
     chunks_.push_back({memory, bytes});
-    pool.bump = memory;
-    pool.bump_end = memory + bytes;
+    scalar_pool.bump = memory;
+    scalar_pool.bump_end = memory + bytes;
   }
   void shrink() noexcept {
     if (chunks_.empty()) return;
     for (std::size_t i = 1; i < chunks_.size(); ++i) std::free(chunks_[i].memory);
     chunks_.resize(1);
-    pool.free_list = nullptr;
-    pool.bump = chunks_[0].memory;
-    pool.bump_end = pool.bump + chunks_[0].bytes;
+    scalar_pool.free_list = nullptr;
+    scalar_pool.bump = chunks_[0].memory;
+    scalar_pool.bump_end = scalar_pool.bump + chunks_[0].bytes;
   }
   ~PoolChunks() {
-    if (pool.live != 0) return;  // nodes still alive at thread exit: leave their memory be
+    if (scalar_pool.live != 0) return;  // nodes still alive at thread exit: leave their memory be
     for (auto& c : chunks_) std::free(c.memory);
-    pool = PoolState{};
+    scalar_pool = ScalarPoolState{};
   }
 
  private:
@@ -68,25 +70,13 @@ class PoolChunks {
 };
 thread_local PoolChunks pool_chunks;
 
-inline ScalarNode* pool_allocate() {
-  ++pool.live;
-  if (FreeSlot* slot = pool.free_list) {
-    pool.free_list = slot->next;
-    return reinterpret_cast<ScalarNode*>(slot);
-  }
-  if (pool.bump == pool.bump_end) pool_chunks.grow();
-  auto* node = reinterpret_cast<ScalarNode*>(pool.bump);
-  pool.bump += sizeof(ScalarNode);
-  return node;
-}
-
 inline void pool_deallocate(ScalarNode* node) noexcept {
   auto* slot = reinterpret_cast<FreeSlot*>(node);
-  slot->next = pool.free_list;
-  pool.free_list = slot;
+  slot->next = scalar_pool.free_list;
+  scalar_pool.free_list = slot;
   // A graph's last node freed: give its memory back. Skipped when only the first chunk is
   // in use, so small graphs built in a loop never touch the system allocator.
-  if (--pool.live == 0 && pool.bump_end != nullptr) pool_chunks.shrink();
+  if (--scalar_pool.live == 0 && scalar_pool.bump_end != nullptr) pool_chunks.shrink();
 }
 
 std::mutex side_tables_mutex;
@@ -138,7 +128,8 @@ void free_node(Node* node) noexcept {
 
 }  // namespace
 
-ScalarNode* allocate_scalar_node() { return pool_allocate(); }
+thread_local ScalarPoolState scalar_pool;
+void grow_scalar_pool() { pool_chunks.grow(); }
 TensorNode* allocate_tensor_node() {
   auto& cache = tensor_node_blocks.blocks;
   void* block = nullptr;
@@ -151,24 +142,40 @@ TensorNode* allocate_tensor_node() {
   return new (block) TensorNode();
 }
 
-// Iterative: a 10-million-node chain is freed with a work list, never with recursion.
+// Iterative: a 10-million-node chain is freed with a work list, never with recursion. The
+// first input that dies is followed directly (a chain needs no list at all); only further
+// ones, and nodes released while a tensor node's destructor runs, wait in `pending`.
 void destroy(Node* node) noexcept {
   thread_local std::vector<Node*> pending;
   thread_local bool draining = false;
-  pending.push_back(node);
-  if (draining) return;  // the loop below (further up this stack) will free it
+  if (draining) {
+    pending.push_back(node);  // the loop below, further up this stack, will free it
+    return;
+  }
   draining = true;
-  while (!pending.empty()) {
-    Node* n = pending.back();
-    pending.pop_back();
+  Node* n = node;
+  for (;;) {
+    Node* next = nullptr;
     for (std::size_t i = 0, k = input_count(*n); i < k; ++i) {
       Node* in = input_of(*n, i);
-      if (in && --in->refs == 0) pending.push_back(in);
+      if (in && --in->refs == 0) {
+        if (next) {
+          pending.push_back(in);
+        } else {
+          next = in;
+        }
+      }
     }
     free_node(n);
+    if (!next) {
+      if (pending.empty()) break;
+      next = pending.back();
+      pending.pop_back();
+    }
+    n = next;
   }
   draining = false;
-  if (pending.capacity() > 4096) pending.shrink_to_fit();
+  if (pending.capacity() > 4096) std::vector<Node*>().swap(pending);
 }
 
 void set_label(Node& n, std::string_view label) {

@@ -39,6 +39,16 @@ ScalarNode* new_node(const OpInfo& op, double value, std::uint8_t flags) {
   return n;
 }
 
+// x^c with PyTorch's exact special cases (x*x for 2, ...), which are also much faster.
+double power(double x, double c) {
+  if (c == 2.0) return x * x;
+  if (c == 1.0) return x;
+  if (c == 3.0) return x * x * x;
+  if (c == 0.5) return std::sqrt(x);
+  if (c == -1.0) return 1.0 / x;
+  return std::pow(x, c);
+}
+
 bool tracks(const Value& v) { return v.node()->flags & detail::kRequiresGrad; }
 
 // A result that needs no gradient is recorded as a constant leaf, holding no inputs.
@@ -111,7 +121,7 @@ constexpr OpInfo kConstDiv{"/", [](Node& n) {                                   
 constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }};
 constexpr OpInfo kPowConst{"pow", [](Node& n) {
   const double c = param(n);
-  in0(n).grad += self(n).grad * c * std::pow(in0(n).value, c - 1.0);
+  in0(n).grad += self(n).grad * c * power(in0(n).value, c - 1.0);
 }};
 
 // ---- Unary functions ----
@@ -195,7 +205,7 @@ Value pow(const Value& base, double exponent) {
   const double x = value_of(base);
   check_domain("pow", x, x >= 0.0 || exponent == std::floor(exponent),
                "a negative base needs an integer exponent");
-  return record(kPowConst, std::pow(x, exponent), base, exponent);
+  return record(kPowConst, power(x, exponent), base, exponent);
 }
 Value pow(const Value& base, const Value& exponent) {
   const double x = value_of(base), e = value_of(exponent);
