@@ -157,7 +157,15 @@ Tensor pow(const Tensor& base, double exponent) {
   if (exponent != std::floor(exponent)) {
     check_elements("pow", base, [](double v) { return v < 0.0; }, "a negative base needs an integer exponent");
   }
-  Tensor out = unary_kernel("pow", base, [exponent](auto x) { return static_cast<decltype(x)>(std::pow(x, exponent)); });
+  // PyTorch's exact special cases (x*x for 2, ...): same bits as torch, and cheaper.
+  Tensor out = unary_kernel("pow", base, [exponent](auto x) {
+    using T = decltype(x);
+    if (exponent == 2.0) return x * x;
+    if (exponent == 3.0) return x * x * x;
+    if (exponent == 0.5) return std::sqrt(x);
+    if (exponent == -1.0) return T(1) / x;
+    return static_cast<T>(std::pow(x, exponent));
+  });
   return detail::record(kPow, out, {&base}, [x = base.detach(), exponent](const Tensor& g) {
     return Grads{g * exponent * pow(x, exponent - 1.0)};
   });
