@@ -28,7 +28,8 @@ struct GradcheckResult {
 };
 
 // Checks d(sum(f(inputs) * w))/d(inputs) for a fixed random weighting w against central
-// differences (w = 1 for a one-element output, so the numbers are plain df/dx). Inputs must be float64; they are not modified.
+// differences (w = 1 for a one-element output, so the numbers are plain df/dx). Inputs must be
+// float64; they are not modified.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 // The same for scalar functions of Values.

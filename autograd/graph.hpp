@@ -26,11 +26,11 @@ class GraphRoot {
 };
 
 struct GraphNode {
-  std::size_t id;              // 0, 1, 2, ... in topological order (inputs first)
-  std::string_view op;         // "leaf", "+", "matmul", ...
-  std::string label;           // user's label, may be empty
-  std::string_view scope;      // ScopeGuard name, may be empty
-  bool is_scalar;              // a Value node (else a Tensor node)
+  std::size_t id;          // 0, 1, 2, ... in topological order (inputs first)
+  std::string_view op;     // "leaf", "+", "matmul", ...
+  std::string label;       // user's label, may be empty
+  std::string_view scope;  // ScopeGuard name, may be empty
+  bool is_scalar;          // a Value node (else a Tensor node)
   bool is_leaf;
   bool requires_grad;
   std::vector<std::size_t> inputs;  // ids of this node's inputs

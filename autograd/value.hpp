@@ -87,7 +87,8 @@ inline Value& operator*=(Value& a, const Value& b) { return a = a * b; }
 inline Value& operator/=(Value& a, const Value& b) { return a = a / b; }
 
 Value pow(const Value& base, double exponent);
-Value pow(const Value& base, const Value& exponent);  // base must be > 0 where the gradient is asked
+Value pow(const Value& base,
+          const Value& exponent);  // base must be > 0 where the gradient is asked
 Value exp(const Value& x);
 Value log(const Value& x);   // throws for x < 0
 Value sqrt(const Value& x);  // throws for x < 0

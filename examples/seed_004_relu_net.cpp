@@ -16,7 +16,8 @@
 
 namespace {
 
-constexpr std::array<const char*, 9> kNames = {"w1", "w2", "w3", "w4", "w5", "w6", "bias1", "bias2", "bias3"};
+constexpr std::array<const char*, 9> kNames = {"w1", "w2",    "w3",    "w4",   "w5",
+                                               "w6", "bias1", "bias2", "bias3"};
 
 // A point of the problem: parameters in kNames order, the inputs and the target.
 struct Point {
@@ -34,7 +35,9 @@ ag::Value loss_of(const std::vector<ag::Value>& p, const Point& at) {
   return pow(node3 - at.target, 2.0);
 }
 
-double relu_d(double x) { return x > 0 ? 1.0 : 0.0; }  // the seed's activation_ReLu_partial_derivative
+double relu_d(double x) {
+  return x > 0 ? 1.0 : 0.0;
+}  // the seed's activation_ReLu_partial_derivative
 
 // The seed notebook's nine formulas, verbatim (cells 179-190), as functions of the point.
 std::array<double, 9> seed_formulas(const Point& at) {
@@ -82,8 +85,8 @@ void print_table(const Gradients& g) {
   for (std::size_t i = 0; i < 9; ++i) {
     const bool wrong = std::abs(g.seed[i] - g.engine[i]) > 1e-9;
     // + 0.0 prints -0 as 0
-    fmt::print("  {:<6} {:>12.6g} {:>12.6g} {:>14.6g}{}\n", kNames[i], g.seed[i] + 0.0, g.engine[i] + 0.0,
-               g.finite_difference[i] + 0.0,
+    fmt::print("  {:<6} {:>12.6g} {:>12.6g} {:>14.6g}{}\n", kNames[i], g.seed[i] + 0.0,
+               g.engine[i] + 0.0, g.finite_difference[i] + 0.0,
                wrong ? "   <-- seed's formula disagrees" : "");
   }
 }
@@ -100,7 +103,8 @@ int main(int argc, char** argv) {
   fmt::print("Seed 004: 2-2-1 ReLU network, input (1, 0), target 2, squared error\n\n");
   Gradients g = gradients_at(seed_point);
   fmt::print("loss = {}  (seed: 0.25)\n\n", g.loss);
-  fmt::print("Gradients at the seed's point: the seed's hand formulas, backward(), finite differences\n");
+  fmt::print(
+      "Gradients at the seed's point: the seed's hand formulas, backward(), finite differences\n");
   print_table(g);
 
   // One SGD step with the engine's gradients, as in the seed (LR 0.01).
@@ -130,15 +134,19 @@ int main(int argc, char** argv) {
     const double pre2 = at.input1 * at.p[1] + at.input2 * at.p[3] + at.p[7];
     const double pre3 = std::max(0.0, pre1) * at.p[4] + std::max(0.0, pre2) * at.p[5] + at.p[8];
     if (!(pre1 > 0.1 && pre2 < -0.1 && pre3 > 0.1 && std::abs(pre3 - at.target) > 0.1)) continue;
-    fmt::print("found after {} tries: input ({}, {}), target {}, ", attempt, at.input1, at.input2, at.target);
+    fmt::print("found after {} tries: input ({}, {}), target {}, ", attempt, at.input1, at.input2,
+               at.target);
     for (std::size_t i = 0; i < 9; ++i) fmt::print("{}={} ", kNames[i], at.p[i]);
-    fmt::print("\n  node 1 pre-activation {:+.3g} (active), node 2 {:+.3g} (inactive), output {:+.3g}\n", pre1, pre2, pre3);
+    fmt::print(
+        "\n  node 1 pre-activation {:+.3g} (active), node 2 {:+.3g} (inactive), output {:+.3g}\n",
+        pre1, pre2, pre3);
     Gradients bad = gradients_at(at);
     print_table(bad);
-    fmt::print("The seed's w2, w4 and bias2 formulas multiply by relu'(node 1) = 1, but node 2 is off:\n"
-               "their true gradients are 0, as backward() and finite differences agree.\n"
-               "(The seed's formulas also leave out the output node's ReLU derivative: right only while\n"
-               "node 3 is active, as it is at both points above.)\n");
+    fmt::print(
+        "The seed's w2, w4 and bias2 formulas multiply by relu'(node 1) = 1, but node 2 is off:\n"
+        "their true gradients are 0, as backward() and finite differences agree.\n"
+        "(The seed's formulas also leave out the output node's ReLU derivative: right only while\n"
+        "node 3 is active, as it is at both points above.)\n");
     break;
   }
 

@@ -1,10 +1,9 @@
 // Backward semantics shared by both faces: accumulation, stale intermediates, retain_graph,
 // NoGradGuard, detach, depth (no recursion anywhere), sharing, graph walking.
 #define BOOST_TEST_MODULE engine
+#include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-
-#include <autograd/autograd.hpp>
 
 using ag::Tensor;
 using ag::Value;
@@ -34,7 +33,7 @@ BOOST_AUTO_TEST_CASE(intermediates_never_carry_stale_gradients) {
   y1.backward();
   BOOST_TEST(h.grad() == 12.0);
   y2.backward();
-  BOOST_TEST(h.grad() == 1.0);        // reset before the second pass, not 13
+  BOOST_TEST(h.grad() == 1.0);         // reset before the second pass, not 13
   BOOST_TEST(x.grad() == 36.0 + 3.0);  // the leaf accumulates across both
 }
 
@@ -184,7 +183,8 @@ BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_op) {
   ag::AnomalyModeGuard anomaly;
   BOOST_CHECK_EXCEPTION(ag::log(x), ag::Error, [](const ag::Error& e) {
     BOOST_TEST_MESSAGE(e.what());
-    return e.op() == "log" && std::string(e.what()).find("forward pass: output element 1 is -inf") != std::string::npos;
+    return e.op() == "log" && std::string(e.what()).find(
+                                  "forward pass: output element 1 is -inf") != std::string::npos;
   });
   // sqrt(0) is fine forward, but its derivative 1/(2*sqrt(0)) is infinite.
   Tensor y = ag::sqrt(x).sum();

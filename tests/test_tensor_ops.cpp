@@ -1,10 +1,9 @@
 // Every differentiable tensor op against finite differences (float64) through the one
 // generic checker, with every broadcasting case; hand-computed values; error messages.
 #define BOOST_TEST_MODULE tensor_ops
+#include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-
-#include <autograd/autograd.hpp>
 
 using ag::Shape;
 using ag::Tensor;
@@ -13,7 +12,8 @@ using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 namespace {
 
 // Random float64 inputs of the given shapes, kept away from 0 (kinks of relu/abs) when asked.
-std::vector<Tensor> inputs(std::vector<Shape> shapes, std::uint64_t seed, double lo = -1.5, double hi = 1.5) {
+std::vector<Tensor> inputs(std::vector<Shape> shapes, std::uint64_t seed, double lo = -1.5,
+                           double hi = 1.5) {
   ag::Generator gen(seed);
   std::vector<Tensor> xs;
   for (auto& s : shapes) {
@@ -37,15 +37,15 @@ void check(const char* name, const Fn& f, const std::vector<Tensor>& xs) {
 
 // The broadcasting cases every binary op is checked with.
 const std::vector<std::pair<Shape, Shape>> kBroadcastCases = {
-    {{2, 3}, {2, 3}},        // same shape
-    {{2, 3}, {}},            // 0-d on the right
-    {{}, {2, 3}},            // 0-d on the left
-    {{2, 3}, {3}},           // row vector, rank difference
-    {{2, 3}, {2, 1}},        // column vector
-    {{3, 1}, {1, 4}},        // both sides broadcast
-    {{2, 3, 4}, {4}},        // rank difference of 2
-    {{2, 1, 4}, {3, 1}},     // mixed
-    {{1}, {2, 2}},           // one-element
+    {{2, 3}, {2, 3}},     // same shape
+    {{2, 3}, {}},         // 0-d on the right
+    {{}, {2, 3}},         // 0-d on the left
+    {{2, 3}, {3}},        // row vector, rank difference
+    {{2, 3}, {2, 1}},     // column vector
+    {{3, 1}, {1, 4}},     // both sides broadcast
+    {{2, 3, 4}, {4}},     // rank difference of 2
+    {{2, 1, 4}, {3, 1}},  // mixed
+    {{1}, {2, 2}},        // one-element
 };
 
 }  // namespace
@@ -61,16 +61,23 @@ BOOST_AUTO_TEST_CASE(binary_ops_every_broadcast_case) {
   std::uint64_t seed = 1;
   for (auto& [name, f] : ops) {
     for (auto& [a, b] : kBroadcastCases) {
-      BOOST_TEST_CONTEXT(ag::to_string(a) << " with " << ag::to_string(b)) { check(name, f, inputs({a, b}, seed++)); }
+      BOOST_TEST_CONTEXT(ag::to_string(a) << " with " << ag::to_string(b)) {
+        check(name, f, inputs({a, b}, seed++));
+      }
     }
   }
 }
 
 BOOST_AUTO_TEST_CASE(scalar_operands_both_sides) {
-  check("t+c, c-t, t*c, c/t, t/c, t-c, c+t, c*t",
-        [](auto& x) { return (x[0] + 2.0) * (3.0 - x[0]) + 1.5 / x[0] + x[0] / 4.0 - (x[0] - 1.0) * 2.0 + (0.5 + x[0]) + 3.0 * x[0]; },
-        inputs({{2, 3}}, 50));
-  check("neg", [](auto& x) { return -x[0]; }, inputs({{4}}, 51));
+  check(
+      "t+c, c-t, t*c, c/t, t/c, t-c, c+t, c*t",
+      [](auto& x) {
+        return (x[0] + 2.0) * (3.0 - x[0]) + 1.5 / x[0] + x[0] / 4.0 - (x[0] - 1.0) * 2.0 +
+               (0.5 + x[0]) + 3.0 * x[0];
+      },
+      inputs({{2, 3}}, 50));
+  check(
+      "neg", [](auto& x) { return -x[0]; }, inputs({{4}}, 51));
 }
 
 BOOST_AUTO_TEST_CASE(unary_ops) {
@@ -111,7 +118,8 @@ BOOST_AUTO_TEST_CASE(reductions) {
 
 BOOST_AUTO_TEST_CASE(reduction_values) {
   // Seed 003's matrix: sums over all, axis 0, axis 1.
-  Tensor m = ag::tensor(std::vector<double>{4.8, 1.21, 2.385, 8.9, -1.81, 0.2, 1.41, 1.051, 0.026}, {3, 3}, ag::float64);
+  Tensor m = ag::tensor(std::vector<double>{4.8, 1.21, 2.385, 8.9, -1.81, 0.2, 1.41, 1.051, 0.026},
+                        {3, 3}, ag::float64);
   BOOST_TEST(m.sum().item() == 18.172, boost::test_tools::tolerance(1e-12));
   auto s0 = m.sum(0).to_vector();
   BOOST_TEST(s0[0] == 15.11, boost::test_tools::tolerance(1e-12));
@@ -125,13 +133,14 @@ BOOST_AUTO_TEST_CASE(reduction_values) {
 
 BOOST_AUTO_TEST_CASE(matmul_cases) {
   const std::vector<std::pair<Shape, Shape>> cases = {
-      {{2, 3}, {3, 4}}, {{2, 2, 3}, {2, 3, 4}}, {{2, 3, 4}, {4, 5}}, {{4}, {4, 3}},
-      {{2, 4}, {4}},    {{3}, {3}},             {{1, 2, 3}, {4, 3, 2}},
+      {{2, 3}, {3, 4}}, {{2, 2, 3}, {2, 3, 4}}, {{2, 3, 4}, {4, 5}}, {{4}, {4, 3}}, {{2, 4}, {4}},
+      {{3}, {3}},       {{1, 2, 3}, {4, 3, 2}},
   };
   std::uint64_t seed = 300;
   for (auto& [a, b] : cases) {
     BOOST_TEST_CONTEXT(ag::to_string(a) << " @ " << ag::to_string(b)) {
-      check("matmul", [](auto& x) { return ag::matmul(x[0], x[1]); }, inputs({a, b}, seed++));
+      check(
+          "matmul", [](auto& x) { return ag::matmul(x[0], x[1]); }, inputs({a, b}, seed++));
     }
   }
   // A hand-computed product.
@@ -143,13 +152,32 @@ BOOST_AUTO_TEST_CASE(matmul_cases) {
 }
 
 BOOST_AUTO_TEST_CASE(shape_ops) {
-  check("reshape", [](auto& x) { return x[0].reshape({4, -1}) * x[0].reshape({4, 6}); }, inputs({{2, 3, 4}}, 400));
-  check("transpose", [](auto& x) { return x[0].transpose(0, 2) * 1.0; }, inputs({{2, 3, 4}}, 401));
-  check("transpose weighted", [](auto& x) { return ag::matmul(x[0].t(), x[0]); }, inputs({{3, 2}}, 402));
-  check("cat dim0", [](auto& x) { return ag::cat({x[0], x[1]}, 0); }, inputs({{2, 3}, {1, 3}}, 403));
-  check("cat dim1", [](auto& x) { return ag::cat({x[0], x[1], x[0]}, 1); }, inputs({{2, 3}, {2, 2}}, 404));
+  check(
+      "reshape",
+      [](auto& x) {
+        return x[0].reshape({4, -1}) * x[0].reshape({4, 6});
+      },
+      inputs({{2, 3, 4}}, 400));
+  check(
+      "transpose", [](auto& x) { return x[0].transpose(0, 2) * 1.0; }, inputs({{2, 3, 4}}, 401));
+  check(
+      "transpose weighted", [](auto& x) { return ag::matmul(x[0].t(), x[0]); },
+      inputs({{3, 2}}, 402));
+  check(
+      "cat dim0",
+      [](auto& x) {
+        return ag::cat({x[0], x[1]}, 0);
+      },
+      inputs({{2, 3}, {1, 3}}, 403));
+  check(
+      "cat dim1",
+      [](auto& x) {
+        return ag::cat({x[0], x[1], x[0]}, 1);
+      },
+      inputs({{2, 3}, {2, 2}}, 404));
   const std::vector<std::int64_t> labels = {2, 0, 1};
-  check("pick", [&](auto& x) { return ag::pick(x[0], labels); }, inputs({{3, 4}}, 405));
+  check(
+      "pick", [&](auto& x) { return ag::pick(x[0], labels); }, inputs({{3, 4}}, 405));
   Tensor t = ag::arange(6, ag::float64).reshape({2, 3}).transpose(0, 1);
   BOOST_TEST(t.to_vector() == (std::vector<double>{0, 3, 1, 4, 2, 5}));
   Tensor c = ag::cat({ag::ones({1, 2}), ag::zeros({2, 2})}, 0);
@@ -157,10 +185,15 @@ BOOST_AUTO_TEST_CASE(shape_ops) {
 }
 
 BOOST_AUTO_TEST_CASE(softmax_family) {
-  check("softmax dim1", [](auto& x) { return ag::softmax(x[0], 1); }, inputs({{3, 4}}, 500));
-  check("softmax dim0", [](auto& x) { return ag::softmax(x[0], 0); }, inputs({{3, 4}}, 501));
-  check("log_softmax dim1", [](auto& x) { return ag::log_softmax(x[0], 1); }, inputs({{3, 4}}, 502));
-  check("log_softmax dim -2 (3-d)", [](auto& x) { return ag::log_softmax(x[0], -2); }, inputs({{2, 3, 4}}, 503));
+  check(
+      "softmax dim1", [](auto& x) { return ag::softmax(x[0], 1); }, inputs({{3, 4}}, 500));
+  check(
+      "softmax dim0", [](auto& x) { return ag::softmax(x[0], 0); }, inputs({{3, 4}}, 501));
+  check(
+      "log_softmax dim1", [](auto& x) { return ag::log_softmax(x[0], 1); }, inputs({{3, 4}}, 502));
+  check(
+      "log_softmax dim -2 (3-d)", [](auto& x) { return ag::log_softmax(x[0], -2); },
+      inputs({{2, 3, 4}}, 503));
   // Seed 001's values.
   auto p = ag::softmax(ag::tensor({4.8, 1.21, 2.385}, ag::float64), 0).to_vector();
   // The seed prints 8 decimals: agree to half a unit in the last place.
@@ -183,8 +216,8 @@ BOOST_AUTO_TEST_CASE(values_join_tensor_expressions) {
   ag::Value s = 2.0;
   Tensor x = ag::tensor({1.0, 2.0, 3.0}, ag::float64).requires_grad_();
   Tensor y = (x * s + s).sum();  // sum(2x + 2) = 18
-  ag::Value v(y);                 // back to the scalar face
-  ag::Value z = v * v;            // 324
+  ag::Value v(y);                // back to the scalar face
+  ag::Value z = v * v;           // 324
   z.backward();
   BOOST_TEST(z.data() == 324.0);
   // dz/dx_i = 2*18*s = 72; dz/ds = 2*18*(sum(x)+3) = 324
@@ -193,10 +226,13 @@ BOOST_AUTO_TEST_CASE(values_join_tensor_expressions) {
   // float32 tensors take a Value as float32.
   Tensor f = ag::ones({2}) * s;
   BOOST_TEST((f.dtype() == ag::float32));
-  check("value bridge", [](auto& x) {
-    ag::Value a(x[0].sum());
-    return x[1] * (a * a);
-  }, inputs({{3}, {2}}, 600));
+  check(
+      "value bridge",
+      [](auto& x) {
+        ag::Value a(x[0].sum());
+        return x[1] * (a * a);
+      },
+      inputs({{3}, {2}}, 600));
 }
 
 BOOST_AUTO_TEST_CASE(error_messages_name_op_and_shapes) {
@@ -213,12 +249,16 @@ BOOST_AUTO_TEST_CASE(error_messages_name_op_and_shapes) {
   BOOST_CHECK_EXCEPTION(a.reshape({4, 2}), ag::Error, has("reshape", "[4, 2]"));
   BOOST_CHECK_EXCEPTION(a.sum(2), ag::Error, has("sum", "dim 2"));
   BOOST_CHECK_EXCEPTION(ag::log(ag::tensor({1.0, -2.0})), ag::Error, has("log", "-2"));
-  BOOST_CHECK_EXCEPTION(ag::pick(a, std::vector<std::int64_t>{0, 3}), ag::Error, has("pick", "label 3 of row 1"));
-  BOOST_CHECK_EXCEPTION(ag::tensor(std::vector<double>{1, 2, 3}, {2, 2}), ag::Error, has("tensor", "3 values"));
+  BOOST_CHECK_EXCEPTION(ag::pick(a, std::vector<std::int64_t>{0, 3}), ag::Error,
+                        has("pick", "label 3 of row 1"));
+  BOOST_CHECK_EXCEPTION(ag::tensor(std::vector<double>{1, 2, 3}, {2, 2}), ag::Error,
+                        has("tensor", "3 values"));
   BOOST_CHECK_EXCEPTION(ag::cat({a, b}, 0), ag::Error, has("cat", "tensor 1"));
   Tensor w = ag::ones({2, 3}).requires_grad_();
-  BOOST_CHECK_EXCEPTION((w * 2.0).backward(), ag::Error, has("backward", "pass a gradient of shape [2, 3]"));
-  BOOST_CHECK_EXCEPTION(ag::ones({3}).sum().backward(), ag::Error, has("backward", "does not require grad"));
+  BOOST_CHECK_EXCEPTION((w * 2.0).backward(), ag::Error,
+                        has("backward", "pass a gradient of shape [2, 3]"));
+  BOOST_CHECK_EXCEPTION(ag::ones({3}).sum().backward(), ag::Error,
+                        has("backward", "does not require grad"));
   // Inputs are intact after failed ops.
   BOOST_TEST(a.to_vector() == std::vector<double>(6, 1.0));
   BOOST_TEST(!w.grad().defined());
@@ -227,11 +267,13 @@ BOOST_AUTO_TEST_CASE(error_messages_name_op_and_shapes) {
 BOOST_AUTO_TEST_CASE(factories_and_printing) {
   ag::Generator g1(7), g2(7);
   BOOST_TEST(ag::randn({5}, g1).to_vector() == ag::randn({5}, g2).to_vector());
-  BOOST_TEST(ag::arange(1.0, 2.0, 0.25, ag::float64).to_vector() == (std::vector<double>{1, 1.25, 1.5, 1.75}));
+  BOOST_TEST(ag::arange(1.0, 2.0, 0.25, ag::float64).to_vector() ==
+             (std::vector<double>{1, 1.25, 1.5, 1.75}));
   BOOST_TEST(ag::full({2}, 3.5).to_vector() == (std::vector<double>{3.5, 3.5}));
   BOOST_TEST(ag::scalar_tensor(2.0).dim() == 0);
   Tensor t = ag::tensor(std::vector<double>{1, 2, 3, 4}, {2, 2});
   BOOST_TEST(fmt::format("{}", t) == "tensor([[1, 2],\n        [3, 4]], dtype=float32)");
-  BOOST_TEST(fmt::format("{}", ag::arange(10, ag::float64)) == "tensor([0, 1, 2, ..., 7, 8, 9], dtype=float64)");
+  BOOST_TEST(fmt::format("{}", ag::arange(10, ag::float64)) ==
+             "tensor([0, 1, 2, ..., 7, 8, 9], dtype=float64)");
   BOOST_TEST(fmt::format("{}", ag::Value(2.5)) == "Value(data=2.5, grad=0)");
 }

@@ -1,9 +1,8 @@
 // The scalar face: micrograd's expression, every op's value and derivative, edge cases.
 #define BOOST_TEST_MODULE value
+#include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-
-#include <autograd/autograd.hpp>
 
 using ag::Value;
 
@@ -20,7 +19,8 @@ BOOST_AUTO_TEST_CASE(micrograd_expression) {
 }
 
 BOOST_AUTO_TEST_CASE(micrograd_second_expression) {
-  // micrograd's test_more_ops: g = 24.70408163265306, a.grad 138.83381924198252, b.grad 645.5772594752186
+  // micrograd's test_more_ops: g = 24.70408163265306, a.grad 138.83381924198252, b.grad
+  // 645.5772594752186
   Value a = -4.0, b = 2.0;
   auto c = a + b;
   auto d = a * b + pow(b, 3);
@@ -50,7 +50,8 @@ BOOST_AUTO_TEST_CASE(op_values_and_hand_derivatives) {
       {"exp", [](const Value& v) { return exp(v); }, 1.0, std::exp(1.0), std::exp(1.0)},
       {"log", [](const Value& v) { return log(v); }, 2.0, std::log(2.0), 0.5},
       {"sqrt", [](const Value& v) { return sqrt(v); }, 4.0, 2.0, 0.25},
-      {"tanh", [](const Value& v) { return tanh(v); }, 0.5, std::tanh(0.5), 1 - std::tanh(0.5) * std::tanh(0.5)},
+      {"tanh", [](const Value& v) { return tanh(v); }, 0.5, std::tanh(0.5),
+       1 - std::tanh(0.5) * std::tanh(0.5)},
       {"sigmoid", [](const Value& v) { return sigmoid(v); }, 0.0, 0.5, 0.25},
       {"relu+", [](const Value& v) { return relu(v); }, 3.0, 3.0, 1.0},
       {"relu-", [](const Value& v) { return relu(v); }, -3.0, 0.0, 0.0},
@@ -80,13 +81,15 @@ BOOST_AUTO_TEST_CASE(every_op_against_finite_differences) {
       {"sub", [](auto& v) { return v[0] - v[1]; }},
       {"mul", [](auto& v) { return v[0] * v[1]; }},
       {"div", [](auto& v) { return v[0] / v[1]; }},
-      {"scalar both sides", [](auto& v) { return (2.0 + v[0]) * (3.0 - v[1]) / 1.5 - 4.0 / v[1] + v[0] * 0.5; }},
+      {"scalar both sides",
+       [](auto& v) { return (2.0 + v[0]) * (3.0 - v[1]) / 1.5 - 4.0 / v[1] + v[0] * 0.5; }},
       {"pow value", [](auto& v) { return pow(v[0], v[1]); }},
       {"pow const", [](auto& v) { return pow(v[0], 2.5); }},
       {"exp log", [](auto& v) { return exp(v[0]) + log(v[1]); }},
       {"sqrt tanh", [](auto& v) { return sqrt(v[0]) * tanh(v[1]); }},
       {"sigmoid relu abs", [](auto& v) { return sigmoid(v[0]) + relu(v[1]) * abs(v[0] - 3.0); }},
-      {"shared subexpression", [](auto& v) {
+      {"shared subexpression",
+       [](auto& v) {
          Value s = v[0] * v[1];
          return s * s + s;
        }},
@@ -121,12 +124,12 @@ BOOST_AUTO_TEST_CASE(compound_assignment_rebinds) {
   Value keep = x * 2;
   x += 1;
   BOOST_TEST(x.data() == 4.0);
-  BOOST_TEST(y.data() == 3.0);      // the node y holds did not change
+  BOOST_TEST(y.data() == 3.0);  // the node y holds did not change
   BOOST_TEST(keep.data() == 6.0);
   x *= x;
   x.backward();
   BOOST_TEST(x.data() == 16.0);
-  BOOST_TEST(y.grad() == 8.0);      // d((y+1)^2)/dy
+  BOOST_TEST(y.grad() == 8.0);  // d((y+1)^2)/dy
 }
 
 BOOST_AUTO_TEST_CASE(domain_errors_name_the_op_and_value) {

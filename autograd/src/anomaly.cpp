@@ -25,7 +25,8 @@ std::string labelled(const Node& n) {
 std::string shape_of(Node& n) { return is_tensor(n) ? to_string(as_tensor(n).shape) : "scalar"; }
 
 // Index and value of the first non-finite element, if any.
-std::optional<std::pair<std::int64_t, double>> first_non_finite(const void* data, Dtype dtype, std::int64_t n) {
+std::optional<std::pair<std::int64_t, double>> first_non_finite(const void* data, Dtype dtype,
+                                                                std::int64_t n) {
   return dispatch(dtype, [&](auto tag) -> std::optional<std::pair<std::int64_t, double>> {
     using T = decltype(tag);
     const T* p = static_cast<const T*>(data);
@@ -48,12 +49,16 @@ void check_forward_anomaly(Node& result, const char* op, const std::vector<Node*
   if (is_tensor(result)) {
     TensorNode& t = as_tensor(result);
     if (auto bad = first_non_finite(t.storage->data, t.dtype, numel(t.shape))) {
-      throw Error(op, fmt::format("anomaly in the forward pass: output element {} is {} (output shape {}{}; "
-                                  "input shapes {})",
-                                  bad->first, bad->second, to_string(t.shape), labelled(result), input_shapes(inputs)));
+      throw Error(
+          op,
+          fmt::format("anomaly in the forward pass: output element {} is {} (output shape {}{}; "
+                      "input shapes {})",
+                      bad->first, bad->second, to_string(t.shape), labelled(result),
+                      input_shapes(inputs)));
     }
   } else if (!std::isfinite(as_scalar(result).value)) {
-    throw Error(op, fmt::format("anomaly in the forward pass: the result is {}", as_scalar(result).value));
+    throw Error(
+        op, fmt::format("anomaly in the forward pass: the result is {}", as_scalar(result).value));
   }
 }
 
@@ -69,10 +74,12 @@ void check_backward_anomaly(Node& n) {
       bad = std::make_pair(std::int64_t{0}, as_scalar(in).grad);
     }
     if (bad) {
-      throw Error(n.op->name, fmt::format("anomaly in the backward pass: the gradient of input {} ({}{}) has {} "
-                                          "at element {} (output shape {}{})",
-                                          i, shape_of(in), labelled(in), bad->second, bad->first, shape_of(n),
-                                          labelled(n)));
+      throw Error(
+          n.op->name,
+          fmt::format("anomaly in the backward pass: the gradient of input {} ({}{}) has {} "
+                      "at element {} (output shape {}{})",
+                      i, shape_of(in), labelled(in), bad->second, bad->first, shape_of(n),
+                      labelled(n)));
     }
   }
 }
@@ -80,7 +87,9 @@ void check_backward_anomaly(Node& n) {
 }  // namespace detail
 
 bool anomaly_mode_enabled() noexcept { return detail::anomaly_mode; }
-AnomalyModeGuard::AnomalyModeGuard(bool on) noexcept : previous_(detail::anomaly_mode) { detail::anomaly_mode = on; }
+AnomalyModeGuard::AnomalyModeGuard(bool on) noexcept : previous_(detail::anomaly_mode) {
+  detail::anomaly_mode = on;
+}
 AnomalyModeGuard::~AnomalyModeGuard() { detail::anomaly_mode = previous_; }
 
 }  // namespace ag

@@ -31,10 +31,10 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
     std::int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     std::int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1) {
-      throw Error(op, fmt::format("shapes {} and {} do not broadcast (dim {}: {} vs {})",
-                                  to_string(a), to_string(b),
-                                  static_cast<std::int64_t>(i) - static_cast<std::int64_t>(rank),
-                                  da, db));
+      throw Error(
+          op, fmt::format("shapes {} and {} do not broadcast (dim {}: {} vs {})", to_string(a),
+                          to_string(b),
+                          static_cast<std::int64_t>(i) - static_cast<std::int64_t>(rank), da, db));
     }
     out[i] = da == 1 ? db : da;
   }

@@ -44,7 +44,8 @@ Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, F f) {
       detail::for_each_row(shape, sa, sb,
                            [&](std::int64_t oi, std::int64_t ai, std::int64_t bi, std::int64_t m,
                                std::int64_t as, std::int64_t bs) {
-                             for (std::int64_t k = 0; k < m; ++k) o[oi + k] = f(x[ai + k * as], y[bi + k * bs]);
+                             for (std::int64_t k = 0; k < m; ++k)
+                               o[oi + k] = f(x[ai + k * as], y[bi + k * bs]);
                            });
     }
   });
@@ -155,7 +156,8 @@ Tensor operator/(const Value& a, const Tensor& b) { return Tensor(a).to(b.dtype(
 Tensor pow(const Tensor& base, double exponent) {
   detail::checked("pow", base);
   if (exponent != std::floor(exponent)) {
-    check_elements("pow", base, [](double v) { return v < 0.0; }, "a negative base needs an integer exponent");
+    check_elements(
+        "pow", base, [](double v) { return v < 0.0; }, "a negative base needs an integer exponent");
   }
   // PyTorch's exact special cases (x*x for 2, ...): same bits as torch, and cheaper.
   Tensor out = unary_kernel("pow", base, [exponent](auto x) {
@@ -174,39 +176,50 @@ Tensor pow(const Tensor& base, double exponent) {
 Tensor pow(const Tensor& base, const Tensor& exponent) {
   detail::checked("pow", base);
   if (exponent.defined() && exponent.requires_grad()) {
-    check_elements("pow", base, [](double v) { return v <= 0.0; },
-                   "the base must be > 0 when the exponent requires grad (d/de needs log(base))");
+    check_elements(
+        "pow", base, [](double v) { return v <= 0.0; },
+        "the base must be > 0 when the exponent requires grad (d/de needs log(base))");
   }
-  Tensor out = binary_kernel("pow", base, exponent, [](auto x, auto y) { return static_cast<decltype(x)>(std::pow(x, y)); });
-  return detail::record(kPow, out, {&base, &exponent},
-                        [x = base.detach(), e = exponent.detach(), out = out.detach(),
-                         need_e = exponent.requires_grad()](const Tensor& g) {
-                          return Grads{g * e * pow(x, e - 1.0), need_e ? g * out * log(x) : Tensor()};
-                        });
+  Tensor out = binary_kernel("pow", base, exponent, [](auto x, auto y) {
+    return static_cast<decltype(x)>(std::pow(x, y));
+  });
+  return detail::record(
+      kPow, out, {&base, &exponent},
+      [x = base.detach(), e = exponent.detach(), out = out.detach(),
+       need_e = exponent.requires_grad()](const Tensor& g) {
+        return Grads{g * e * pow(x, e - 1.0), need_e ? g * out * log(x) : Tensor()};
+      });
 }
 
 Tensor exp(const Tensor& x) {
   Tensor out = unary_kernel("exp", x, [](auto v) { return std::exp(v); });
-  return detail::record(kExp, out, {&x}, [out = out.detach()](const Tensor& g) { return Grads{g * out}; });
+  return detail::record(kExp, out, {&x},
+                        [out = out.detach()](const Tensor& g) { return Grads{g * out}; });
 }
 
 Tensor log(const Tensor& x) {
   detail::checked("log", x);
-  check_elements("log", x, [](double v) { return v < 0.0 || std::isnan(v); }, "log needs x >= 0");
+  check_elements(
+      "log", x, [](double v) { return v < 0.0 || std::isnan(v); }, "log needs x >= 0");
   Tensor out = unary_kernel("log", x, [](auto v) { return std::log(v); });
-  return detail::record(kLog, out, {&x}, [x = x.detach()](const Tensor& g) { return Grads{g / x}; });
+  return detail::record(kLog, out, {&x},
+                        [x = x.detach()](const Tensor& g) { return Grads{g / x}; });
 }
 
 Tensor sqrt(const Tensor& x) {
   detail::checked("sqrt", x);
-  check_elements("sqrt", x, [](double v) { return v < 0.0 || std::isnan(v); }, "sqrt needs x >= 0");
+  check_elements(
+      "sqrt", x, [](double v) { return v < 0.0 || std::isnan(v); }, "sqrt needs x >= 0");
   Tensor out = unary_kernel("sqrt", x, [](auto v) { return std::sqrt(v); });
-  return detail::record(kSqrt, out, {&x}, [out = out.detach()](const Tensor& g) { return Grads{g * 0.5 / out}; });
+  return detail::record(kSqrt, out, {&x},
+                        [out = out.detach()](const Tensor& g) { return Grads{g * 0.5 / out}; });
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = unary_kernel("tanh", x, [](auto v) { return std::tanh(v); });
-  return detail::record(kTanh, out, {&x}, [out = out.detach()](const Tensor& g) { return Grads{g * (1.0 - out * out)}; });
+  return detail::record(kTanh, out, {&x}, [out = out.detach()](const Tensor& g) {
+    return Grads{g * (1.0 - out * out)};
+  });
 }
 
 Tensor sigmoid(const Tensor& x) {
@@ -216,12 +229,15 @@ Tensor sigmoid(const Tensor& x) {
     const T e = std::exp(-std::abs(v));
     return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
   });
-  return detail::record(kSigmoid, out, {&x}, [out = out.detach()](const Tensor& g) { return Grads{g * out * (1.0 - out)}; });
+  return detail::record(kSigmoid, out, {&x}, [out = out.detach()](const Tensor& g) {
+    return Grads{g * out * (1.0 - out)};
+  });
 }
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary_kernel("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  return detail::record(kRelu, out, {&x}, [x = x.detach()](const Tensor& g) { return Grads{g * step_positive(x)}; });
+  return detail::record(kRelu, out, {&x},
+                        [x = x.detach()](const Tensor& g) { return Grads{g * step_positive(x)}; });
 }
 
 Tensor abs(const Tensor& x) {

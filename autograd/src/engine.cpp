@@ -141,7 +141,8 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
       n->op->backward(*n);
       if (check_anomalies) check_backward_anomaly(*n);
     } catch (...) {
-      for (auto rest = it; rest != order.rend(); ++rest) (*rest)->flags &= static_cast<std::uint8_t>(~kVisited);
+      for (auto rest = it; rest != order.rend(); ++rest)
+        (*rest)->flags &= static_cast<std::uint8_t>(~kVisited);
       throw;
     }
     // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
@@ -224,7 +225,8 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
                             to_string(self.shape), ag::numel(self.shape), to_string(self.shape)));
   }
   run_backward(node_, retain_graph, [&] {
-    Tensor seed = gradient.defined() ? gradient.to(self.dtype).clone() : ones(self.shape, self.dtype);
+    Tensor seed =
+        gradient.defined() ? gradient.to(self.dtype).clone() : ones(self.shape, self.dtype);
     self.grad = node_of(seed).storage;
   });
 }
@@ -247,7 +249,8 @@ std::vector<GraphNode> collect_graph(std::span<const GraphRoot> roots) {
     g.is_scalar = !is_tensor(*n);
     g.is_leaf = n->flags & kLeaf;
     g.requires_grad = n->flags & kRequiresGrad;
-    for (std::size_t i = 0, k = input_count(*n); i < k; ++i) g.inputs.push_back(ids.at(input_of(*n, i)));
+    for (std::size_t i = 0, k = input_count(*n); i < k; ++i)
+      g.inputs.push_back(ids.at(input_of(*n, i)));
     retain(n);
     if (g.is_scalar) {
       g.value = Value::adopt(n);

@@ -13,8 +13,8 @@ namespace ag {
 
 std::string GradcheckResult::summary() const {
   if (ok) return fmt::format("gradcheck passed (max abs error {:.3g})", max_abs_error);
-  return fmt::format("gradcheck failed: {} mismatches (max abs error {:.3g})\n  {}", mismatches.size(),
-                     max_abs_error, fmt::join(mismatches, "\n  "));
+  return fmt::format("gradcheck failed: {} mismatches (max abs error {:.3g})\n  {}",
+                     mismatches.size(), max_abs_error, fmt::join(mismatches, "\n  "));
 }
 
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
@@ -38,7 +38,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   // A fixed random weighting makes every output element matter: L = sum(f(x) * w).
   std::vector<Tensor> xs = make_inputs(true);
   Tensor y = f(xs);
-  if (!y.defined() || y.dtype() != float64) throw Error("gradcheck", "f must return a defined float64 tensor");
+  if (!y.defined() || y.dtype() != float64)
+    throw Error("gradcheck", "f must return a defined float64 tensor");
   Generator gen(0x5eed);
   // A one-element output is checked as it is (w = 1), so analytic/numeric are df/dx.
   const Tensor w = y.numel() == 1 ? ones(y.shape(), float64) : rand(y.shape(), gen, float64) + 0.5;
@@ -51,7 +52,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   GradcheckResult result;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor g = xs[i].grad();
-    const std::vector<double> analytic = g.defined() ? g.to_vector() : std::vector<double>(point[i].size(), 0.0);
+    const std::vector<double> analytic =
+        g.defined() ? g.to_vector() : std::vector<double>(point[i].size(), 0.0);
     result.analytic.push_back(analytic);
     result.numeric.emplace_back();
     for (std::size_t j = 0; j < point[i].size(); ++j) {
@@ -67,8 +69,9 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       result.max_abs_error = std::max(result.max_abs_error, std::isnan(err) ? INFINITY : err);
       if (!(err <= options.atol + options.rtol * std::abs(numeric))) {
         result.ok = false;
-        result.mismatches.push_back(fmt::format("input {} element {} (x = {}): analytic {} vs numeric {}", i, j, x0,
-                                                analytic[j], numeric));
+        result.mismatches.push_back(
+            fmt::format("input {} element {} (x = {}): analytic {} vs numeric {}", i, j, x0,
+                        analytic[j], numeric));
       }
     }
   }

@@ -45,20 +45,21 @@ Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
     const auto tb = trans_b ? CblasTrans : CblasNoTrans;
     // Walk the batch; each row of the walk is `count` consecutive output matrices.
     std::int64_t c_index = 0;
-    detail::for_each_row(batch, sa, sb,
-                         [&](std::int64_t, std::int64_t ia, std::int64_t ib, std::int64_t count,
-                             std::int64_t step_a, std::int64_t step_b) {
-                           for (std::int64_t j = 0; j < count; ++j, ++c_index) {
-                             const T* A = pa + (ia + j * step_a) * ra * ca;
-                             const T* B = pb + (ib + j * step_b) * rb * cb;
-                             T* C = pc + c_index * m * n;
-                             if constexpr (std::is_same_v<T, float>) {
-                               cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A, ca, B, cb, 0.0f, C, n);
-                             } else {
-                               cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A, ca, B, cb, 0.0, C, n);
-                             }
-                           }
-                         });
+    detail::for_each_row(
+        batch, sa, sb,
+        [&](std::int64_t, std::int64_t ia, std::int64_t ib, std::int64_t count, std::int64_t step_a,
+            std::int64_t step_b) {
+          for (std::int64_t j = 0; j < count; ++j, ++c_index) {
+            const T* A = pa + (ia + j * step_a) * ra * ca;
+            const T* B = pb + (ib + j * step_b) * rb * cb;
+            T* C = pc + c_index * m * n;
+            if constexpr (std::is_same_v<T, float>) {
+              cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A, ca, B, cb, 0.0f, C, n);
+            } else {
+              cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A, ca, B, cb, 0.0, C, n);
+            }
+          }
+        });
   });
   return out;
 }
@@ -79,8 +80,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::checked("matmul", b);
   detail::check_same_dtype("matmul", a, b);
   if (a.dim() == 0 || b.dim() == 0) {
-    throw Error("matmul", fmt::format("needs operands of at least 1 dim, got {} @ {}", to_string(a.shape()),
-                                      to_string(b.shape())));
+    throw Error("matmul", fmt::format("needs operands of at least 1 dim, got {} @ {}",
+                                      to_string(a.shape()), to_string(b.shape())));
   }
   // NumPy's 1-d rules: a vector on the left is a row, on the right a column, and the added
   // dim is removed from the result.

@@ -26,11 +26,11 @@ namespace {
 // The hot state is a trivially destructible thread_local (no TLS init guard on each access);
 // the chunk list, touched only when growing or shrinking, owns the memory.
 
-
 class PoolChunks {
  public:
   void grow() {
-    std::size_t bytes = chunks_.empty() ? (64u << 10) : std::min<std::size_t>(chunks_.back().bytes * 2, 64u << 20);
+    std::size_t bytes =
+        chunks_.empty() ? (64u << 10) : std::min<std::size_t>(chunks_.back().bytes * 2, 64u << 20);
     // Big chunks ask for transparent huge pages: a fresh chunk is otherwise faulted in 4 KiB
     // at a time, which costs more than building the nodes in it.
     constexpr std::size_t kHuge = std::size_t{2} << 20;
@@ -270,9 +270,7 @@ Storage::~Storage() { buffer_cache.deallocate(data, bytes); }
 
 void ag::release_cached_memory() noexcept { detail::buffer_cache.release(); }
 
-namespace ag::detail {
-
-}  // namespace ag::detail
+namespace ag::detail {}  // namespace ag::detail
 
 namespace ag {
 

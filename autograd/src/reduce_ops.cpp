@@ -23,7 +23,8 @@ struct DimView {
 
 DimView view_dim(const char* op, const Tensor& x, std::int64_t& dim, bool keepdim) {
   detail::checked(op, x);
-  if (x.dim() == 0) throw Error(op, "cannot reduce a dim of a 0-d tensor; use the all-elements form");
+  if (x.dim() == 0)
+    throw Error(op, "cannot reduce a dim of a 0-d tensor; use the all-elements form");
   dim = detail::wrap_dim(op, dim, x.dim());
   DimView v;
   const Shape& s = x.shape();
@@ -42,7 +43,9 @@ DimView view_dim(const char* op, const Tensor& x, std::int64_t& dim, bool keepdi
 }
 
 void require_nonempty(const char* op, const Tensor& x, std::int64_t n) {
-  if (n == 0) throw Error(op, fmt::format("cannot reduce an empty extent (input shape {})", to_string(x.shape())));
+  if (n == 0)
+    throw Error(
+        op, fmt::format("cannot reduce an empty extent (input shape {})", to_string(x.shape())));
 }
 
 // out[o, i] = sum_k x[o, k, i]
@@ -118,7 +121,8 @@ Tensor mean(const Tensor& x) {
   require_nonempty("mean", x, x.numel());
   Tensor out = sum_kernel(x, all_as_dim(x));
   const double scale = 1.0 / static_cast<double>(x.numel());
-  dispatch(x.dtype(), [&](auto tag) { data<decltype(tag)>(out)[0] *= static_cast<decltype(tag)>(scale); });
+  dispatch(x.dtype(),
+           [&](auto tag) { data<decltype(tag)>(out)[0] *= static_cast<decltype(tag)>(scale); });
   return detail::record(kMean, out, {&x}, [shape = x.shape(), scale](const Tensor& g) {
     return Grads{detail::broadcast_to(g * scale, shape)};
   });
@@ -133,9 +137,10 @@ Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
     NoGradGuard no_grad;
     out = sum_kernel(x, v) * scale;
   }
-  return detail::record(kMean, out, {&x}, [shape = x.shape(), keep = v.keep_shape, scale](const Tensor& g) {
-    return Grads{detail::broadcast_to((g * scale).reshape(keep), shape)};
-  });
+  return detail::record(kMean, out, {&x},
+                        [shape = x.shape(), keep = v.keep_shape, scale](const Tensor& g) {
+                          return Grads{detail::broadcast_to((g * scale).reshape(keep), shape)};
+                        });
 }
 
 Tensor max(const Tensor& x) {
@@ -153,21 +158,22 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
   DimView v = view_dim("max", x, dim, keepdim);
   require_nonempty("max", x, v.n);
   auto [out, index] = max_kernel(x, v);
-  return detail::record(kMax, out, {&x}, [shape = x.shape(), v, index = std::move(index)](const Tensor& g) {
-    Tensor gx = zeros(shape, g.dtype());
-    dispatch(g.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      const T* src = data<T>(g);
-      T* dst = data<T>(gx);
-      for (std::int64_t a = 0; a < v.outer; ++a) {
-        for (std::int64_t i = 0; i < v.inner; ++i) {
-          const std::int64_t j = a * v.inner + i;
-          dst[(a * v.n + index[static_cast<std::size_t>(j)]) * v.inner + i] = src[j];
-        }
-      }
-    });
-    return Grads{gx};
-  });
+  return detail::record(
+      kMax, out, {&x}, [shape = x.shape(), v, index = std::move(index)](const Tensor& g) {
+        Tensor gx = zeros(shape, g.dtype());
+        dispatch(g.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          const T* src = data<T>(g);
+          T* dst = data<T>(gx);
+          for (std::int64_t a = 0; a < v.outer; ++a) {
+            for (std::int64_t i = 0; i < v.inner; ++i) {
+              const std::int64_t j = a * v.inner + i;
+              dst[(a * v.n + index[static_cast<std::size_t>(j)]) * v.inner + i] = src[j];
+            }
+          }
+        });
+        return Grads{gx};
+      });
 }
 
 std::vector<std::int64_t> argmax(const Tensor& x, std::int64_t dim) {

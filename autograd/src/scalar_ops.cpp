@@ -3,9 +3,9 @@
 // An op is a constant OpInfo {name, backward rule} plus a forward that computes the value and
 // records a node. Backward rules add `self.grad * d(self)/d(input)` into each input's grad.
 // To add an op: one OpInfo and one function here, a declaration in value.hpp, and a test.
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "autograd/error.hpp"
 #include "autograd/grad_mode.hpp"
@@ -52,14 +52,17 @@ double power(double x, double c) {
 bool tracks(const Value& v) { return v.node()->flags & detail::kRequiresGrad; }
 
 // A result that needs no gradient is recorded as a constant leaf, holding no inputs.
-Value constant(double value) { return Value::adopt(new_node(detail::kLeafOp, value, detail::kLeaf)); }
+Value constant(double value) {
+  return Value::adopt(new_node(detail::kLeafOp, value, detail::kLeaf));
+}
 
 void check_anomaly(const OpInfo& op, double value, const Value& a, const Value* b) {
   if (!std::isfinite(value)) {
-    throw Error(op.name, b ? fmt::format("anomaly in the forward pass: the result is {} (inputs {} and {})", value,
-                                         value_of(a), value_of(*b))
-                           : fmt::format("anomaly in the forward pass: the result is {} (input {})", value,
-                                         value_of(a)));
+    throw Error(op.name,
+                b ? fmt::format("anomaly in the forward pass: the result is {} (inputs {} and {})",
+                                value, value_of(a), value_of(*b))
+                  : fmt::format("anomaly in the forward pass: the result is {} (input {})", value,
+                                value_of(a)));
   }
 }
 
@@ -88,63 +91,61 @@ Value record(const OpInfo& op, double value, const Value& a, double parameter = 
 
 // ---- Binary ops on two Values ----
 constexpr OpInfo kAdd{"+", [](Node& n) {
-  in0(n).grad += self(n).grad;
-  in1(n).grad += self(n).grad;
-}};
+                        in0(n).grad += self(n).grad;
+                        in1(n).grad += self(n).grad;
+                      }};
 constexpr OpInfo kSub{"-", [](Node& n) {
-  in0(n).grad += self(n).grad;
-  in1(n).grad -= self(n).grad;
-}};
+                        in0(n).grad += self(n).grad;
+                        in1(n).grad -= self(n).grad;
+                      }};
 constexpr OpInfo kMul{"*", [](Node& n) {
-  in0(n).grad += self(n).grad * in1(n).value;
-  in1(n).grad += self(n).grad * in0(n).value;
-}};
+                        in0(n).grad += self(n).grad * in1(n).value;
+                        in1(n).grad += self(n).grad * in0(n).value;
+                      }};
 constexpr OpInfo kDiv{"/", [](Node& n) {  // d(a/b) = da/b - a/b^2 db = (da - out db) / b
-  const double g = self(n).grad / in1(n).value;
-  in0(n).grad += g;
-  in1(n).grad -= g * self(n).value;
-}};
+                        const double g = self(n).grad / in1(n).value;
+                        in0(n).grad += g;
+                        in1(n).grad -= g * self(n).value;
+                      }};
 constexpr OpInfo kPow{"pow", [](Node& n) {  // a^b: b a^(b-1) da + a^b log(a) db
-  const double a = in0(n).value, b = in1(n).value;
-  in0(n).grad += self(n).grad * b * std::pow(a, b - 1.0);
-  if (a > 0.0) in1(n).grad += self(n).grad * self(n).value * std::log(a);
-}};
+                        const double a = in0(n).value, b = in1(n).value;
+                        in0(n).grad += self(n).grad * b * std::pow(a, b - 1.0);
+                        if (a > 0.0) in1(n).grad += self(n).grad * self(n).value * std::log(a);
+                      }};
 
 // ---- Ops of one Value and a constant parameter c ----
 constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }};
 constexpr OpInfo kMulConst{"*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }};
 constexpr OpInfo kDivConst{"/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }};
 constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }};  // c - x
-constexpr OpInfo kConstDiv{"/", [](Node& n) {                                    // c / x
-  in0(n).grad -= self(n).grad * self(n).value / in0(n).value;
-}};
+constexpr OpInfo kConstDiv{"/", [](Node& n) {                                   // c / x
+                             in0(n).grad -= self(n).grad * self(n).value / in0(n).value;
+                           }};
 constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }};
 constexpr OpInfo kPowConst{"pow", [](Node& n) {
-  const double c = param(n);
-  in0(n).grad += self(n).grad * c * power(in0(n).value, c - 1.0);
-}};
+                             const double c = param(n);
+                             in0(n).grad += self(n).grad * c * power(in0(n).value, c - 1.0);
+                           }};
 
 // ---- Unary functions ----
 constexpr OpInfo kExp{"exp", [](Node& n) { in0(n).grad += self(n).grad * self(n).value; }};
 constexpr OpInfo kLog{"log", [](Node& n) { in0(n).grad += self(n).grad / in0(n).value; }};
-constexpr OpInfo kSqrt{"sqrt", [](Node& n) {
-  in0(n).grad += self(n).grad * 0.5 / self(n).value;
-}};
+constexpr OpInfo kSqrt{"sqrt", [](Node& n) { in0(n).grad += self(n).grad * 0.5 / self(n).value; }};
 constexpr OpInfo kTanh{"tanh", [](Node& n) {
-  const double t = self(n).value;
-  in0(n).grad += self(n).grad * (1.0 - t * t);
-}};
+                         const double t = self(n).value;
+                         in0(n).grad += self(n).grad * (1.0 - t * t);
+                       }};
 constexpr OpInfo kSigmoid{"sigmoid", [](Node& n) {
-  const double s = self(n).value;
-  in0(n).grad += self(n).grad * s * (1.0 - s);
-}};
+                            const double s = self(n).value;
+                            in0(n).grad += self(n).grad * s * (1.0 - s);
+                          }};
 constexpr OpInfo kRelu{"relu", [](Node& n) {
-  if (in0(n).value > 0.0) in0(n).grad += self(n).grad;
-}};
+                         if (in0(n).value > 0.0) in0(n).grad += self(n).grad;
+                       }};
 constexpr OpInfo kAbs{"abs", [](Node& n) {
-  const double x = in0(n).value;
-  in0(n).grad += x > 0.0 ? self(n).grad : (x < 0.0 ? -self(n).grad : 0.0);
-}};
+                        const double x = in0(n).value;
+                        in0(n).grad += x > 0.0 ? self(n).grad : (x < 0.0 ? -self(n).grad : 0.0);
+                      }};
 
 void check_domain(const char* op, double x, bool ok, const char* why) {
   if (!ok) throw Error(op, fmt::format("input {} is outside the domain: {}", x, why));
@@ -153,7 +154,8 @@ void check_domain(const char* op, double x, bool ok, const char* why) {
 }  // namespace
 
 // ---- Value handle ----
-Value::Value(double data) : node_(new_node(detail::kLeafOp, data, detail::kLeaf | detail::kRequiresGrad)) {}
+Value::Value(double data)
+    : node_(new_node(detail::kLeafOp, data, detail::kLeaf | detail::kRequiresGrad)) {}
 Value::Value(double data, std::string_view label) : Value(data) { set_label(label); }
 
 Value& Value::operator=(const Value& other) noexcept {
@@ -187,10 +189,18 @@ Value& Value::set_label(std::string_view label) {
 std::string Value::label() const { return node_ ? detail::label_of(*node_) : std::string(); }
 
 // ---- Forward of every op ----
-Value operator+(const Value& a, const Value& b) { return record(kAdd, value_of(a) + value_of(b), a, b); }
-Value operator-(const Value& a, const Value& b) { return record(kSub, value_of(a) - value_of(b), a, b); }
-Value operator*(const Value& a, const Value& b) { return record(kMul, value_of(a) * value_of(b), a, b); }
-Value operator/(const Value& a, const Value& b) { return record(kDiv, value_of(a) / value_of(b), a, b); }
+Value operator+(const Value& a, const Value& b) {
+  return record(kAdd, value_of(a) + value_of(b), a, b);
+}
+Value operator-(const Value& a, const Value& b) {
+  return record(kSub, value_of(a) - value_of(b), a, b);
+}
+Value operator*(const Value& a, const Value& b) {
+  return record(kMul, value_of(a) * value_of(b), a, b);
+}
+Value operator/(const Value& a, const Value& b) {
+  return record(kDiv, value_of(a) / value_of(b), a, b);
+}
 Value operator+(const Value& a, double b) { return record(kAddConst, value_of(a) + b, a, b); }
 Value operator-(const Value& a, double b) { return record(kAddConst, value_of(a) - b, a, -b); }
 Value operator*(const Value& a, double b) { return record(kMulConst, value_of(a) * b, a, b); }
@@ -209,8 +219,10 @@ Value pow(const Value& base, double exponent) {
 }
 Value pow(const Value& base, const Value& exponent) {
   const double x = value_of(base), e = value_of(exponent);
-  check_domain("pow", x, x > 0.0 || (x == 0.0 && e >= 1.0) || (x < 0.0 && e == std::floor(e) && !tracks(exponent)),
-               "the base must be > 0 when the exponent is a variable (d/de needs log(base))");
+  check_domain(
+      "pow", x,
+      x > 0.0 || (x == 0.0 && e >= 1.0) || (x < 0.0 && e == std::floor(e) && !tracks(exponent)),
+      "the base must be > 0 when the exponent is a variable (d/de needs log(base))");
   return record(kPow, std::pow(x, e), base, exponent);
 }
 Value exp(const Value& x) { return record(kExp, std::exp(value_of(x)), x); }

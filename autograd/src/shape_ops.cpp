@@ -45,7 +45,8 @@ Tensor reshape(const Tensor& x, const Shape& requested) {
   std::int64_t known = 1, infer = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      if (infer >= 0) throw Error("reshape", fmt::format("only one dim may be -1 in {}", to_string(requested)));
+      if (infer >= 0)
+        throw Error("reshape", fmt::format("only one dim may be -1 in {}", to_string(requested)));
       infer = static_cast<std::int64_t>(i);
     } else if (shape[i] < 0) {
       throw Error("reshape", fmt::format("negative dim in {}", to_string(requested)));
@@ -53,19 +54,22 @@ Tensor reshape(const Tensor& x, const Shape& requested) {
       known *= shape[i];
     }
   }
-  if (infer >= 0 && known != 0 && x.numel() % known == 0) shape[static_cast<std::size_t>(infer)] = x.numel() / known;
+  if (infer >= 0 && known != 0 && x.numel() % known == 0)
+    shape[static_cast<std::size_t>(infer)] = x.numel() / known;
   if (numel(shape) != x.numel() || (infer >= 0 && known == 0)) {
-    throw Error("reshape", fmt::format("cannot reshape {} ({} elements) into {}", to_string(x.shape()),
-                                       x.numel(), to_string(requested)));
+    throw Error("reshape", fmt::format("cannot reshape {} ({} elements) into {}",
+                                       to_string(x.shape()), x.numel(), to_string(requested)));
   }
   Tensor out = detail::alias(detail::node_of(x).storage, shape, x.dtype());
-  return detail::record(kReshape, out, {&x}, [from = x.shape()](const Tensor& g) { return Grads{g.reshape(from)}; });
+  return detail::record(kReshape, out, {&x},
+                        [from = x.shape()](const Tensor& g) { return Grads{g.reshape(from)}; });
 }
 
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
   detail::checked("transpose", x);
   if (x.dim() < 2) {
-    throw Error("transpose", fmt::format("needs at least 2 dims, got shape {}", to_string(x.shape())));
+    throw Error("transpose",
+                fmt::format("needs at least 2 dims, got shape {}", to_string(x.shape())));
   }
   dim0 = detail::wrap_dim("transpose", dim0, x.dim());
   dim1 = detail::wrap_dim("transpose", dim1, x.dim());
@@ -95,13 +99,15 @@ Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
       }
     }
   });
-  return detail::record(kTranspose, out, {&x}, [dim0, dim1](const Tensor& g) { return Grads{g.transpose(dim0, dim1)}; });
+  return detail::record(kTranspose, out, {&x},
+                        [dim0, dim1](const Tensor& g) { return Grads{g.transpose(dim0, dim1)}; });
 }
 
 Tensor cat(std::span<const Tensor> tensors, std::int64_t dim) {
   if (tensors.empty()) throw Error("cat", "needs at least one tensor");
   const Tensor& first = detail::checked("cat", tensors[0]);
-  if (first.dim() == 0) throw Error("cat", "cannot concatenate 0-d tensors; reshape them to [1] first");
+  if (first.dim() == 0)
+    throw Error("cat", "cannot concatenate 0-d tensors; reshape them to [1] first");
   dim = detail::wrap_dim("cat", dim, first.dim());
   Shape shape = first.shape();
   shape[static_cast<std::size_t>(dim)] = 0;
@@ -110,10 +116,12 @@ Tensor cat(std::span<const Tensor> tensors, std::int64_t dim) {
     const Tensor& t = detail::checked("cat", tensors[k]);
     detail::check_same_dtype("cat", first, t);
     bool ok = t.dim() == first.dim();
-    for (std::int64_t d = 0; ok && d < t.dim(); ++d) ok = d == dim || t.shape()[d] == first.shape()[d];
+    for (std::int64_t d = 0; ok && d < t.dim(); ++d)
+      ok = d == dim || t.shape()[d] == first.shape()[d];
     if (!ok) {
-      throw Error("cat", fmt::format("tensor {} has shape {}, which does not match {} outside dim {}", k,
-                                     to_string(t.shape()), to_string(first.shape()), dim));
+      throw Error("cat",
+                  fmt::format("tensor {} has shape {}, which does not match {} outside dim {}", k,
+                              to_string(t.shape()), to_string(first.shape()), dim));
     }
     sizes.push_back(t.shape()[static_cast<std::size_t>(dim)]);
     shape[static_cast<std::size_t>(dim)] += sizes.back();
@@ -152,15 +160,17 @@ Tensor cat(std::initializer_list<Tensor> tensors, std::int64_t dim) {
 
 Tensor pick(const Tensor& x, std::span<const std::int64_t> labels) {
   detail::checked("pick", x);
-  if (x.dim() != 2) throw Error("pick", fmt::format("needs a [N, C] tensor, got shape {}", to_string(x.shape())));
+  if (x.dim() != 2)
+    throw Error("pick", fmt::format("needs a [N, C] tensor, got shape {}", to_string(x.shape())));
   const std::int64_t rows = x.shape()[0], classes = x.shape()[1];
   if (static_cast<std::int64_t>(labels.size()) != rows) {
-    throw Error("pick", fmt::format("{} labels for {} rows (input shape {})", labels.size(), rows, to_string(x.shape())));
+    throw Error("pick", fmt::format("{} labels for {} rows (input shape {})", labels.size(), rows,
+                                    to_string(x.shape())));
   }
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= classes) {
-      throw Error("pick", fmt::format("label {} of row {} is outside [0, {}) (input shape {})", labels[i], i,
-                                      classes, to_string(x.shape())));
+      throw Error("pick", fmt::format("label {} of row {} is outside [0, {}) (input shape {})",
+                                      labels[i], i, classes, to_string(x.shape())));
     }
   }
   Tensor out = detail::empty({rows}, x.dtype());
@@ -168,22 +178,27 @@ Tensor pick(const Tensor& x, std::span<const std::int64_t> labels) {
     using T = decltype(tag);
     const T* in = data<T>(x);
     T* o = data<T>(out);
-    for (std::int64_t i = 0; i < rows; ++i) o[i] = in[i * classes + labels[static_cast<std::size_t>(i)]];
+    for (std::int64_t i = 0; i < rows; ++i)
+      o[i] = in[i * classes + labels[static_cast<std::size_t>(i)]];
   });
   std::vector<std::int64_t> saved(labels.begin(), labels.end());
-  return detail::record(kPick, out, {&x}, [shape = x.shape(), saved = std::move(saved)](const Tensor& g) {
-    Tensor gx = zeros(shape, g.dtype());
-    dispatch(g.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      const T* src = data<T>(g);
-      T* dst = data<T>(gx);
-      for (std::size_t i = 0; i < saved.size(); ++i) dst[static_cast<std::int64_t>(i) * shape[1] + saved[i]] += src[i];
-    });
-    return Grads{gx};
-  });
+  return detail::record(kPick, out, {&x},
+                        [shape = x.shape(), saved = std::move(saved)](const Tensor& g) {
+                          Tensor gx = zeros(shape, g.dtype());
+                          dispatch(g.dtype(), [&](auto tag) {
+                            using T = decltype(tag);
+                            const T* src = data<T>(g);
+                            T* dst = data<T>(gx);
+                            for (std::size_t i = 0; i < saved.size(); ++i)
+                              dst[static_cast<std::int64_t>(i) * shape[1] + saved[i]] += src[i];
+                          });
+                          return Grads{gx};
+                        });
 }
 
 Tensor Tensor::reshape(const Shape& s) const { return ag::reshape(*this, s); }
-Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const { return ag::transpose(*this, d0, d1); }
+Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const {
+  return ag::transpose(*this, d0, d1);
+}
 
 }  // namespace ag

@@ -1,12 +1,13 @@
 // The Tensor handle: construction, factories, gradient state, recording, the Value<->Tensor
 // bridge, dtype conversion and printing.
+#include "autograd/tensor.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
 #include <cstring>
 
 #include "autograd/format.hpp"
-#include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
 #include "broadcast.hpp"
 #include "tensor_impl.hpp"
@@ -16,7 +17,8 @@ namespace detail {
 
 Tensor empty(const Shape& shape, Dtype dtype) {
   for (auto d : shape) {
-    if (d < 0) throw Error("tensor", fmt::format("negative dimension in shape {}", to_string(shape)));
+    if (d < 0)
+      throw Error("tensor", fmt::format("negative dimension in shape {}", to_string(shape)));
   }
   TensorNode* n = allocate_tensor_node();
   n->op = &kLeafOp;
@@ -26,7 +28,8 @@ Tensor empty(const Shape& shape, Dtype dtype) {
   n->scope = current_scope();
   n->shape = shape;
   n->dtype = dtype;
-  n->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * size_of(dtype), Device::CPU);
+  n->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * size_of(dtype),
+                                         Device::CPU);
   return Tensor::adopt(n);
 }
 
@@ -65,7 +68,8 @@ Tensor record(const OpInfo& op, Tensor result, std::initializer_list<const Tenso
   return result;
 }
 
-Tensor record(const OpInfo& op, Tensor result, const std::vector<Tensor>& inputs, BackwardFn backward) {
+Tensor record(const OpInfo& op, Tensor result, const std::vector<Tensor>& inputs,
+              BackwardFn backward) {
   if (anomaly_mode) {
     std::vector<Node*> nodes;
     for (const Tensor& t : inputs) nodes.push_back(t.node());
@@ -112,7 +116,8 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
     const auto so = broadcast_strides(shape, grad.shape());
     const std::vector<std::int64_t> unused(grad.shape().size(), 0);
     for_each_row(grad.shape(), so, unused,
-                 [&](std::int64_t gi, std::int64_t oi, std::int64_t, std::int64_t n, std::int64_t step, std::int64_t) {
+                 [&](std::int64_t gi, std::int64_t oi, std::int64_t, std::int64_t n,
+                     std::int64_t step, std::int64_t) {
                    if (step == 0) {
                      T acc = 0;
                      for (std::int64_t k = 0; k < n; ++k) acc += g[gi + k];
@@ -135,7 +140,8 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     const auto sx = broadcast_strides(x.shape(), shape);
     const std::vector<std::int64_t> unused(shape.size(), 0);
     for_each_row(shape, sx, unused,
-                 [&](std::int64_t oi, std::int64_t xi, std::int64_t, std::int64_t n, std::int64_t step, std::int64_t) {
+                 [&](std::int64_t oi, std::int64_t xi, std::int64_t, std::int64_t n,
+                     std::int64_t step, std::int64_t) {
                    for (std::int64_t k = 0; k < n; ++k) o[oi + k] = in[xi + k * step];
                  });
   });
@@ -177,7 +183,8 @@ const T* Tensor::data_ptr() const {
   checked("data_ptr", *this);
   constexpr Dtype want = std::is_same_v<T, float> ? Dtype::Float32 : Dtype::Float64;
   if (dtype() != want) {
-    throw Error("data_ptr", fmt::format("asked for {} elements of a {} tensor", name(want), name(dtype())));
+    throw Error("data_ptr",
+                fmt::format("asked for {} elements of a {} tensor", name(want), name(dtype())));
   }
   return static_cast<const T*>(node_of(*this).storage->data);
 }
@@ -206,17 +213,23 @@ std::vector<double> Tensor::to_vector() const {
 double Tensor::item() const {
   checked("item", *this);
   if (numel() != 1) {
-    throw Error("item", fmt::format("needs a one-element tensor, got shape {}", to_string(shape())));
+    throw Error("item",
+                fmt::format("needs a one-element tensor, got shape {}", to_string(shape())));
   }
-  return dispatch(dtype(), [&](auto tag) { return static_cast<double>(data<decltype(tag)>(*this)[0]); });
+  return dispatch(dtype(),
+                  [&](auto tag) { return static_cast<double>(data<decltype(tag)>(*this)[0]); });
 }
 
-bool Tensor::requires_grad() const { return checked("requires_grad", *this).node()->flags & kRequiresGrad; }
+bool Tensor::requires_grad() const {
+  return checked("requires_grad", *this).node()->flags & kRequiresGrad;
+}
 
 Tensor& Tensor::requires_grad_(bool on) {
   checked("requires_grad_", *this);
   if (!is_leaf()) {
-    throw Error("requires_grad_", fmt::format("only leaves can change requires_grad; this tensor is the result of '{}' (use detach())", node_->op->name));
+    throw Error("requires_grad_", fmt::format("only leaves can change requires_grad; this tensor "
+                                              "is the result of '{}' (use detach())",
+                                              node_->op->name));
   }
   if (on) {
     node_->flags |= kRequiresGrad;
@@ -237,9 +250,7 @@ Tensor Tensor::grad() const {
 void Tensor::zero_grad() { node_of(checked("zero_grad", *this)).grad.reset(); }
 
 Tensor& Tensor::retain_grad() {
-  checked("retain_grad", *this)
-      .node()
-      ->flags |= kRetainGrad;
+  checked("retain_grad", *this).node()->flags |= kRetainGrad;
   return *this;
 }
 
@@ -261,16 +272,17 @@ constexpr OpInfo kFromValue = tensor_op("tensor");
 
 // The one-element tensor -> Value op: its gradient goes back into the tensor.
 constexpr OpInfo kToValue{"item", [](Node& n) {
-  ScalarNode& s = as_scalar(n);
-  TensorNode& src = as_tensor(*s.slot[0].input);
-  accumulate_grad(src, full(src.shape, s.grad, src.dtype));
-}};
+                            ScalarNode& s = as_scalar(n);
+                            TensorNode& src = as_tensor(*s.slot[0].input);
+                            accumulate_grad(src, full(src.shape, s.grad, src.dtype));
+                          }};
 }  // namespace
 
 Tensor Tensor::clone() const {
   checked("clone", *this);
   Tensor out = empty(shape(), dtype());
-  std::memcpy(node_of(out).storage->data, node_of(*this).storage->data, static_cast<std::size_t>(numel()) * size_of(dtype()));
+  std::memcpy(node_of(out).storage->data, node_of(*this).storage->data,
+              static_cast<std::size_t>(numel()) * size_of(dtype()));
   return record(kClone, out, {this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
@@ -288,7 +300,8 @@ Tensor Tensor::to(Dtype target) const {
     });
   });
   const Dtype source = dtype();
-  return record(kTo, out, {this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
+  return record(kTo, out, {this},
+                [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
 }
 
 // ---- Value <-> Tensor ----
@@ -340,7 +353,8 @@ Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype) {
   return out;
 }
 Tensor tensor(std::initializer_list<double> values, Dtype dtype) {
-  return tensor(std::span<const double>(values.begin(), values.size()), {static_cast<std::int64_t>(values.size())}, dtype);
+  return tensor(std::span<const double>(values.begin(), values.size()),
+                {static_cast<std::int64_t>(values.size())}, dtype);
 }
 Tensor scalar_tensor(double value, Dtype dtype) { return full({}, value, dtype); }
 Tensor full(const Shape& shape, double value, Dtype dtype) {
@@ -358,14 +372,17 @@ Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor arange(double end, Dtype dtype) { return arange(0.0, end, 1.0, dtype); }
 Tensor arange(double start, double end, double step, Dtype dtype) {
   if (step == 0.0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step)) {
-    throw Error("arange", fmt::format("needs finite start/end and a non-zero step, got ({}, {}, {})", start, end, step));
+    throw Error("arange",
+                fmt::format("needs finite start/end and a non-zero step, got ({}, {}, {})", start,
+                            end, step));
   }
   const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
   Tensor out = empty({n}, dtype);
   dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* o = data<T>(out);
-    for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(start + static_cast<double>(i) * step);
+    for (std::int64_t i = 0; i < n; ++i)
+      o[i] = static_cast<T>(start + static_cast<double>(i) * step);
   });
   return out;
 }
@@ -436,6 +453,8 @@ std::string to_string(const Tensor& t) {
   return s + ")";
 }
 
-std::string to_string(const Value& v) { return fmt::format("Value(data={:.6g}, grad={:.6g})", v.data(), v.grad()); }
+std::string to_string(const Value& v) {
+  return fmt::format("Value(data={:.6g}, grad={:.6g})", v.data(), v.grad());
+}
 
 }  // namespace ag
