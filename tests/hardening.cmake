@@ -2,3 +2,8 @@
 ag_add_test(test_random_graphs ${CMAKE_CURRENT_SOURCE_DIR}/test_random_graphs.cpp
                                ${CMAKE_CURRENT_SOURCE_DIR}/random_graph.cpp)
 target_link_libraries(test_random_graphs PRIVATE fmt::fmt)
+
+# Threads: concurrent graphs must match one thread bitwise (also run under TSan, tools/ci/tsan.sh).
+find_package(Threads REQUIRED)
+ag_add_test(test_threads ${CMAKE_CURRENT_SOURCE_DIR}/test_threads.cpp ${CMAKE_CURRENT_SOURCE_DIR}/random_graph.cpp)
+target_link_libraries(test_threads PRIVATE fmt::fmt Threads::Threads)
