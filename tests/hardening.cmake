@@ -7,3 +7,6 @@ target_link_libraries(test_random_graphs PRIVATE fmt::fmt)
 find_package(Threads REQUIRED)
 ag_add_test(test_threads ${CMAKE_CURRENT_SOURCE_DIR}/test_threads.cpp ${CMAKE_CURRENT_SOURCE_DIR}/random_graph.cpp)
 target_link_libraries(test_threads PRIVATE fmt::fmt Threads::Threads)
+
+# Extremes: 10M-node chains, 1M-way fan-ins; memory returns to baseline (VmRSS).
+ag_add_test(test_extremes ${CMAKE_CURRENT_SOURCE_DIR}/test_extremes.cpp)
