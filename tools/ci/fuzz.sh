@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# libFuzzer short runs of every parser/loader target in tests/fuzz/ (expression parser, IDX,
+# safetensors), each for SECONDS (default 20) starting from its corpus in tests/fuzz/.
+# New inputs go to the build tree, never into tests/. Needs clang; without it: skipped.
+# Usage: tools/ci/fuzz.sh [seconds] [build-dir]   Exit status: 0 = no crash in any target.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+seconds=${1:-20}
+build=${2:-$root/build-fuzz}
+if ! command -v clang++ >/dev/null; then
+  echo "fuzz.sh: clang++ not found (apt-get install clang): libFuzzer runs skipped"
+  exit 0
+fi
+# The libraries with coverage instrumentation and ASan, so the fuzzer sees inside them.
+cmake --preset fuzz -S "$root" -B "$build" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target autograd nn
+flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I"$root")
+libs=("$build/nn/libautograd_nn.a" "$build/autograd/libautograd.a" -lfmt -lopenblas -lz $(pkg-config --libs libgvc libcgraph))
+declare -A sources=(
+  [expr_parser]="$root/tests/fuzz/fuzz_expr_parser.cpp $root/tools/expr/parser.cpp"
+  [idx]="$root/tests/fuzz/fuzz_idx.cpp"
+  [safetensors]="$root/tests/fuzz/fuzz_safetensors.cpp"
+)
+declare -A corpus=([expr_parser]=corpus [idx]=corpus_idx [safetensors]=corpus_safetensors)
+status=0
+for target in expr_parser idx safetensors; do
+  exe="$build/fuzz_$target"
+  # shellcheck disable=SC2086
+  clang++ "${flags[@]}" ${sources[$target]} "${libs[@]}" -o "$exe"
+  work="$build/fuzz_${target}_work"
+  mkdir -p "$work"
+  echo "fuzz.sh: fuzz_$target for ${seconds}s (corpus tests/fuzz/${corpus[$target]})"
+  if ! "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$build/fuzz_${target}_" "$work" "$root/tests/fuzz/${corpus[$target]}" \
+      >"$build/fuzz_$target.log" 2>&1; then
+    echo "fuzz.sh: fuzz_$target FAILED: see $build/fuzz_$target.log and $build/fuzz_${target}_crash-*"
+    tail -30 "$build/fuzz_$target.log"
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|cov:" "$build/fuzz_$target.log" | tail -2
+  fi
+done
+exit $status

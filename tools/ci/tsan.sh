@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# ThreadSanitizer over the threading test (concurrent graphs, per-thread modes, shared tables).
+# Usage: tools/ci/tsan.sh [build-dir]     Exit status: the test's (0 = no race, all passed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$root/build-tsan}
+cmake --preset tsan -S "$root" -B "$build" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target test_threads
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+"$build/tests/test_threads" --report_level=short
