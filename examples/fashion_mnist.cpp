@@ -35,11 +35,12 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Options {
-  int epochs = 10;
+  int epochs = 12;
   std::int64_t batch = 128;
   int threads = 2;
   std::int64_t subset = 0;  // training images to use; 0 = all 60,000
   double lr = 1e-3;
+  double lr_decay = 0.8;  // learning rate of epoch e (from 0): lr * lr_decay^e
   std::uint64_t seed = 1;
   std::string data_dir = ag::nn::kFashionMnistDir;
   std::string out_dir = "fashion_mnist_out";
@@ -62,7 +63,9 @@ ag::Tensor gather_rows(const ag::Tensor& x, std::span<const std::int64_t> rows) 
 std::string format_duration(double seconds) {
   const auto s = static_cast<long>(std::lround(std::max(0.0, seconds)));
   char buf[32];
-  if (s >= 3600)
+  if (seconds < 10)
+    std::snprintf(buf, sizeof buf, "%.1fs", std::max(0.0, seconds));
+  else if (s >= 3600)
     std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
   else if (s >= 60)
     std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
@@ -181,7 +184,10 @@ int main(int argc, char** argv) {
   app.add_option("--subset", opt.subset, "train on the first N images only (0 = all)")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
-  app.add_option("--lr", opt.lr, "Adam learning rate")->capture_default_str();
+  app.add_option("--lr", opt.lr, "Adam learning rate of the first epoch")->capture_default_str();
+  app.add_option("--lr-decay", opt.lr_decay, "factor applied to the learning rate after each epoch")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app.add_option("--seed", opt.seed, "seed of the initial weights and the shuffles")
       ->capture_default_str();
   app.add_option("--data-dir", opt.data_dir, "directory of the IDX files")->capture_default_str();
@@ -224,6 +230,10 @@ int main(int argc, char** argv) {
     int first_epoch = 0;
     if (!opt.resume.empty()) {
       const auto metadata = ag::nn::load_checkpoint(opt.resume, net, &adam);
+      if (!metadata.count("epoch"))
+        throw ag::Error(
+            "fashion_mnist",
+            "'" + opt.resume + "' has no 'epoch' metadata: not written by this program");
       first_epoch = std::stoi(metadata.at("epoch"));
       if (metadata.count("seed") && std::stoull(metadata.at("seed")) != opt.seed)
         std::printf("note: the checkpoint was trained with --seed %s\n",
@@ -242,6 +252,9 @@ int main(int argc, char** argv) {
     Evaluation last_eval;
     for (int epoch = first_epoch; epoch < opt.epochs; ++epoch) {
       net.train();
+      // A smaller step each epoch: Adam at a constant 1e-3 wanders around 0.88 test accuracy;
+      // decaying it settles above 0.89. A function of the epoch only, so resuming matches.
+      adam.set_lr(opt.lr * std::pow(opt.lr_decay, epoch));
       ag::Generator shuffle_gen(opt.seed * 1000003 + static_cast<std::uint64_t>(epoch));
       const auto batches = ag::nn::shuffled_batches(data.train.count(), opt.batch, shuffle_gen);
       Progress progress(epoch + 1, opt.epochs, data.train.count());
@@ -303,8 +316,8 @@ int main(int argc, char** argv) {
           "\nseconds per epoch (training): median %.2f, min %.2f, max %.2f; %.1f s in all\n",
           sorted[sorted.size() / 2], sorted.front(), sorted.back(), total);
     }
-    std::printf("final test accuracy %.4f, test loss %.4f; checkpoint %s\n", last_eval.accuracy,
-                last_eval.loss, checkpoint.string().c_str());
+    std::printf("final test accuracy %.4f, test loss %.4f\n", last_eval.accuracy, last_eval.loss);
+    if (!epoch_seconds.empty()) std::printf("checkpoint: %s\n", checkpoint.string().c_str());
 
     if (opt.plots) {
       if (!ag::nn::gnuplot_available()) {
