@@ -39,6 +39,7 @@ std::optional<std::pair<std::int64_t, double>> first_non_finite(const void* data
 
 std::string input_shapes(const std::vector<Node*>& inputs) {
   std::vector<std::string> shapes;
+  shapes.reserve(inputs.size());
   for (Node* in : inputs) shapes.push_back(shape_of(*in));
   return fmt::format("{}", fmt::join(shapes, ", "));
 }

@@ -26,6 +26,7 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   }
   // Private copies: the caller's tensors are never touched.
   std::vector<std::vector<double>> point;
+  point.reserve(inputs.size());
   for (const auto& t : inputs) point.push_back(t.to_vector());
   auto make_inputs = [&](bool grad) {
     std::vector<Tensor> xs;
@@ -81,10 +82,12 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
 GradcheckResult gradcheck(const std::function<Value(const std::vector<Value>&)>& f,
                           const std::vector<double>& point, GradcheckOptions options) {
   std::vector<Tensor> inputs;
+  inputs.reserve(point.size());
   for (double x : point) inputs.push_back(scalar_tensor(x, float64));
   return gradcheck(
       [&](const std::vector<Tensor>& xs) {
         std::vector<Value> values;
+        values.reserve(xs.size());
         for (const auto& t : xs) values.emplace_back(t);
         return Tensor(f(values));
       },

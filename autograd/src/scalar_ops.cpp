@@ -158,7 +158,9 @@ Value::Value(double data)
     : node_(new_node(detail::kLeafOp, data, detail::kLeaf | detail::kRequiresGrad)) {}
 Value::Value(double data, std::string_view label) : Value(data) { set_label(label); }
 
-Value& Value::operator=(const Value& other) noexcept {
+// Retain before release: self-assignment is safe.
+Value& Value::operator=(
+    const Value& other) noexcept {  // NOLINT(bugprone-unhandled-self-assignment)
   detail::retain(other.node_);
   detail::release(node_);
   node_ = other.node_;

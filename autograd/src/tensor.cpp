@@ -50,6 +50,7 @@ Tensor record(const OpInfo& op, Tensor result, std::initializer_list<const Tenso
               BackwardFn backward) {
   if (anomaly_mode) {
     std::vector<Node*> nodes;
+    nodes.reserve(inputs.size());
     for (const Tensor* t : inputs) nodes.push_back(t->node());
     check_forward_anomaly(*result.node(), op.name, nodes);
   }
@@ -72,6 +73,7 @@ Tensor record(const OpInfo& op, Tensor result, const std::vector<Tensor>& inputs
               BackwardFn backward) {
   if (anomaly_mode) {
     std::vector<Node*> nodes;
+    nodes.reserve(inputs.size());
     for (const Tensor& t : inputs) nodes.push_back(t.node());
     check_forward_anomaly(*result.node(), op.name, nodes);
   }
@@ -157,7 +159,9 @@ double Generator::uniform() { return std::uniform_real_distribution<double>(0.0,
 double Generator::normal() { return std::normal_distribution<double>(0.0, 1.0)(engine_); }
 
 // ---- Handle ----
-Tensor& Tensor::operator=(const Tensor& other) noexcept {
+// Retain before release: self-assignment is safe.
+Tensor& Tensor::operator=(
+    const Tensor& other) noexcept {  // NOLINT(bugprone-unhandled-self-assignment)
   retain(other.node_);
   release(node_);
   node_ = other.node_;
