@@ -522,7 +522,8 @@ Metadata load_checkpoint(const std::filesystem::path& path, Module& module, Opti
     fail(source, "checkpoint lacks " + list +
                      (optim_only ? " (saved without optimizer state?)" : " (a different model?)"));
   }
-  for (const auto& [name, stored] : file.tensors) {
+  for (const auto& stored_entry : file.tensors) {
+    const std::string& name = stored_entry.first;  // not a structured binding: the lambda uses it
     const bool is_optim = name.starts_with(kOptimPrefix);
     if (is_optim && optimizer == nullptr) continue;  // state not asked for
     const bool known = std::any_of(targets.begin(), targets.end(),
