@@ -30,3 +30,20 @@ foreach(format idx safetensors)
   add_test(NAME fuzz_${format}_replay
     COMMAND fuzz_${format}_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus_${format})
 endforeach()
+
+# The example end to end, on 3,000 training images: a run of 2 epochs, and a run of 1 epoch
+# resumed for a second, must write byte-identical checkpoints (parameters, Adam state, metadata).
+if(AG_BUILD_EXAMPLES)
+  set(fm_dir ${CMAKE_CURRENT_BINARY_DIR}/fashion_mnist_resume)
+  set(fm_args --subset 3000 --no-plots --threads 2)
+  add_test(NAME fashion_mnist_straight COMMAND fashion_mnist ${fm_args} --epochs 2 --out ${fm_dir}/straight)
+  add_test(NAME fashion_mnist_stop COMMAND fashion_mnist ${fm_args} --epochs 1 --out ${fm_dir}/resumed)
+  add_test(NAME fashion_mnist_resume COMMAND fashion_mnist ${fm_args} --epochs 2 --out ${fm_dir}/resumed
+                                             --resume ${fm_dir}/resumed/checkpoint.safetensors)
+  add_test(NAME fashion_mnist_resume_equal COMMAND ${CMAKE_COMMAND} -E compare_files
+           ${fm_dir}/straight/checkpoint.safetensors ${fm_dir}/resumed/checkpoint.safetensors)
+  set_tests_properties(fashion_mnist_straight PROPERTIES FIXTURES_SETUP fm_straight)
+  set_tests_properties(fashion_mnist_stop PROPERTIES FIXTURES_SETUP fm_stopped)
+  set_tests_properties(fashion_mnist_resume PROPERTIES FIXTURES_REQUIRED fm_stopped FIXTURES_SETUP fm_resumed)
+  set_tests_properties(fashion_mnist_resume_equal PROPERTIES FIXTURES_REQUIRED "fm_straight;fm_resumed")
+endif()
