@@ -25,6 +25,12 @@ REQUESTS = [
     ("tiny n=3", {"g": 1e-12, "a.grad": 1e-12, "b.grad": 1e-12}),
     ("micrograd steps=3 points=100", {"loss": 1e-9, "accuracy": 1e-12}),
     ("spiral epochs=10 per_class=100", {"loss": 1e-4, "accuracy": 1e-12}),
+    # 50 float32 epochs: before rounding differences grow; catches a float32-only bug (it
+    # caught nn::Adam's (1 - beta2) computed in float32: 0.8336 vs 0.8271 here).
+    ("spiral epochs=50 per_class=100", {"loss": 1e-3, "accuracy": 1e-12}),
+    # float64 runs agree to rounding for much longer.
+    ("spiral epochs=300 f64=1", {"loss": 1e-6, "accuracy": 1e-12}),
+    ("mlp batch=32 steps=20 f64=1", {"loss": 1e-9}),
     ("mlp batch=16 steps=3", {"loss": 1e-4}),
     ("mlp batch=8 steps=3 hidden=32", {"loss": 1e-4}),
     ("matmul n=64 repeat=1", {"mean": 1e-4, "c00": 1e-5, "c_last": 1e-5}),

@@ -56,6 +56,9 @@ CHECKS = [
     # Adam amplifies float32 rounding (a gradient's sign at rounding level becomes a full step):
     # after ~100 epochs PyTorch's own float32 spiral run is 1-40% away from its float64 run.
     ("spiral epochs=10", [("loss", 1e-4, 0), ("accuracy", 0, 0)]),
+    # 50 float32 epochs: still before rounding differences grow (PyTorch float32 vs float64:
+    # 1e-4 apart in the weights), so a float32 bug shows here (it did: nn::Adam's 1 - beta2).
+    ("spiral epochs=50", [("loss", 1e-3, 0), ("accuracy", 0, 0)]),
     ("spiral epochs=300 f64=1", [("loss", 1e-6, 0), ("accuracy", 0, 0)]),
     ("mlp batch=64 steps=5", [("loss", 1e-4, 0)]),
     ("mlp batch=64 steps=20 f64=1", [("loss", 1e-9, 0)]),
@@ -154,6 +157,11 @@ def machine():
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}
 
 
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def measure_peak(build, threads):
     """Best of five runs of the FMA kernel (GFLOP/s); the machine is shared and noisy."""
     best = 0.0
@@ -177,12 +185,13 @@ def main():
     ap.add_argument("--command", default="tools/bench/run.sh", help="command shown in the report")
     args = ap.parse_args()
 
-    reps = args.reps or (3 if args.quick else 7)
+    reps = args.reps or (3 if args.quick else 11)
     workloads = QUICK if args.quick else FULL
     checks = CHECKS + [ACCURACY_CHECK_QUICK if args.quick else ACCURACY_CHECK]
     thread_counts = [int(t) for t in args.threads.split(",")]
     ours_bin = os.path.join(args.build_dir, "tools", "ag_bench")
     info = machine()
+    info["load_before"] = load_average()
     print(f"# {info['cpu']}, {info['cores']} cores, torch {info['torch']}, commit {info['commit']}",
           flush=True)
 
@@ -238,6 +247,7 @@ def main():
         b = one_shot([PYTHON, TORCH_BENCH, "--threads", "1", "run"] + request_torch.split(), 1)
         memory[label] = (a["extra"], b["extra"])
 
+    info["load_after"] = load_average()
     report = render(info, args, reps, thread_counts, peaks, timings, agreement, memory)
     print(report)
     with open(args.out, "w") as f:
@@ -258,6 +268,10 @@ def render(info, args, reps, thread_counts, peaks, timings, agreement, memory):
         f"- date: {info['date']}, commit {info['commit']}, PyTorch {info['torch']} (Debian)",
         f"- command: `{args.command}{' --quick' if args.quick else ''}`"
         f"{'' if args.threads == '1,2' else ' --threads ' + args.threads}",
+        f"- load average (1, 5, 15 min) before: {info['load_before']}, after: {info['load_after']} "
+        f"(the machine is shared: a load above {info['cores']} means other jobs took CPU time)",
+        "- FMA peak: best of 5 runs of tools/bench/peak_flops.cpp (AVX-512 FMA chains, rate per "
+        "thread CPU time, summed over threads)",
         f"- {reps} timed repetitions per cell after one warm-up, interleaved ours/PyTorch; "
         "median (min–max) per unit; ratio = ours / PyTorch of the medians (< 1: we are faster)",
         "- float32 for tensors; scalar workloads in float64 (ag::Value; 0-d float64 tensors in PyTorch)",
@@ -292,7 +306,7 @@ def render(info, args, reps, thread_counts, peaks, timings, agreement, memory):
         if label == "spiral epoch" or label == "micrograd MLP":
             o, p = med("ours", "accuracy"), med("torch", "accuracy")
             lines.append(f"| {label}: accuracy after the timed steps | {t} | {o:.4f} | {p:.4f} | "
-                         f"same | {verdict(abs(o - p) <= 0.01)} |")
+                         f"same (± 0.02) | {verdict(abs(o - p) <= 0.02)} |")
         if label.startswith("MLP step") or label.startswith("sgemm"):
             o, p = med("ours", "gflops"), med("torch", "gflops")
             lines.append(f"| {label}: GFLOP/s (% of FMA peak {peaks[t]:.0f}) | {t} | "
