@@ -11,6 +11,7 @@ cmake --build "$build" -j"$(nproc)" --target test_value test_tensor_ops test_eng
   test_threads test_bad_inputs
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$root/tools/ci/lsan.supp:print_suppressions=0
 export AG_FUZZ_GRAPHS=2000
 cd "$build"
 ctest --output-on-failure -j"$(nproc)" -R '^(test_value|test_tensor_ops|test_engine|test_nn|test_random_graphs|test_threads|test_bad_inputs)$'
