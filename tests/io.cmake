@@ -1,9 +1,4 @@
 # Data I/O, checkpoints and plots (nn/io.hpp, nn/plot.hpp).
-# The IDX reader decompresses through zlib.
-# TODO(nn/CMakeLists.txt owner): move these two lines there, so that builds without tests
-# link too, and add find_dependency(ZLIB) to cmake/autogradConfig.cmake.in.
-find_package(ZLIB REQUIRED)
-target_link_libraries(nn PRIVATE ZLIB::ZLIB)
 
 ag_add_test(test_idx ${CMAKE_CURRENT_SOURCE_DIR}/test_idx.cpp)
 target_link_libraries(test_idx PRIVATE ZLIB::ZLIB)  # the test writes gzip files itself
