@@ -29,8 +29,10 @@ constexpr int kThreads = 4;
 
 // Runs job(i) for i in [0, n) once serially and once with each i on its own thread (all
 // started together behind a barrier, so they really overlap), and checks both give bitwise
-// identical results.
-void expect_same_in_threads(int n, const std::function<std::vector<double>(int)>& job) {
+// identical results; returns the serial ones. Jobs must not use Boost.Test assertions: the
+// framework is not thread-safe.
+std::vector<std::vector<double>> expect_same_in_threads(
+    int n, const std::function<std::vector<double>(int)>& job) {
   std::vector<std::vector<double>> serial(n), parallel(n);
   for (int i = 0; i < n; ++i) serial[i] = job(i);
   std::barrier start(n);
@@ -51,6 +53,7 @@ void expect_same_in_threads(int n, const std::function<std::vector<double>(int)>
                              serial[i].size() * sizeof(double)) == 0);
     }
   }
+  return serial;
 }
 
 // A micrograd-style MLP of Values (2-8-8-1), trained a few steps: thousands of scalar nodes
@@ -166,17 +169,18 @@ BOOST_AUTO_TEST_CASE(nn_training_in_threads_matches_one_thread) {
 // Random graphs checked against finite differences in parallel: every thread's verdicts must
 // be the same passes as the serial run's (graphs mix every op, labels off).
 BOOST_AUTO_TEST_CASE(random_graphs_in_threads_match_one_thread) {
-  expect_same_in_threads(kThreads, [](int job) {
+  const auto results = expect_same_in_threads(kThreads, [](int job) {
     std::vector<double> verdicts;
     for (std::uint64_t seed = 0; seed < 300; ++seed) {
       const auto g = ag::fuzz::generate_graph(1000 * static_cast<std::uint64_t>(job) + seed);
       verdicts.push_back(static_cast<double>(ag::fuzz::check_graph(g).outcome));
       verdicts.push_back(static_cast<double>(g.nodes.size()));
     }
-    for (std::size_t i = 0; i < verdicts.size(); i += 2)
-      BOOST_TEST(verdicts[i] == static_cast<double>(ag::fuzz::Outcome::Pass));
     return verdicts;
   });
+  for (const auto& verdicts : results)
+    for (std::size_t i = 0; i < verdicts.size(); i += 2)
+      BOOST_TEST(verdicts[i] == static_cast<double>(ag::fuzz::Outcome::Pass));
 }
 
 // Grad mode is per thread: one thread inside a NoGradGuard does not stop another recording.
@@ -269,8 +273,10 @@ BOOST_AUTO_TEST_CASE(labels_and_scopes_from_many_threads) {
 // the one that allocated them: the receiving thread's own live nodes must stay intact.
 BOOST_AUTO_TEST_CASE(graph_handed_over_between_threads) {
   // A fresh receiving thread, so that its pool starts empty and the outcome does not depend
-  // on what earlier tests left in the main thread's pool.
-  std::thread receiver([] {
+  // on what earlier tests left in the main thread's pool. Results are checked after join.
+  double x_grad = 0.0, keep_data = 0.0, x_data = 0.0;
+  int fresh_wrong = 0;
+  std::thread receiver([&] {
     ag::Value keep(5.0);  // a node of this thread's pool that lives throughout
     ag::Value x = 3.0;
     ag::Value y;
@@ -281,13 +287,17 @@ BOOST_AUTO_TEST_CASE(graph_handed_over_between_threads) {
     });
     builder.join();
     y.backward();
-    BOOST_TEST(x.grad() == std::pow(1.001, 1000), boost::test_tools::tolerance(1e-12));
+    x_grad = x.grad();
     y = ag::Value();  // frees 2000 nodes of the builder's pool, from this thread
     std::vector<ag::Value> fresh;
     for (int i = 0; i < 3000; ++i) fresh.emplace_back(100.0 + i);
-    BOOST_TEST(keep.data() == 5.0);
-    BOOST_TEST(x.data() == 3.0);
-    for (int i = 0; i < 3000; ++i) BOOST_TEST(fresh[i].data() == 100.0 + i);
+    keep_data = keep.data();
+    x_data = x.data();
+    for (int i = 0; i < 3000; ++i) fresh_wrong += fresh[i].data() != 100.0 + i;
   });
   receiver.join();
+  BOOST_TEST(x_grad == std::pow(1.001, 1000), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(keep_data == 5.0);
+  BOOST_TEST(x_data == 3.0);
+  BOOST_TEST(fresh_wrong == 0);
 }
