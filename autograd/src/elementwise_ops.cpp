@@ -44,8 +44,21 @@ Tensor binary_kernel(const char* op, const Tensor& a, const Tensor& b, F f) {
       detail::for_each_row(shape, sa, sb,
                            [&](std::int64_t oi, std::int64_t ai, std::int64_t bi, std::int64_t m,
                                std::int64_t as, std::int64_t bs) {
-                             for (std::int64_t k = 0; k < m; ++k)
-                               o[oi + k] = f(x[ai + k * as], y[bi + k * bs]);
+                             // Unit and zero strides get their own loops so they vectorise
+                             // (a bias row added to each row of a batch is the common case).
+                             if (as == 1 && bs == 1) {
+                               for (std::int64_t k = 0; k < m; ++k)
+                                 o[oi + k] = f(x[ai + k], y[bi + k]);
+                             } else if (as == 1 && bs == 0) {
+                               const T s = y[bi];
+                               for (std::int64_t k = 0; k < m; ++k) o[oi + k] = f(x[ai + k], s);
+                             } else if (as == 0 && bs == 1) {
+                               const T s = x[ai];
+                               for (std::int64_t k = 0; k < m; ++k) o[oi + k] = f(s, y[bi + k]);
+                             } else {
+                               for (std::int64_t k = 0; k < m; ++k)
+                                 o[oi + k] = f(x[ai + k * as], y[bi + k * bs]);
+                             }
                            });
     }
   });

@@ -125,7 +125,11 @@ Tensor sum_to(const Tensor& grad, const Shape& shape) {
                      for (std::int64_t k = 0; k < n; ++k) acc += g[gi + k];
                      o[oi] += acc;
                    } else {
-                     for (std::int64_t k = 0; k < n; ++k) o[oi + k * step] += g[gi + k];
+                     if (step == 1) {  // vectorises: the bias gradient of a batch
+                       for (std::int64_t k = 0; k < n; ++k) o[oi + k] += g[gi + k];
+                     } else {
+                       for (std::int64_t k = 0; k < n; ++k) o[oi + k * step] += g[gi + k];
+                     }
                    }
                  });
   });
@@ -144,7 +148,13 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     for_each_row(shape, sx, unused,
                  [&](std::int64_t oi, std::int64_t xi, std::int64_t, std::int64_t n,
                      std::int64_t step, std::int64_t) {
-                   for (std::int64_t k = 0; k < n; ++k) o[oi + k] = in[xi + k * step];
+                   if (step == 1) {
+                     std::copy_n(in + xi, n, o + oi);
+                   } else if (step == 0) {
+                     std::fill_n(o + oi, n, in[xi]);
+                   } else {
+                     for (std::int64_t k = 0; k < n; ++k) o[oi + k] = in[xi + k * step];
+                   }
                  });
   });
   return out;
