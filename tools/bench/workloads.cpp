@@ -239,9 +239,11 @@ Outcome mlp_training(const Params& p) {
   const std::int64_t hidden = get_int(p, "hidden", 256);  // smoke tests shrink the net
   const Classification data = random_images(batch, 784, 10, kImagesSeed);
   const auto t = train({784, hidden, hidden / 2, 10}, data, steps, 1e-3, get_int(p, "f64", 0) != 0);
-  // Multiply-adds of one step: forward x@W, backward dX = dY@W^T and dW = X^T@dY.
+  // FLOPs a step needs: forward x@W and backward dW = X^T@dY (2·batch·weights each), and
+  // dX = dY@W^T for every layer but the first (the data batch needs no gradient).
   const double weights = 784.0 * hidden + hidden * (hidden / 2.0) + (hidden / 2.0) * 10.0;
-  const double flops = 6.0 * static_cast<double>(batch) * weights;
+  const double b = static_cast<double>(batch);
+  const double flops = 2.0 * b * (3.0 * weights - 784.0 * hidden);
   return {t.seconds_per_step,
           "step",
           {{"gflops", flops / t.seconds_per_step * 1e-9}},
