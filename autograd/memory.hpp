@@ -1,9 +1,9 @@
 #pragma once
 // Memory reuse. Tensor buffers freed by a thread are kept for reuse by the next tensors of the
 // same size class (a training step allocates the same sizes every time): at most 16 blocks
-// per class and 256 MiB per thread. Scalar nodes come from a per-thread pool that returns its
-// memory when the thread's last Value dies.
+// per class and 256 MiB per thread. Scalar nodes come from a per-thread pool of 2 MiB chunks;
+// a chunk goes back to the system as soon as its last node dies (one empty chunk is kept).
 namespace ag {
-// Gives this thread's cached tensor buffers back to the system (e.g. after training).
+// Gives this thread's cached tensor buffers and spare scalar chunk back to the system.
 void release_cached_memory() noexcept;
 }  // namespace ag

@@ -1,8 +1,6 @@
 // Node memory: the scalar-node pool, iterative destruction, and the label/scope side tables.
 #include "node.hpp"
 
-#include <sys/mman.h>
-
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -18,66 +16,6 @@ namespace ag::detail {
 const OpInfo kLeafOp{"leaf", nullptr};
 
 namespace {
-
-// Per-thread pool of 48-byte scalar nodes: a free list over chunks that double in size
-// (64 KiB first). When every node of the thread is freed, all chunks but the first go back to
-// the system, so memory returns to its baseline after a large graph dies.
-//
-// The hot state is a trivially destructible thread_local (no TLS init guard on each access);
-// the chunk list, touched only when growing or shrinking, owns the memory.
-
-class PoolChunks {
- public:
-  void grow() {
-    std::size_t bytes =
-        chunks_.empty() ? (64u << 10) : std::min<std::size_t>(chunks_.back().bytes * 2, 64u << 20);
-    // Big chunks ask for transparent huge pages: a fresh chunk is otherwise faulted in 4 KiB
-    // at a time, which costs more than building the nodes in it.
-    constexpr std::size_t kHuge = std::size_t{2} << 20;
-    char* memory = nullptr;
-    if (bytes >= kHuge) {
-      memory = static_cast<char*>(std::aligned_alloc(kHuge, bytes));
-      if (memory) madvise(memory, bytes, MADV_HUGEPAGE);
-    } else {
-      memory = static_cast<char*>(std::malloc(bytes));
-    }
-    if (!memory) throw std::bad_alloc();
-    bytes -= bytes % sizeof(ScalarNode);
-    chunks_.push_back({memory, bytes});
-    scalar_pool.bump = memory;
-    scalar_pool.bump_end = memory + bytes;
-  }
-  void shrink() noexcept {
-    if (chunks_.empty()) return;
-    for (std::size_t i = 1; i < chunks_.size(); ++i) std::free(chunks_[i].memory);
-    chunks_.resize(1);
-    scalar_pool.free_list = nullptr;
-    scalar_pool.bump = chunks_[0].memory;
-    scalar_pool.bump_end = scalar_pool.bump + chunks_[0].bytes;
-  }
-  ~PoolChunks() {
-    if (scalar_pool.live != 0) return;  // nodes still alive at thread exit: leave their memory be
-    for (auto& c : chunks_) std::free(c.memory);
-    scalar_pool = ScalarPoolState{};
-  }
-
- private:
-  struct Chunk {
-    char* memory;
-    std::size_t bytes;
-  };
-  std::vector<Chunk> chunks_;
-};
-thread_local PoolChunks pool_chunks;
-
-inline void pool_deallocate(ScalarNode* node) noexcept {
-  auto* slot = reinterpret_cast<FreeSlot*>(node);
-  slot->next = scalar_pool.free_list;
-  scalar_pool.free_list = slot;
-  // A graph's last node freed: give its memory back. Skipped when only the first chunk is
-  // in use, so small graphs built in a loop never touch the system allocator.
-  if (--scalar_pool.live == 0 && scalar_pool.bump_end != nullptr) pool_chunks.shrink();
-}
 
 std::mutex side_tables_mutex;
 std::unordered_map<const Node*, std::string>& labels() {
@@ -122,14 +60,12 @@ void free_node(Node* node) noexcept {
   if (is_tensor(*node)) {
     free_tensor_node(&as_tensor(*node));
   } else {
-    pool_deallocate(&as_scalar(*node));
+    free_scalar_node(&as_scalar(*node));
   }
 }
 
 }  // namespace
 
-thread_local ScalarPoolState scalar_pool;
-void grow_scalar_pool() { pool_chunks.grow(); }
 TensorNode* allocate_tensor_node() {
   auto& cache = tensor_node_blocks.blocks;
   void* block = nullptr;
@@ -268,7 +204,10 @@ Storage::~Storage() { buffer_cache.deallocate(data, bytes); }
 
 }  // namespace ag::detail
 
-void ag::release_cached_memory() noexcept { detail::buffer_cache.release(); }
+void ag::release_cached_memory() noexcept {
+  detail::buffer_cache.release();
+  detail::release_spare_scalar_chunk();
+}
 
 namespace ag::detail {}  // namespace ag::detail
 

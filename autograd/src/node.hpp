@@ -13,6 +13,7 @@
 #include "autograd/dtype.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/tensor.hpp"
+#include "scalar_pool.hpp"
 
 namespace ag::detail {
 
@@ -80,32 +81,6 @@ inline Node* input_of(Node& n, std::size_t i) {
   return is_tensor(n) ? as_tensor(n).inputs[i] : as_scalar(n).slot[i].input;
 }
 
-// Scalar nodes come from a per-thread pool: no general-purpose heap allocation per op. The
-// allocation fast path is inline (it is most of the cost of a scalar op); node.cpp owns the
-// chunks behind it.
-struct FreeSlot {
-  FreeSlot* next;
-};
-struct ScalarPoolState {
-  FreeSlot* free_list;
-  char* bump;
-  char* bump_end;
-  std::int64_t live;
-};
-extern thread_local ScalarPoolState scalar_pool;
-void grow_scalar_pool();  // a new chunk for bump allocation
-
-inline ScalarNode* allocate_scalar_node() {
-  ++scalar_pool.live;
-  if (FreeSlot* slot = scalar_pool.free_list) {
-    scalar_pool.free_list = slot->next;
-    return reinterpret_cast<ScalarNode*>(slot);
-  }
-  if (scalar_pool.bump == scalar_pool.bump_end) grow_scalar_pool();
-  auto* node = reinterpret_cast<ScalarNode*>(scalar_pool.bump);
-  scalar_pool.bump += sizeof(ScalarNode);
-  return node;
-}
 TensorNode* allocate_tensor_node();
 
 // Label and scope side tables (labels are rare: they don't cost every node a field).

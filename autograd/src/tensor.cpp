@@ -333,7 +333,12 @@ Tensor::Tensor(const Value& value) : node_(nullptr) {
 }
 
 Value::Value(const Tensor& tensor) : node_(nullptr) {
-  const double v = tensor.item();  // checks defined and one element
+  checked("Value", tensor);
+  if (tensor.numel() != 1) {
+    throw Error("Value",
+                fmt::format("needs a one-element tensor, got shape {}", to_string(tensor.shape())));
+  }
+  const double v = tensor.item();
   Value out = Value(v).detach();
   if (grad_enabled() && tensor.requires_grad()) {
     ScalarNode* n = allocate_scalar_node();

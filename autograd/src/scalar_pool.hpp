@@ -1,0 +1,75 @@
+#pragma once
+// The scalar-node pool: a slab allocator of 48-byte ScalarNodes (private to the library).
+//
+// Memory comes in 2 MiB chunks aligned to their size, so a node finds its chunk by masking its
+// address. Each chunk has an owner thread, its own free list and a count of live nodes:
+//  - allocation (inline, below) pops the owner's current chunk's free list or bumps into it;
+//  - a node freed by its owner goes back on its chunk's list; a chunk whose last node dies is
+//    returned to the system (one empty chunk is kept as a spare), so memory returns to its
+//    baseline after a big graph dies even while parameters live on;
+//  - a node freed by another thread (a graph handed over) is queued for the owner under a
+//    lock; chunks of a thread that exits with live nodes are orphaned and freed by whoever
+//    frees their last node.
+#include <cstddef>
+#include <cstdint>
+
+namespace ag::detail {
+
+struct ScalarNode;
+struct ScalarPool;
+
+struct FreeSlot {
+  FreeSlot* next;
+};
+
+struct alignas(64) ScalarChunk {
+  static constexpr std::size_t kBytes = std::size_t{2} << 20;
+  ScalarPool* owner;    // null once orphaned (owner thread exited with nodes alive)
+  FreeSlot* free_list;  // slots freed by the owner
+  char* bump;           // never-used space: [bump, end)
+  char* end;
+  std::int64_t live;  // allocated and not yet freed (remote frees count until drained)
+  ScalarChunk* prev;  // the owner's list of all its chunks
+  ScalarChunk* next;
+  FreeSlot* remote;  // slots freed by other threads, guarded by the pool's global mutex
+};
+
+inline ScalarChunk* chunk_of(const void* node) {
+  return reinterpret_cast<ScalarChunk*>(reinterpret_cast<std::uintptr_t>(node) &
+                                        ~(ScalarChunk::kBytes - 1));
+}
+
+struct ScalarPool {
+  ScalarChunk* current;  // allocations come from here
+  ScalarChunk* chunks;   // every chunk this thread owns (current included), a linked list
+  ScalarChunk* spare;    // one empty chunk kept to avoid returning and refetching memory
+};
+
+// Trivially constructed and destructed, so access needs no TLS guard; a separate
+// thread-exit hook (scalar_pool.cpp) hands the chunks back.
+inline constinit thread_local ScalarPool scalar_pool{};
+
+ScalarNode* allocate_scalar_node_slow();
+void free_scalar_node(ScalarNode* node) noexcept;
+
+inline ScalarNode* allocate_scalar_node() {
+  if (ScalarChunk* c = scalar_pool.current) {
+    if (FreeSlot* slot = c->free_list) {
+      c->free_list = slot->next;
+      ++c->live;
+      return reinterpret_cast<ScalarNode*>(slot);
+    }
+    if (c->bump != c->end) {
+      auto* node = reinterpret_cast<ScalarNode*>(c->bump);
+      c->bump += 48;
+      ++c->live;
+      return node;
+    }
+  }
+  return allocate_scalar_node_slow();
+}
+
+// Returns this thread's spare chunk to the system (ag::release_cached_memory).
+void release_spare_scalar_chunk() noexcept;
+
+}  // namespace ag::detail
