@@ -249,8 +249,11 @@ Tensor sigmoid(const Tensor& x) {
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary_kernel("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  return detail::record(kRelu, out, {&x},
-                        [x = x.detach()](const Tensor& g) { return Grads{g * step_positive(x)}; });
+  return detail::record(kRelu, out, {&x}, [x = x.detach()](const Tensor& g) {
+    // One pass, no mask tensor.
+    return Grads{
+        binary_kernel("relu", g, x, [](auto gv, auto v) { return v > 0 ? gv : decltype(gv)(0); })};
+  });
 }
 
 Tensor abs(const Tensor& x) {

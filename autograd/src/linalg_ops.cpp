@@ -32,7 +32,8 @@ Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
   Shape shape = batch;
   shape.push_back(m);
   shape.push_back(n);
-  Tensor out = zeros(shape, a.dtype());
+  // gemm with beta = 0 overwrites the output: clearing it first is wasted (k == 0 excepted).
+  Tensor out = k == 0 ? zeros(shape, a.dtype()) : detail::empty(shape, a.dtype());
   if (m == 0 || n == 0 || k == 0) return out;
   const auto sa = detail::broadcast_strides(batch_of(a), batch);
   const auto sb = detail::broadcast_strides(batch_of(b), batch);
@@ -67,10 +68,15 @@ Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
 // The product of two >= 2-D tensors.
 Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   Tensor out = batched_gemm(a, false, b, false);
-  return detail::record(kMatmul, out, {&a, &b}, [a = a.detach(), b = b.detach()](const Tensor& g) {
-    // dA = g @ B^T, dB = A^T @ g, at the broadcast batch shape; the engine sums them back.
-    return Grads{batched_gemm(g, false, b, true), batched_gemm(a, true, g, false)};
-  });
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  return detail::record(kMatmul, out, {&a, &b},
+                        [a = a.detach(), b = b.detach(), need_a, need_b](const Tensor& g) {
+                          // dA = g @ B^T, dB = A^T @ g, at the broadcast batch shape; the engine
+                          // sums them back. An input that needs no gradient (a data batch) gets
+                          // none: its product would be a third of the layer's backward FLOPs.
+                          return Grads{need_a ? batched_gemm(g, false, b, true) : Tensor(),
+                                       need_b ? batched_gemm(a, true, g, false) : Tensor()};
+                        });
 }
 
 }  // namespace

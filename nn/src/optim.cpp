@@ -169,9 +169,13 @@ void Adam::step() {
     const T step_size = static_cast<T>(lr_t / correction1);
     const T inv_c2 = static_cast<T>(1.0 / correction2);
     const T eps = static_cast<T>(eps_);
+    // 1 - beta in double: in float32, 1 - float(0.999) is 0.00099998713 (1.3e-5 off), which
+    // biases v against the bias correction and makes float32 training drift from PyTorch.
+    const T one_minus_b1 = static_cast<T>(1.0 - beta1_);
+    const T one_minus_b2 = static_cast<T>(1.0 - beta2_);
     for (std::int64_t k = 0; k < n; ++k) {
-      m[k] = b1 * m[k] + (T(1) - b1) * g[k];
-      v[k] = b2 * v[k] + (T(1) - b2) * g[k] * g[k];
+      m[k] = b1 * m[k] + one_minus_b1 * g[k];
+      v[k] = b2 * v[k] + one_minus_b2 * g[k] * g[k];
       p[k] -= step_size * m[k] / (std::sqrt(v[k] * inv_c2) + eps);
     }
   });
