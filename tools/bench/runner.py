@@ -291,7 +291,8 @@ def render(info, args, reps, thread_counts, peaks, timings, agreement, memory):
         ratio = ours_med / torch_med
         target, ok = targets(label, t, e, ours_med, ratio, peaks)
         lines.append(f"| {label} | {t} | {e['unit']} | {fmt_stats(e['ours'])} | "
-                     f"{fmt_stats(e['torch'])} | {ratio:.3g} | {target} | {verdict(ok) if target else ''} |")
+                     f"{fmt_stats(e['torch'])} | {ratio:.3g} | {target} | "
+                     f"{(ok if isinstance(ok, str) else verdict(ok)) if target else ''} |")
         target_rows.append((label, t, ok))
 
     lines += ["", "## Details", "", "| figure | threads | ours | PyTorch | target | met |",
@@ -352,8 +353,8 @@ def targets(label, t, e, ours_med, ratio, peaks):
     """The issue's target for this row, and whether it is met ('' when the issue sets none)."""
     if label == "scalar chain":
         return "≤ 20 ns/op", ours_med <= 20e-9
-    if label == "10-node graph":
-        return "≤ 180 ns and ≥ 700× faster", ours_med <= 180e-9 and ratio <= 1 / 700
+    if label == "10-node graph":  # two targets, two verdicts
+        return "≤ 180 ns; ≥ 700× faster", f"{verdict(ours_med <= 180e-9)}; {verdict(ratio <= 1 / 700)}"
     if label == "spiral epoch":
         return "≥ 20× faster", ratio <= 1 / 20
     if label in ("MLP step b=32", "MLP step b=128"):
