@@ -27,6 +27,14 @@ void trim(std::vector<T>& scratch) {
   if (scratch.capacity() > (4u << 20)) std::vector<T>().swap(scratch);
 }
 
+struct Frame {
+  Node* node;
+  std::size_t next_input;
+};
+// Scratch of the walk and of backward, kept per thread between calls.
+thread_local std::vector<Frame> walk_stack;
+thread_local std::vector<Node*> backward_order;
+
 // Depth-first post-order walk with an explicit stack: appends to `order` every node reachable
 // from the roots (stopping at nodes that need no gradient when requires_grad_only), inputs
 // before users, calling on_first_visit(node) as each is reached. Nodes stay marked kVisited:
@@ -34,11 +42,7 @@ void trim(std::vector<T>& scratch) {
 template <class OnFirstVisit>
 void walk(const std::vector<Node*>& roots, bool requires_grad_only, std::vector<Node*>& order,
           OnFirstVisit&& on_first_visit) {
-  struct Frame {
-    Node* node;
-    std::size_t next_input;
-  };
-  thread_local std::vector<Frame> stack;
+  std::vector<Frame>& stack = walk_stack;
   stack.clear();
   auto wanted = [&](Node* n) {
     return n && !(n->flags & kVisited) && (!requires_grad_only || (n->flags & kRequiresGrad));
@@ -80,6 +84,11 @@ void clear_marks(const std::vector<Node*>& order) {
 
 }  // namespace
 
+void release_walk_scratch() noexcept {
+  std::vector<Frame>().swap(walk_stack);
+  std::vector<Node*>().swap(backward_order);
+}
+
 std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only) {
   std::vector<Node*> order;
   walk(roots, requires_grad_only, order, [](Node&) {});
@@ -112,7 +121,7 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
                 "computed under NoGradGuard or detached");
   }
   // One walk: collects the nodes, refuses released ones, resets intermediates' gradients.
-  thread_local std::vector<Node*> order;
+  std::vector<Node*>& order = backward_order;
   order.clear();
   walk({root}, /*requires_grad_only=*/true, order, [](Node& n) {
     if (n.flags & kReleased) {

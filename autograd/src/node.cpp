@@ -207,6 +207,7 @@ Storage::~Storage() { buffer_cache.deallocate(data, bytes); }
 void ag::release_cached_memory() noexcept {
   detail::buffer_cache.release();
   detail::release_spare_scalar_chunk();
+  detail::release_walk_scratch();
 }
 
 namespace ag::detail {}  // namespace ag::detail

@@ -99,6 +99,9 @@ extern thread_local bool anomaly_mode;
 void check_forward_anomaly(Node& result, const char* op, const std::vector<Node*>& inputs);
 void check_backward_anomaly(Node& node);
 
+// Frees the graph walker's per-thread scratch (ag::release_cached_memory).
+void release_walk_scratch() noexcept;
+
 // Adds `gradient` (broadcast shape allowed) into a node's gradient: the engine's one
 // accumulation path, used by tensor backward closures and the Value<->Tensor bridge.
 void accumulate_grad(Node& node, const Tensor& gradient);
