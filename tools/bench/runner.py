@@ -279,9 +279,9 @@ def render(info, args, reps, thread_counts, peaks, timings, agreement, memory):
         "",
         f"- machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}",
         f"- date: {info['date']}, commit {info['commit']}, PyTorch {info['torch']} (Debian)",
-        f"- command: `{args.command}{' --quick' if args.quick else ''}`"
+        f"- command: `{args.command}{' --quick' if args.quick else ''}"
         f"{'' if args.threads == '1,2' else ' --threads ' + args.threads}"
-        f"{' --torch-blas-threads %d' % args.torch_blas_threads if args.torch_blas_threads else ''}",
+        f"{' --torch-blas-threads %d' % args.torch_blas_threads if args.torch_blas_threads else ''}`",
         f"- load average (1, 5, 15 min) before: {info['load_before']}, after: {info['load_after']} "
         f"(the machine is shared: a load above {info['cores']} means other jobs took CPU time)",
         "- FMA peak: best of 5 runs of tools/bench/peak_flops.cpp (AVX-512 FMA chains, rate per "
