@@ -11,7 +11,10 @@ if ! command -v valgrind >/dev/null; then
   echo "valgrind.sh: valgrind is not installed (apt-get install valgrind): skipped"
   exit 0
 fi
-cmake --preset valgrind -S "$root" -B "$build" >/dev/null
+# An existing build tree (e.g. the Release build of tools/test.sh) is used as it is.
+if [[ ! -f "$build/CMakeCache.txt" ]]; then
+  cmake --preset valgrind -S "$root" -B "$build" >/dev/null
+fi
 cmake --build "$build" -j"$(nproc)" --target "$example"
 cd "$build"
 valgrind --error-exitcode=1 --suppressions="$root/tools/ci/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
