@@ -11,7 +11,7 @@ target_link_libraries(test_threads PRIVATE fmt::fmt Threads::Threads)
 # Extremes: 10M-node chains, 1M-way fan-ins; memory returns to baseline (VmRSS).
 ag_add_test(test_extremes ${CMAKE_CURRENT_SOURCE_DIR}/test_extremes.cpp)
 
-# Bad inputs: each row of the table in docs/readme/hardening.md.
+# Bad inputs: each row of the table in the README (Hardening, Bad inputs).
 ag_add_test(test_bad_inputs ${CMAKE_CURRENT_SOURCE_DIR}/test_bad_inputs.cpp)
 find_package(ZLIB REQUIRED)  # nn's IDX reader; io.cmake links it too, but areas build alone
 target_link_libraries(test_bad_inputs PRIVATE ZLIB::ZLIB)

@@ -1,4 +1,4 @@
-# Benchmarks side by side with PyTorch (tools/bench/run.sh drives them; see docs/readme/bench.md).
+# Benchmarks side by side with PyTorch (tools/bench/run.sh drives them; see the README).
 add_executable(ag_bench
   ${CMAKE_CURRENT_SOURCE_DIR}/bench/ag_bench.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/bench/workloads.cpp)
