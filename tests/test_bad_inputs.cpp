@@ -1,4 +1,4 @@
-// Bad inputs: every row of the table in docs/readme/hardening.md. Each gets an ag::Error whose
+// Bad inputs: every row of the table in the README (Hardening, Bad inputs). Each gets an ag::Error whose
 // op() names the op and whose message names the shapes, dtypes, values or file at fault, and
 // the caller's tensors are left as they were.
 #define BOOST_TEST_MODULE test_bad_inputs
