@@ -15,17 +15,13 @@
 #include "autograd/grad_mode.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ag_test::read_file;
 
 // Compares with tests/data/dot/<name>; AG_UPDATE_GOLDEN=1 rewrites the file instead.
 void check_golden(const std::string& name, const std::string& text) {

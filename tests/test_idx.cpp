@@ -13,21 +13,15 @@
 
 #include "autograd/autograd.hpp"
 #include "nn/io.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ag-test-idx-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using ag_test::expect_error;
+using ag_test::TempDir;
 
 void append_be32(Bytes& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(v >> shift));
@@ -68,18 +62,6 @@ fs::path write_gzip(const fs::path& path, const Bytes& bytes) {
 }
 
 // Runs `load` and checks that it throws ag::Error whose message holds every one of `parts`.
-template <class F>
-void expect_error(F&& load, const std::vector<std::string>& parts) {
-  try {
-    load();
-    BOOST_ERROR("no error thrown; expected one mentioning '" + parts.front() + "'");
-  } catch (const ag::Error& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts)
-      BOOST_CHECK_MESSAGE(message.find(part) != std::string::npos,
-                          "message '" << message << "' lacks '" << part << "'");
-  }
-}
 
 // 2 images of 2 x 3 pixels.
 const Bytes kPixels = {0, 51, 102, 153, 204, 255, 255, 0, 255, 0, 255, 0};
@@ -87,7 +69,7 @@ const Bytes kPixels = {0, 51, 102, 153, 204, 255, 255, 0, 255, 0, 255, 0};
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(plain_images_scaled_to_unit_interval) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   const auto path = write_plain(dir.path / "images-idx3-ubyte", idx_images(2, 2, 3, kPixels));
   const auto loaded = ag::nn::load_idx_images(path);
   BOOST_TEST(loaded.rows == 2);
@@ -101,7 +83,7 @@ BOOST_AUTO_TEST_CASE(plain_images_scaled_to_unit_interval) {
 }
 
 BOOST_AUTO_TEST_CASE(gzip_and_plain_give_the_same_data) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   const auto plain = write_plain(dir.path / "a-idx3-ubyte", idx_images(2, 2, 3, kPixels));
   const auto gz = write_gzip(dir.path / "a-idx3-ubyte.gz", idx_images(2, 2, 3, kPixels));
   BOOST_TEST(ag::nn::load_idx_images(plain).images.to_vector() ==
@@ -112,7 +94,7 @@ BOOST_AUTO_TEST_CASE(gzip_and_plain_give_the_same_data) {
 }
 
 BOOST_AUTO_TEST_CASE(dataset_pairs_images_with_labels) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   const auto data =
       ag::nn::load_idx_dataset(write_gzip(dir.path / "i.gz", idx_images(2, 2, 3, kPixels)),
                                write_plain(dir.path / "l", idx_labels({3, 1})), 10);
@@ -122,7 +104,7 @@ BOOST_AUTO_TEST_CASE(dataset_pairs_images_with_labels) {
 }
 
 BOOST_AUTO_TEST_CASE(wrong_magic_is_refused) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   Bytes bytes = idx_images(2, 2, 3, kPixels);
   bytes[0] = 'P';  // e.g. a zip file
   bytes[1] = 'K';
@@ -137,7 +119,7 @@ BOOST_AUTO_TEST_CASE(wrong_magic_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(wrong_dimension_count_is_refused) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   // A label file (1 dimension) handed to the image loader, and the reverse.
   const auto labels = write_gzip(dir.path / "labels.gz", idx_labels({1, 2, 3}));
   expect_error([&] { ag::nn::load_idx_images(labels); },
@@ -148,7 +130,7 @@ BOOST_AUTO_TEST_CASE(wrong_dimension_count_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(truncated_files_are_refused) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   Bytes short_data = idx_images(3, 2, 3, kPixels);  // announces 3 images, holds 2
   const auto path = write_gzip(dir.path / "short.gz", short_data);
   expect_error([&] { ag::nn::load_idx_images(path); },
@@ -170,7 +152,7 @@ BOOST_AUTO_TEST_CASE(truncated_files_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(trailing_bytes_are_refused) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   Bytes bytes = idx_labels({1, 2});
   bytes.push_back(5);
   const auto path = write_plain(dir.path / "long", bytes);
@@ -178,7 +160,7 @@ BOOST_AUTO_TEST_CASE(trailing_bytes_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(image_and_label_counts_must_agree) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   const auto images = write_plain(dir.path / "imgs", idx_images(2, 2, 3, kPixels));
   const auto labels = write_plain(dir.path / "lbls", idx_labels({1, 2, 3}));
   expect_error([&] { ag::nn::load_idx_dataset(images, labels); },
@@ -189,7 +171,7 @@ BOOST_AUTO_TEST_CASE(image_and_label_counts_must_agree) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_files_are_named) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   expect_error([&] { ag::nn::load_idx_images(dir.path / "nope.gz"); },
                {"nope.gz", "cannot open", "No such file"});
   expect_error([&] { ag::nn::load_idx_labels(dir.path); }, {"is a directory"});
@@ -198,7 +180,7 @@ BOOST_AUTO_TEST_CASE(missing_files_are_named) {
 }
 
 BOOST_AUTO_TEST_CASE(header_claiming_huge_sizes_fails_without_allocating) {
-  TempDir dir;
+  TempDir dir("ag-test-idx");
   Bytes bytes;
   append_be32(bytes, 0x00000803);
   for (int i = 0; i < 3; ++i) append_be32(bytes, 0xFFFFFFFFu);

@@ -11,22 +11,14 @@
 
 #include "autograd/autograd.hpp"
 #include "nn/plot.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ag-test-plot-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), {}));
-  }
-};
+using ag_test::expect_error;
+using ag_test::TempDir;
 
 struct PngSize {
   std::uint32_t width = 0, height = 0;
@@ -53,19 +45,6 @@ bool need_gnuplot() {
   if (ag::nn::gnuplot_available()) return true;
   BOOST_TEST_MESSAGE("skipped: gnuplot is not installed (apt-get install gnuplot-nox)");
   return false;
-}
-
-template <class F>
-void expect_error(F&& action, const std::vector<std::string>& parts) {
-  try {
-    action();
-    BOOST_ERROR("no error thrown; expected one mentioning '" + parts.front() + "'");
-  } catch (const ag::Error& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts)
-      BOOST_CHECK_MESSAGE(message.find(part) != std::string::npos,
-                          "message '" << message << "' lacks '" << part << "'");
-  }
 }
 
 // Sets an environment variable for the lifetime of the guard.

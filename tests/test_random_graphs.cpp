@@ -17,21 +17,17 @@
 
 #include "autograd/autograd.hpp"
 #include "random_graph.hpp"
+#include "test_support.hpp"
 
 namespace fz = ag::fuzz;
 
 namespace {
 
+using ag_test::read_file;
+
 long env_long(const char* name, long fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::strtol(v, nullptr, 10) : fallback;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 bool contains_op(const fz::RandomGraph& g, const std::string& op) {

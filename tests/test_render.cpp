@@ -12,30 +12,14 @@
 #include "autograd/error.hpp"
 #include "autograd/render.hpp"
 #include "autograd/value.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("ag_test_render_" + std::to_string(::getpid()));
-  TempDir() {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::size_t entries() const {
-    return static_cast<std::size_t>(
-        std::distance(fs::directory_iterator(path), fs::directory_iterator()));
-  }
-};
+using ag_test::read_file;
+using ag_test::TempDir;
 
 ag::Value small_net() {
   ag::Value x(1.0, "x"), w(0.5, "w"), b(-0.25, "b");

@@ -15,26 +15,15 @@
 #include "autograd/autograd.hpp"
 #include "nn/io.hpp"
 #include "nn/nn.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ag-test-st-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
+using ag_test::expect_error;
+using ag_test::TempDir;
 
 Bytes read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -62,19 +51,6 @@ Bytes raw(std::initializer_list<T> values) {
   Bytes out(values.size() * sizeof(T));
   std::memcpy(out.data(), std::data(values), out.size());
   return out;
-}
-
-template <class F>
-void expect_error(F&& action, const std::vector<std::string>& parts) {
-  try {
-    action();
-    BOOST_ERROR("no error thrown; expected one mentioning '" + parts.front() + "'");
-  } catch (const ag::Error& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts)
-      BOOST_CHECK_MESSAGE(message.find(part) != std::string::npos,
-                          "message '" << message << "' lacks '" << part << "'");
-  }
 }
 
 bool bitwise_equal(const ag::Tensor& a, const ag::Tensor& b) {

@@ -10,11 +10,7 @@
 namespace ag {
 namespace {
 
-using detail::data;
-using detail::dispatch;
-using detail::OpInfo;
-using detail::tensor_op;
-using Grads = std::vector<Tensor>;
+using namespace op_kit;
 
 // out = f(a, b) elementwise with broadcasting; f is applied in the tensors' dtype.
 template <class F>

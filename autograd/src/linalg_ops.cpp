@@ -7,11 +7,7 @@
 namespace ag {
 namespace {
 
-using detail::data;
-using detail::dispatch;
-using detail::OpInfo;
-using detail::tensor_op;
-using Grads = std::vector<Tensor>;
+using namespace op_kit;
 
 constexpr OpInfo kMatmul = tensor_op("matmul");
 

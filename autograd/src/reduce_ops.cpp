@@ -5,11 +5,7 @@
 namespace ag {
 namespace {
 
-using detail::data;
-using detail::dispatch;
-using detail::OpInfo;
-using detail::tensor_op;
-using Grads = std::vector<Tensor>;
+using namespace op_kit;
 
 constexpr OpInfo kSum = tensor_op("sum");
 constexpr OpInfo kMean = tensor_op("mean");

@@ -6,11 +6,7 @@
 namespace ag {
 namespace {
 
-using detail::data;
-using detail::dispatch;
-using detail::OpInfo;
-using detail::tensor_op;
-using Grads = std::vector<Tensor>;
+using namespace op_kit;
 
 constexpr OpInfo kReshape = tensor_op("reshape");
 constexpr OpInfo kTranspose = tensor_op("transpose");

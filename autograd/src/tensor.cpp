@@ -389,6 +389,20 @@ Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor arange(double end, Dtype dtype) { return arange(0.0, end, 1.0, dtype); }
+namespace {
+// A new tensor whose element i is element(i), converted to the dtype.
+template <class Element>
+Tensor generate(const Shape& shape, Dtype dtype, Element&& element) {
+  Tensor out = empty(shape, dtype);
+  dispatch(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    T* o = data<T>(out);
+    for (std::int64_t i = 0, n = numel(shape); i < n; ++i) o[i] = static_cast<T>(element(i));
+  });
+  return out;
+}
+}  // namespace
+
 Tensor arange(double start, double end, double step, Dtype dtype) {
   if (step == 0.0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step)) {
     throw Error("arange",
@@ -396,32 +410,14 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
                             end, step));
   }
   const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
-  Tensor out = empty({n}, dtype);
-  dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T* o = data<T>(out);
-    for (std::int64_t i = 0; i < n; ++i)
-      o[i] = static_cast<T>(start + static_cast<double>(i) * step);
-  });
-  return out;
+  return generate({n}, dtype,
+                  [&](std::int64_t i) { return start + static_cast<double>(i) * step; });
 }
 Tensor rand(const Shape& shape, Generator& gen, Dtype dtype) {
-  Tensor out = empty(shape, dtype);
-  dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T* o = data<T>(out);
-    for (std::int64_t i = 0, n = numel(shape); i < n; ++i) o[i] = static_cast<T>(gen.uniform());
-  });
-  return out;
+  return generate(shape, dtype, [&](std::int64_t) { return gen.uniform(); });
 }
 Tensor randn(const Shape& shape, Generator& gen, Dtype dtype) {
-  Tensor out = empty(shape, dtype);
-  dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T* o = data<T>(out);
-    for (std::int64_t i = 0, n = numel(shape); i < n; ++i) o[i] = static_cast<T>(gen.normal());
-  });
-  return out;
+  return generate(shape, dtype, [&](std::int64_t) { return gen.normal(); });
 }
 
 // ---- Printing ----

@@ -58,3 +58,13 @@ Tensor sum_to(const Tensor& grad, const Shape& shape);
 Tensor broadcast_to(const Tensor& x, const Shape& shape);
 
 }  // namespace ag::detail
+
+// Everything an op file needs, in one line: `using namespace ag::op_kit;`.
+namespace ag::op_kit {
+using detail::data;
+using detail::dispatch;
+using detail::OpInfo;
+using detail::tensor_op;
+// A backward closure's result: one gradient per input, undefined for "none".
+using Grads = std::vector<Tensor>;
+}  // namespace ag::op_kit
