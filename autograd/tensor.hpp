@@ -184,6 +184,10 @@ std::vector<std::int64_t> argmax(const Tensor& x, std::int64_t dim);
 // ---- Linear algebra and shape ----
 // [m,k]@[k,n]; [..., m, k]@[..., k, n] with broadcast batch dims; 1-d operands as in NumPy.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// x @ weight + bias in one op (the bias is preloaded into the product's output): x is
+// [..., in], weight [in, out], bias [out] or undefined. One node instead of two, and no
+// gradient is computed for an input that does not require one.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 Tensor reshape(const Tensor& x, const Shape& shape);  // one dim may be -1
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
 Tensor cat(std::span<const Tensor> tensors, std::int64_t dim);
@@ -195,5 +199,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim);
 // For a [N, C] tensor and N labels in [0, C): the [N] tensor x[i, labels[i]] (MXNet's `pick`,
 // PyTorch's x.gather(1, labels.unsqueeze(1)).squeeze(1)). The gradient scatters back.
 Tensor pick(const Tensor& x, std::span<const std::int64_t> labels);
+// mean over rows of -log_softmax(logits)[i, labels[i]] for [N, C] logits, fused: one pass
+// forward, and backward (softmax - onehot) / N in one pass. Finite for any finite logits.
+Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels);
 
 }  // namespace ag

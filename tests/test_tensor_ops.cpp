@@ -151,6 +151,41 @@ BOOST_AUTO_TEST_CASE(matmul_cases) {
   BOOST_TEST(ag::matmul(af, bf).to_vector() == (std::vector<double>{19, 22, 43, 50}));
 }
 
+BOOST_AUTO_TEST_CASE(fused_linear_and_cross_entropy) {
+  check(
+      "linear", [](auto& x) { return ag::linear(x[0], x[1], x[2]); },
+      inputs({{4, 3}, {3, 2}, {2}}, 700));
+  check(
+      "linear 3-d input", [](auto& x) { return ag::linear(x[0], x[1], x[2]); },
+      inputs({{2, 4, 3}, {3, 5}, {5}}, 701));
+  check(
+      "linear without bias", [](auto& x) { return ag::linear(x[0], x[1]); },
+      inputs({{4, 3}, {3, 2}}, 702));
+  const std::vector<std::int64_t> labels = {1, 0, 2, 2};
+  check(
+      "cross_entropy", [&](auto& x) { return ag::cross_entropy(x[0], labels) * 3.0; },
+      inputs({{4, 3}}, 703));
+  // Same values as the unfused forms.
+  auto xs = inputs({{4, 3}, {3, 2}, {2}}, 704);
+  BOOST_TEST(
+      ag::linear(xs[0], xs[1], xs[2]).to_vector() == (ag::matmul(xs[0], xs[1]) + xs[2]).to_vector(),
+      boost::test_tools::per_element());
+  const double fused = ag::cross_entropy(xs[0], std::vector<std::int64_t>{0, 2, 1, 1}).item();
+  const double composed =
+      -ag::mean(ag::pick(ag::log_softmax(xs[0], 1), std::vector<std::int64_t>{0, 2, 1, 1})).item();
+  BOOST_TEST(fused == composed, boost::test_tools::tolerance(1e-14));
+  // Finite at huge logits (the loss of a confident wrong answer is large, not inf).
+  Tensor big =
+      ag::tensor(std::vector<double>{1e4, -1e4, 0.0, 0.0}, {2, 2}, ag::float64).requires_grad_();
+  Tensor loss = ag::cross_entropy(big, std::vector<std::int64_t>{1, 0});
+  loss.backward();
+  BOOST_TEST(loss.item() == (2e4 + std::log(2.0)) / 2, boost::test_tools::tolerance(1e-12));
+  for (double g : big.grad().to_vector()) BOOST_TEST(std::isfinite(g));
+  BOOST_CHECK_THROW(ag::linear(ag::ones({4, 3}), ag::ones({2, 3})), ag::Error);
+  BOOST_CHECK_THROW(ag::cross_entropy(ag::ones({2, 3}), std::vector<std::int64_t>{0, 3}),
+                    ag::Error);
+}
+
 BOOST_AUTO_TEST_CASE(shape_ops) {
   check(
       "reshape",

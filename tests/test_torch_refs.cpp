@@ -316,6 +316,13 @@ const std::map<std::string, Builder, std::less<>>& builders() {
       {"log_softmax_large_logits",
        tensor_case([](const Leaves& in) { return log_softmax(in.t("a"), 1); })},
       {"pick_rows", tensor_case([](const Leaves& in) { return pick(in.t("a"), in.labels); })},
+      {"cross_entropy_fused",
+       tensor_case([](const Leaves& in) { return cross_entropy(in.t("a"), in.labels); })},
+      // ---- fused linear
+      {"linear_bias",
+       tensor_case([](const Leaves& in) { return linear(in.t("x"), in.t("w"), in.t("b")); })},
+      {"linear_3d_input_no_bias",
+       tensor_case([](const Leaves& in) { return linear(in.t("x"), in.t("w")); })},
       // ---- dtype conversion
       {"to_float32",
        float64_only([](const Leaves& in) { return (in.t("a") * 1.1).to(float32) * 3.0 + 0.25; })},

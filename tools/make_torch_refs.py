@@ -451,6 +451,23 @@ def pick_rows(c):
     return pick(c.randn("a", [4, 3]), labels)
 
 
+@case()
+def cross_entropy_fused(c):
+    labels = c.pick_labels([1, 0, 2, 2, 1])
+    return torch.nn.functional.cross_entropy(c.randn("a", [5, 3], scale=3.0), labels)
+
+
+# ---------------------------------------------------------------- fused linear (weight [in, out])
+@case()
+def linear_bias(c):
+    return c.randn("x", [4, 3]) @ c.randn("w", [3, 2]) + c.randn("b", [2])
+
+
+@case()
+def linear_3d_input_no_bias(c):
+    return c.randn("x", [2, 4, 3]) @ c.randn("w", [3, 5])
+
+
 # ---------------------------------------------------------------- dtype conversion
 @case()
 def to_float32(c):

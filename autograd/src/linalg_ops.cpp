@@ -13,6 +13,19 @@ constexpr OpInfo kMatmul = tensor_op("matmul");
 
 Shape batch_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
 
+// C = op(A) @ op(B) + beta C for row-major A (lda columns), B (ldb columns), C [m, n].
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* A,
+          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C) {
+  const auto ta = trans_a ? CblasTrans : CblasNoTrans;
+  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A, lda, B, ldb, beta, C, n);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A, lda, B, ldb, beta, C, n);
+  }
+}
+
 // C[batch] = op(A[batch]) @ op(B[batch]), op = transpose of the last two dims where flagged.
 // A and B are >= 2-D; their batch dims broadcast. No graph.
 Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b) {
@@ -38,25 +51,18 @@ Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
     const T* pa = data<T>(a);
     const T* pb = data<T>(b);
     T* pc = data<T>(out);
-    const auto ta = trans_a ? CblasTrans : CblasNoTrans;
-    const auto tb = trans_b ? CblasTrans : CblasNoTrans;
     // Walk the batch; each row of the walk is `count` consecutive output matrices.
     std::int64_t c_index = 0;
-    detail::for_each_row(
-        batch, sa, sb,
-        [&](std::int64_t, std::int64_t ia, std::int64_t ib, std::int64_t count, std::int64_t step_a,
-            std::int64_t step_b) {
-          for (std::int64_t j = 0; j < count; ++j, ++c_index) {
-            const T* A = pa + (ia + j * step_a) * ra * ca;
-            const T* B = pb + (ib + j * step_b) * rb * cb;
-            T* C = pc + c_index * m * n;
-            if constexpr (std::is_same_v<T, float>) {
-              cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A, ca, B, cb, 0.0f, C, n);
-            } else {
-              cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A, ca, B, cb, 0.0, C, n);
-            }
-          }
-        });
+    detail::for_each_row(batch, sa, sb,
+                         [&](std::int64_t, std::int64_t ia, std::int64_t ib, std::int64_t count,
+                             std::int64_t step_a, std::int64_t step_b) {
+                           for (std::int64_t j = 0; j < count; ++j, ++c_index) {
+                             const T* A = pa + (ia + j * step_a) * ra * ca;
+                             const T* B = pb + (ib + j * step_b) * rb * cb;
+                             gemm<T>(trans_a, trans_b, m, n, k, A, ca, B, cb, T(0),
+                                     pc + c_index * m * n);
+                           }
+                         });
   });
   return out;
 }
@@ -103,6 +109,59 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return out.reshape(s);
   }
   return matmul_nd(a, b);
+}
+
+namespace {
+constexpr OpInfo kLinear = tensor_op("linear");
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  detail::checked("linear", x);
+  detail::checked("linear", weight);
+  detail::check_same_dtype("linear", x, weight);
+  if (weight.dim() != 2 || x.dim() < 1 || x.size(-1) != weight.size(0)) {
+    throw Error("linear",
+                fmt::format("input {} does not end in the weight's in-features: weight {} "
+                            "must be [in, out]",
+                            to_string(x.shape()), to_string(weight.shape())));
+  }
+  const std::int64_t in = weight.size(0), out_features = weight.size(1);
+  if (bias.defined()) {
+    detail::check_same_dtype("linear", x, bias);
+    if (bias.shape() != Shape{out_features}) {
+      throw Error("linear",
+                  fmt::format("bias {} must be [{}] for weight {}", to_string(bias.shape()),
+                              out_features, to_string(weight.shape())));
+    }
+  }
+  const std::int64_t rows = in == 0 ? 0 : x.numel() / in;
+  Shape shape = x.shape();
+  shape.back() = out_features;
+  // The bias is preloaded into the output and the product added to it (beta = 1): one pass
+  // over the output instead of a product and a broadcast add.
+  Tensor out = bias.defined() ? detail::broadcast_to(bias, shape).clone() : zeros(shape, x.dtype());
+  if (rows > 0 && in > 0 && out_features > 0) {
+    dispatch(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      gemm<T>(false, false, rows, out_features, in, data<T>(x), in, data<T>(weight), out_features,
+              T(1), data<T>(out));
+    });
+  }
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
+  return detail::record(
+      kLinear, out, inputs,
+      [x = x.detach(), w = weight.detach(), has_bias = bias.defined(), need_x, need_w, rows, in,
+       out_features](const Tensor& g) {
+        // dX = g W^T, dW = X^T g, db = column sums of g, with X and g seen as 2-D.
+        const Tensor g2 = g.reshape({rows, out_features});
+        const Tensor x2 = x.reshape({rows, in});
+        Grads grads{need_x ? batched_gemm(g2, false, w, true).reshape(x.shape()) : Tensor(),
+                    need_w ? batched_gemm(x2, true, g2, false) : Tensor()};
+        if (has_bias) grads.push_back(detail::sum_to(g2, {out_features}));
+        return grads;
+      });
 }
 
 Tensor Tensor::matmul(const Tensor& other) const { return ag::matmul(*this, other); }

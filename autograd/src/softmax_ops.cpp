@@ -65,6 +65,69 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   });
 }
 
+namespace {
+constexpr OpInfo kCrossEntropy = tensor_op("cross_entropy");
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels) {
+  detail::checked("cross_entropy", logits);
+  if (logits.dim() != 2 || logits.size(0) == 0) {
+    throw Error("cross_entropy", fmt::format("needs non-empty [N, C] logits, got shape {}",
+                                             to_string(logits.shape())));
+  }
+  const std::int64_t rows = logits.size(0), classes = logits.size(1);
+  if (static_cast<std::int64_t>(labels.size()) != rows) {
+    throw Error("cross_entropy", fmt::format("{} labels for {} rows (logits shape {})",
+                                             labels.size(), rows, to_string(logits.shape())));
+  }
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= classes) {
+      throw Error("cross_entropy",
+                  fmt::format("label {} of row {} is outside [0, {}) (logits shape {})", labels[i],
+                              i, classes, to_string(logits.shape())));
+    }
+  }
+  // One pass per row: the softmax (kept for backward) and -log p[label], stable for any
+  // finite logits.
+  Tensor probs = detail::empty(logits.shape(), logits.dtype());
+  Tensor loss = detail::empty({}, logits.dtype());
+  dispatch(logits.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = data<T>(logits);
+    T* p = data<T>(probs);
+    double total_loss = 0;
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const T* row = x + i * classes;
+      T* prow = p + i * classes;
+      T m = row[0];
+      for (std::int64_t k = 1; k < classes; ++k) m = std::max(m, row[k]);
+      T total = 0;
+      for (std::int64_t k = 0; k < classes; ++k) total += (prow[k] = std::exp(row[k] - m));
+      for (std::int64_t k = 0; k < classes; ++k) prow[k] /= total;
+      total_loss +=
+          static_cast<double>(std::log(total) - (row[labels[static_cast<std::size_t>(i)]] - m));
+    }
+    data<T>(loss)[0] = static_cast<T>(total_loss / static_cast<double>(rows));
+  });
+  std::vector<std::int64_t> saved(labels.begin(), labels.end());
+  return detail::record(kCrossEntropy, loss, {&logits},
+                        [probs, saved = std::move(saved), rows, classes](const Tensor& g) {
+                          // d(mean(-log p[label]))/dx = (p - onehot) / N, scaled by the incoming
+                          // gradient.
+                          Tensor grad = detail::empty(probs.shape(), probs.dtype());
+                          dispatch(probs.dtype(), [&](auto tag) {
+                            using T = decltype(tag);
+                            const T scale = static_cast<T>(g.item() / static_cast<double>(rows));
+                            const T* p = data<T>(probs);
+                            T* d = data<T>(grad);
+                            for (std::int64_t i = 0; i < rows * classes; ++i) d[i] = p[i] * scale;
+                            for (std::int64_t i = 0; i < rows; ++i)
+                              d[i * classes + saved[static_cast<std::size_t>(i)]] -= scale;
+                          });
+                          return Grads{grad};
+                        });
+}
+
 Tensor Tensor::softmax(std::int64_t dim) const { return ag::softmax(*this, dim); }
 Tensor Tensor::log_softmax(std::int64_t dim) const { return ag::log_softmax(*this, dim); }
 

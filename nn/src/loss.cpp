@@ -44,7 +44,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
                                    labels[i], i, classes, to_string(logits.shape())));
     }
   }
-  return -mean(pick(log_softmax(logits, 1), labels));
+  return ag::cross_entropy(logits, labels);  // fused log-softmax + pick + mean
 }
 
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {

@@ -105,7 +105,7 @@ Tensor Dense::forward(const Tensor& x) {
                                          "(weight {})",
                                          to_string(x.shape()), in_, to_string(weight.shape())));
   }
-  return matmul(x, weight) + bias;
+  return linear(x, weight, bias);  // fused: one op, bias preloaded into the product
 }
 
 std::string Dense::describe() const {
