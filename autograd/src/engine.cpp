@@ -60,7 +60,11 @@ void walk(const std::vector<Node*>& roots, bool requires_grad_only, std::vector<
           if (wanted(in)) {
             in->flags |= kVisited;
             on_first_visit(*in);
-            stack.push_back({in, 0});  // `top` is not used after this
+            if (input_count(*in) == 0) {
+              order.push_back(in);  // a leaf is finished at once: no stack frame
+            } else {
+              stack.push_back({in, 0});  // `top` is not used after this
+            }
           }
         } else {
           order.push_back(top.node);
