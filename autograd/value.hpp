@@ -33,6 +33,9 @@ class Value {
   ~Value() { detail::release(node_); }
 
   double data() const noexcept;
+  // Overwrites a leaf's data in place: an optimizer step (micrograd's p.data -= lr * p.grad).
+  // Throws for a non-leaf, whose value the nodes built on it were computed from.
+  void set_data(double data);
   // d(output)/d(this) from the last backward() reaching this node; 0 before any.
   double grad() const noexcept;
 

@@ -143,6 +143,16 @@ BOOST_AUTO_TEST_CASE(domain_errors_name_the_op_and_value) {
   BOOST_TEST(neg.data() == -3.0);  // untouched
 }
 
+BOOST_AUTO_TEST_CASE(set_data_steps_a_leaf) {
+  Value w = 2.0;
+  Value loss = (w - 5.0) * (w - 5.0);
+  loss.backward();
+  w.set_data(w.data() - 0.1 * w.grad());  // one SGD step: 2 - 0.1 * (-6)
+  BOOST_TEST(w.data() == 2.6, boost::test_tools::tolerance(1e-15));
+  BOOST_CHECK_EXCEPTION(loss.set_data(0.0), ag::Error,
+                        [](const ag::Error& e) { return e.op() == "set_data"; });
+}
+
 BOOST_AUTO_TEST_CASE(labels) {
   Value w("w1" == std::string("w1") ? 1.0 : 0.0, "w1");
   BOOST_TEST(w.label() == "w1");

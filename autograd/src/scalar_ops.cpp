@@ -176,6 +176,15 @@ Value& Value::operator=(Value&& other) noexcept {
 }
 
 double Value::data() const noexcept { return node_ ? self(*node_).value : 0.0; }
+void Value::set_data(double data) {
+  if (!node_) throw Error("set_data", "called on an empty Value");
+  if (!(node_->flags & detail::kLeaf)) {
+    throw Error("set_data",
+                fmt::format("only a leaf's data can be set; this Value is the result of '{}'",
+                            node_->op->name));
+  }
+  self(*node_).value = data;
+}
 double Value::grad() const noexcept {
   return node_ && (node_->flags & detail::kRequiresGrad) ? self(*node_).grad : 0.0;
 }
