@@ -148,11 +148,11 @@ Outcome micrograd(const Params& p) {
       for (auto& v : L.b) v.zero_grad();
     }
     total.backward();
-    // SGD. Values are immutable, so an update rebinds each parameter to a fresh leaf.
+    // SGD in place, as micrograd does (p.data -= lr * p.grad).
     const double lr = 1.0 - 0.9 * static_cast<double>(k) / 100.0;
     for (auto& L : layers) {
       for (auto* group : {&L.w, &L.b}) {
-        for (auto& v : *group) v = ag::Value(v.data() - lr * v.grad());
+        for (auto& v : *group) v.set_data(v.data() - lr * v.grad());
       }
     }
     loss_value = total.data();
