@@ -28,6 +28,7 @@ class GraphRoot {
 struct GraphNode {
   std::size_t id;          // 0, 1, 2, ... in topological order (inputs first)
   std::string_view op;     // "leaf", "+", "matmul", ...
+  std::string op_label;    // the op as pictures show it: "* 2", "**3" carry their constant
   std::string label;       // user's label, may be empty
   std::string_view scope;  // ScopeGuard name, may be empty
   bool is_scalar;          // a Value node (else a Tensor node)

@@ -182,3 +182,14 @@ BOOST_AUTO_TEST_CASE(empty_root_is_an_error) {
   const ag::Tensor undefined;
   BOOST_CHECK_THROW(ag::to_dot({undefined}), ag::Error);
 }
+
+BOOST_AUTO_TEST_CASE(op_nodes_show_their_constants) {
+  ag::Value x(3.0, "x");
+  ag::Value y = pow(x * 2.0, 3.0) + 1.0 - (10.0 / x);
+  const std::string dot = ag::to_dot({y});
+  BOOST_TEST(dot.find("[label=\"* 2\"]") != std::string::npos, dot);
+  BOOST_TEST(dot.find("[label=\"**3\"]") != std::string::npos, dot);
+  BOOST_TEST(dot.find("[label=\"+ 1\"]") != std::string::npos, dot);
+  BOOST_TEST(dot.find("[label=\"10 /\"]") != std::string::npos, dot);
+  BOOST_TEST(dot.find("[label=\"-\"]") != std::string::npos, dot);  // Value - Value: no constant
+}

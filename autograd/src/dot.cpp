@@ -249,7 +249,7 @@ class DotWriter {
                          number(v.grad(), options_.precision));
     out_ += fmt::format("  v{} [shape=record, label={}{}];\n", n.id, label, fill(n, nullptr));
     if (!n.is_leaf) {
-      out_ += fmt::format("  o{} [label={}];\n", n.id, dot_string(n.op));
+      out_ += fmt::format("  o{} [label={}];\n", n.id, dot_string(n.op_label));
       out_ += fmt::format("  o{} -> v{};\n", n.id, n.id);
     }
   }

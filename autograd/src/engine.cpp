@@ -258,6 +258,10 @@ std::vector<GraphNode> collect_graph(std::span<const GraphRoot> roots) {
     g.id = out.size();
     ids[n] = g.id;
     g.op = n->op->name;
+    g.op_label =
+        n->op->with_parameter && !is_tensor(*n)
+            ? fmt::format(fmt::runtime(n->op->with_parameter), as_scalar(*n).slot[1].constant)
+            : std::string(n->op->name);
     g.label = label_of(*n);
     g.scope = scope_name(n->scope);
     g.is_scalar = !is_tensor(*n);

@@ -31,6 +31,9 @@ enum NodeFlag : std::uint8_t {
 struct OpInfo {
   const char* name;
   void (*backward)(Node& self);  // null for leaves
+  // For scalar ops with a constant (slot 1): how pictures show it, "{}" standing for the
+  // constant, e.g. "* {}" for x * 2 or "**{}" for pow(x, 3). Null for other ops.
+  const char* with_parameter = nullptr;
 };
 extern const OpInfo kLeafOp;
 

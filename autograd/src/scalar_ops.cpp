@@ -114,18 +114,22 @@ constexpr OpInfo kPow{"pow", [](Node& n) {  // a^b: b a^(b-1) da + a^b log(a) db
                       }};
 
 // ---- Ops of one Value and a constant parameter c ----
-constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }};
-constexpr OpInfo kMulConst{"*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }};
-constexpr OpInfo kDivConst{"/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }};
-constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }};  // c - x
-constexpr OpInfo kConstDiv{"/", [](Node& n) {                                   // c / x
+constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }, "+ {}"};
+constexpr OpInfo kMulConst{"*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }, "* {}"};
+constexpr OpInfo kDivConst{"/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }, "/ {}"};
+constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }, "{} -"};  // c - x
+constexpr OpInfo kConstDiv{"/",
+                           [](Node& n) {  // c / x
                              in0(n).grad -= self(n).grad * self(n).value / in0(n).value;
-                           }};
+                           },
+                           "{} /"};
 constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }};
-constexpr OpInfo kPowConst{"pow", [](Node& n) {
+constexpr OpInfo kPowConst{"pow",
+                           [](Node& n) {
                              const double c = param(n);
                              in0(n).grad += self(n).grad * c * power(in0(n).value, c - 1.0);
-                           }};
+                           },
+                           "**{}"};
 
 // ---- Unary functions ----
 constexpr OpInfo kExp{"exp", [](Node& n) { in0(n).grad += self(n).grad * self(n).value; }};
