@@ -4,7 +4,7 @@
 // per class and 256 MiB per thread. Scalar nodes come from a per-thread pool of 2 MiB chunks;
 // a chunk goes back to the system as soon as its last node dies (one empty chunk is kept).
 namespace ag {
-// Gives this thread's cached tensor buffers, spare scalar chunk and the graph walker's
+// Gives this thread's cached tensor buffers and nodes, spare scalar chunk and the graph walker's
 // scratch (kept up to 4M entries between backward calls) back to the system.
 void release_cached_memory() noexcept;
 }  // namespace ag

@@ -29,27 +29,34 @@ std::vector<std::string>& scope_names() {
 thread_local std::uint16_t current_scope_id = 0;
 
 // Tensor nodes are recycled too: a training step frees and makes dozens at once, more than
-// the system allocator's per-thread cache holds. Raw blocks, capped per thread.
-struct TensorNodeBlocks {
-  std::vector<void*> blocks;
-  ~TensorNodeBlocks() {
-    for (void* b : blocks) ::operator delete(b);
+// the system allocator's per-thread cache holds. Cached nodes stay constructed, so their shape
+// and input vectors keep their capacity: a recycled node allocates nothing for them.
+struct TensorNodeCache {
+  std::vector<TensorNode*> nodes;
+  ~TensorNodeCache() {
+    for (TensorNode* n : nodes) delete n;
   }
 };
-thread_local TensorNodeBlocks tensor_node_blocks;
+thread_local TensorNodeCache tensor_node_cache;
 constexpr std::size_t kMaxCachedTensorNodes = 4096;
 
 void free_tensor_node(TensorNode* node) noexcept {
-  node->~TensorNode();  // may release more nodes (captured tensors): they queue up in destroy
-  auto& cache = tensor_node_blocks.blocks;
+  auto& cache = tensor_node_cache.nodes;
   if (cache.size() < kMaxCachedTensorNodes) {
     try {
+      cache.reserve(kMaxCachedTensorNodes);
+      // Releasing the closure may release captured tensors: they queue up in destroy.
+      node->backward = nullptr;
+      node->storage.reset();
+      node->grad.reset();
+      node->inputs.clear();
+      node->shape.clear();
       cache.push_back(node);
       return;
     } catch (...) {
     }
   }
-  ::operator delete(node);
+  delete node;
 }
 
 void free_node(Node* node) noexcept {
@@ -67,15 +74,11 @@ void free_node(Node* node) noexcept {
 }  // namespace
 
 TensorNode* allocate_tensor_node() {
-  auto& cache = tensor_node_blocks.blocks;
-  void* block = nullptr;
-  if (!cache.empty()) {
-    block = cache.back();
-    cache.pop_back();
-  } else {
-    block = ::operator new(sizeof(TensorNode));
-  }
-  return new (block) TensorNode();
+  auto& cache = tensor_node_cache.nodes;
+  if (cache.empty()) return new TensorNode();
+  TensorNode* node = cache.back();
+  cache.pop_back();
+  return node;  // the caller sets every header field, shape, dtype and storage
 }
 
 // Iterative: a 10-million-node chain is freed with a work list, never with recursion. The
@@ -208,6 +211,8 @@ void ag::release_cached_memory() noexcept {
   detail::buffer_cache.release();
   detail::release_spare_scalar_chunk();
   detail::release_walk_scratch();
+  for (detail::TensorNode* n : detail::tensor_node_cache.nodes) delete n;
+  detail::tensor_node_cache.nodes.clear();
 }
 
 namespace ag::detail {}  // namespace ag::detail
