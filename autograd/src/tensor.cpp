@@ -15,24 +15,6 @@
 namespace ag {
 namespace detail {
 
-Tensor empty(const Shape& shape, Dtype dtype) {
-  for (auto d : shape) {
-    if (d < 0)
-      throw Error("tensor", fmt::format("negative dimension in shape {}", to_string(shape)));
-  }
-  TensorNode* n = allocate_tensor_node();
-  n->op = &kLeafOp;
-  n->refs = 1;
-  n->flags = kTensor | kLeaf;
-  n->num_inputs = 0;
-  n->scope = current_scope();
-  n->shape = shape;
-  n->dtype = dtype;
-  n->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * size_of(dtype),
-                                         Device::CPU);
-  return Tensor::adopt(n);
-}
-
 Tensor alias(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype dtype) {
   TensorNode* n = allocate_tensor_node();
   n->op = &kLeafOp;
@@ -44,6 +26,16 @@ Tensor alias(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype 
   n->dtype = dtype;
   n->storage = storage;
   return Tensor::adopt(n);
+}
+
+Tensor empty(const Shape& shape, Dtype dtype) {
+  for (auto d : shape) {
+    if (d < 0)
+      throw Error("tensor", fmt::format("negative dimension in shape {}", to_string(shape)));
+  }
+  return alias(std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * size_of(dtype),
+                                         Device::CPU),
+               shape, dtype);
 }
 
 Tensor record(const OpInfo& op, Tensor result, std::initializer_list<const Tensor*> inputs,
