@@ -12,7 +12,7 @@ struct Node {
   const OpInfo* op;         // what produced it: name and backward rule (a leaf's op is "leaf")
   std::uint32_t refs;       // handles and consumer nodes holding it (not atomic: see README)
   std::uint8_t flags;       // NodeFlag bits
-  std::uint8_t num_inputs;  // inputs held by this node
+  std::uint8_t num_inputs;  // a scalar node's inputs (tensor nodes keep a vector)
   std::uint16_t scope;      // ScopeGuard name id, 0 = none
 };
 

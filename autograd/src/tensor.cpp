@@ -38,50 +38,45 @@ Tensor empty(const Shape& shape, Dtype dtype) {
                shape, dtype);
 }
 
-Tensor record(const OpInfo& op, Tensor result, std::initializer_list<const Tensor*> inputs,
-              BackwardFn backward) {
+namespace {
+
+const Tensor& deref(const Tensor* t) { return *t; }
+const Tensor& deref(const Tensor& t) { return t; }
+
+// The one recording path, for both ways ops list their inputs (pointers or tensors).
+template <class Inputs>
+Tensor record_inputs(const OpInfo& op, Tensor result, const Inputs& inputs, BackwardFn backward) {
   if (anomaly_mode) {
     std::vector<Node*> nodes;
     nodes.reserve(inputs.size());
-    for (const Tensor* t : inputs) nodes.push_back(t->node());
+    for (const auto& t : inputs) nodes.push_back(deref(t).node());
     check_forward_anomaly(*result.node(), op.name, nodes);
   }
   if (!grad_enabled()) return result;
   bool any = false;
-  for (const Tensor* t : inputs) any = any || (t->node()->flags & kRequiresGrad);
+  for (const auto& t : inputs) any = any || (deref(t).node()->flags & kRequiresGrad);
   if (!any) return result;
   TensorNode& n = node_of(result);
   n.op = &op;
   n.flags = kTensor | kRequiresGrad;
-  for (const Tensor* t : inputs) {
-    retain(t->node());
-    n.inputs.push_back(t->node());
+  for (const auto& t : inputs) {
+    retain(deref(t).node());
+    n.inputs.push_back(deref(t).node());
   }
   n.backward = std::move(backward);
   return result;
 }
 
+}  // namespace
+
+Tensor record(const OpInfo& op, Tensor result, std::initializer_list<const Tensor*> inputs,
+              BackwardFn backward) {
+  return record_inputs(op, std::move(result), inputs, std::move(backward));
+}
+
 Tensor record(const OpInfo& op, Tensor result, const std::vector<Tensor>& inputs,
               BackwardFn backward) {
-  if (anomaly_mode) {
-    std::vector<Node*> nodes;
-    nodes.reserve(inputs.size());
-    for (const Tensor& t : inputs) nodes.push_back(t.node());
-    check_forward_anomaly(*result.node(), op.name, nodes);
-  }
-  if (!grad_enabled()) return result;
-  bool any = false;
-  for (const Tensor& t : inputs) any = any || (t.node()->flags & kRequiresGrad);
-  if (!any) return result;
-  TensorNode& n = node_of(result);
-  n.op = &op;
-  n.flags = kTensor | kRequiresGrad;
-  for (const Tensor& t : inputs) {
-    retain(t.node());
-    n.inputs.push_back(t.node());
-  }
-  n.backward = std::move(backward);
-  return result;
+  return record_inputs(op, std::move(result), inputs, std::move(backward));
 }
 
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
