@@ -13,6 +13,7 @@
 #include "autograd/dtype.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/tensor.hpp"
+#include "autograd/value.hpp"
 #include "scalar_pool.hpp"
 
 namespace ag::detail {
@@ -34,6 +35,11 @@ struct OpInfo {
   // For scalar ops with a constant (slot 1): how pictures show it, "{}" standing for the
   // constant, e.g. "* {}" for x * 2 or "**{}" for pow(x, 3). Null for other ops.
   const char* with_parameter = nullptr;
+  // Scalar ops, for backward(create_graph=true) and higher-order gradients: given the output's
+  // adjoint as a Value (with history), writes each input's adjoint contribution into
+  // grad_in[0 .. num_inputs) as recorded Values. Null for leaves and tensor ops (a tensor
+  // op's closure is itself written in differentiable ops and is run with grad mode on).
+  void (*backward_graph)(Node& self, const Value& grad_out, Value* grad_in) = nullptr;
 };
 extern const OpInfo kLeafOp;
 
