@@ -38,3 +38,9 @@ if(TARGET agrad_core)
     endforeach()
   endif()
 endif()
+
+# tools/bench/python_bench.py at smoke size: every engine's numbers agree (no timing claims).
+if(TARGET agrad_core)
+  add_test(NAME python_bench_smoke COMMAND ${Python_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tools/bench/python_bench.py --quick)
+  set_tests_properties(python_bench_smoke PROPERTIES ENVIRONMENT "${ag_python_env}" LABELS "python;bench" TIMEOUT 300)
+endif()
