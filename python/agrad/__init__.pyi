@@ -61,7 +61,7 @@ class Value:
     @property
     def is_leaf(self) -> bool: ...
     def set_label(self, label: str) -> Value: ...
-    def backward(self, retain_graph: bool = False) -> None: ...
+    def backward(self, retain_graph: bool = False, create_graph: bool = False) -> None: ...
     def zero_grad(self) -> None: ...
     def detach(self) -> Value: ...
     def relu(self) -> Value: ...
@@ -116,7 +116,8 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor: ...
     def retain_grad(self) -> Tensor: ...
     def zero_grad(self) -> None: ...
-    def backward(self, gradient: Tensor | ArrayLike | None = None, retain_graph: bool = False) -> None: ...
+    def backward(self, gradient: Tensor | ArrayLike | None = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None: ...
     def detach(self) -> Tensor: ...
     def clone(self) -> Tensor: ...
     def to(self, dtype: DtypeLike) -> Tensor: ...
@@ -214,9 +215,11 @@ def pick(x: Tensor, labels: Labels) -> Tensor: ...
 def cross_entropy(logits: Tensor, labels: Labels) -> Tensor: ...
 
 def to_dot(roots: Value | Tensor | Sequence[Value | Tensor], view: str = "auto", collapse_above: int = 300,
-           max_nodes: int = 100000, max_elements_shown: int = 8, precision: int = 4) -> str: ...
+           max_nodes: int = 100000, max_elements_shown: int = 8, precision: int = 4,
+           edge_derivatives: bool = False, highlight: Value | Tensor | None = None) -> str: ...
 def draw(roots: Value | Tensor | Sequence[Value | Tensor], view: str = "auto", collapse_above: int = 300,
-         max_nodes: int = 100000, max_elements_shown: int = 8, precision: int = 4) -> str:
+         max_nodes: int = 100000, max_elements_shown: int = 8, precision: int = 4,
+         edge_derivatives: bool = False, highlight: Value | Tensor | None = None) -> str:
     """The graph as SVG text (Graphviz in-process). view: 'auto', 'scalar' or 'tensor'."""
 def render_dot(dot: str, path: str) -> None: ...
 
@@ -235,3 +238,71 @@ def gradcheck(f: Callable[[list[Tensor]], Tensor], inputs: Sequence[Tensor], eps
 @overload
 def gradcheck(f: Callable[[list[Value]], Value], inputs: Sequence[float], eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3) -> GradcheckResult: ...
+
+# ---- Where the engine has ag::explain (autograd/explain.hpp) ----
+class ExplainFactor:
+    node: str
+    op: str
+    node_value: float
+    input_value: float
+    local: float
+    why_zero: str
+
+class ExplainPath:
+    nodes: list[str]
+    ids: list[int]
+    factors: list[ExplainFactor]
+    product: float
+    zero_factor: str
+
+class AdjointTerm:
+    user: str
+    user_id: int
+    user_adjoint: float
+    local: float
+
+class TraceStep:
+    id: int
+    name: str
+    op: str
+    is_scalar: bool
+    value: float
+    adjoint: float
+    terms: list[AdjointTerm]
+    shape: list[int]
+    has_grad: bool
+    grad_norm: float
+    grad_max_abs: float
+    zero_fraction: float
+
+class BackwardTrace:
+    output: str
+    steps: list[TraceStep]
+    def text(self, precision: int = 6) -> str: ...
+
+class Explanation:
+    output: str
+    wrt: str
+    wrt_value: float
+    total: float
+    path_sum: float
+    path_count: float
+    reachable: bool
+    linear_view: bool
+    paths: list[ExplainPath]
+    adjoints: list[TraceStep]
+    def text(self, precision: int = 6) -> str: ...
+
+def explain(output: Value | Tensor, wrt: Value | Tensor, max_paths: int = 64) -> Explanation: ...
+def backward_trace(output: Value | Tensor) -> BackwardTrace: ...
+
+# ---- Where the engine has higher-order gradients (autograd/functional.hpp) ----
+@overload
+def grad(output: Value, inputs: Sequence[Value], grad_output: None = None, retain_graph: bool = False,
+         create_graph: bool = False, allow_unused: bool = False) -> list[Value]: ...
+@overload
+def grad(output: Tensor, inputs: Sequence[Tensor], grad_output: Tensor | ArrayLike | None = None,
+         retain_graph: bool = False, create_graph: bool = False, allow_unused: bool = False) -> list[Tensor | None]: ...
+def jacobian(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor: ...
+def hessian(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor: ...
+def hvp(f: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> Tensor: ...

@@ -15,6 +15,9 @@ void bind_value(py::module_& m);   // value.cpp: agrad.Value
 void bind_tensor(py::module_& m);  // tensor.cpp: agrad.Tensor, NumPy, factories, ops
 void bind_nn(py::module_& m);      // nn.cpp: agrad.nn (modules, losses, optimizers, checkpoints)
 void bind_graph(py::module_& m);   // graph.cpp: to_dot, SVG, gradcheck
+// Bound only where the engine has them (__has_include), so the module builds either way:
+void bind_explain(py::module_& m);     // explain.cpp: explain, backward_trace
+void bind_functional(py::module_& m);  // functional.cpp: grad, jacobian, hessian, hvp
 
 // Releases the GIL for work big enough to be worth letting other Python threads run (a
 // backward, a large kernel); tiny ops keep it, since releasing costs more than they do.

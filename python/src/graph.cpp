@@ -13,22 +13,22 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "convert.hpp"
 
 namespace agrad {
+
+ag::GraphRoot root_from(const py::handle& obj, const char* op) {
+  if (py::isinstance<ag::Value>(obj)) return {obj.cast<const ag::Value&>()};
+  if (py::isinstance<ag::Tensor>(obj)) return {obj.cast<const ag::Tensor&>()};
+  throw ag::Error(
+      op, "expected a Value or a Tensor, got " + py::str(py::type::of(obj)).cast<std::string>());
+}
+
 namespace {
 
 std::vector<ag::GraphRoot> roots_from(const py::handle& obj) {
   std::vector<ag::GraphRoot> roots;
-  auto add = [&](const py::handle& item) {
-    if (py::isinstance<ag::Value>(item)) {
-      roots.emplace_back(item.cast<const ag::Value&>());
-    } else if (py::isinstance<ag::Tensor>(item)) {
-      roots.emplace_back(item.cast<const ag::Tensor&>());
-    } else {
-      throw ag::Error("draw", "roots must be Values or Tensors, got " +
-                                  py::str(py::type::of(item)).cast<std::string>());
-    }
-  };
+  auto add = [&](const py::handle& item) { roots.push_back(root_from(item, "draw")); };
   if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
     for (const auto& item : obj) add(item);
   } else {
@@ -38,25 +38,53 @@ std::vector<ag::GraphRoot> roots_from(const py::handle& obj) {
   return roots;
 }
 
-ag::DotOptions options_from(const std::string& view, std::size_t collapse_above,
-                            std::size_t max_nodes, std::int64_t max_elements_shown, int precision) {
+// The picture options as Python keywords, with the C++ to_dot's names and defaults.
+struct DrawArgs {
+  std::string view = "auto";
+  std::size_t collapse_above = 300;
+  std::size_t max_nodes = 100000;
+  std::int64_t max_elements_shown = 8;
+  int precision = 4;
+  bool edge_derivatives = false;
+  py::object highlight = py::none();
+};
+
+// Sets the options the engine may not have (edge labels and path highlighting come with the
+// explanations); a template so that the field checks compile against either DotOptions.
+template <class Options>
+void set_explain_options(Options& o, const DrawArgs& a) {
+  if constexpr (requires { o.edge_derivatives = true; }) {
+    o.edge_derivatives = a.edge_derivatives;
+  } else if (a.edge_derivatives) {
+    throw ag::Error("draw", "edge_derivatives=True needs an engine with ag::explain");
+  }
+  if (a.highlight.is_none()) return;
+  if constexpr (requires { o.highlight_from = root_from(a.highlight, "draw"); }) {
+    o.highlight_from = root_from(a.highlight, "draw");
+  } else {
+    throw ag::Error("draw", "highlight= needs an engine with ag::explain");
+  }
+}
+
+ag::DotOptions options_from(const DrawArgs& a) {
   ag::DotOptions o;
-  if (view == "auto") {
+  if (a.view == "auto") {
     o.view = ag::DotView::Auto;
-  } else if (view == "scalar" || view == "values") {
+  } else if (a.view == "scalar" || a.view == "values") {
     o.view = ag::DotView::Scalar;
-  } else if (view == "tensor" || view == "shapes") {
+  } else if (a.view == "tensor" || a.view == "shapes") {
     o.view = ag::DotView::Tensor;
   } else {
     throw ag::Error("draw",
                     "view must be 'auto', 'scalar' (values and grads) or 'tensor' "
                     "(shapes), got '" +
-                        view + "'");
+                        a.view + "'");
   }
-  o.collapse_above = collapse_above;
-  o.max_nodes = max_nodes;
-  o.max_elements_shown = max_elements_shown;
-  o.precision = precision;
+  o.collapse_above = a.collapse_above;
+  o.max_nodes = a.max_nodes;
+  o.max_elements_shown = a.max_elements_shown;
+  o.precision = a.precision;
+  set_explain_options(o, a);
   return o;
 }
 
@@ -86,30 +114,40 @@ std::string svg_of(const std::string& dot) {
 
 #define AG_DOT_ARGS                                                                         \
   py::arg("view") = "auto", py::arg("collapse_above") = 300, py::arg("max_nodes") = 100000, \
-  py::arg("max_elements_shown") = 8, py::arg("precision") = 4
+  py::arg("max_elements_shown") = 8, py::arg("precision") = 4,                              \
+  py::arg("edge_derivatives") = false, py::arg("highlight") = py::none()
 
-std::string dot_of(const py::object& roots, const std::string& view, std::size_t collapse_above,
-                   std::size_t max_nodes, std::int64_t max_elements_shown, int precision) {
+std::string dot_of(const py::object& roots, const DrawArgs& args) {
   const auto r = roots_from(roots);
-  return ag::to_dot(r,
-                    options_from(view, collapse_above, max_nodes, max_elements_shown, precision));
+  return ag::to_dot(r, options_from(args));
 }
 
-std::string draw(const py::object& roots, const std::string& view, std::size_t collapse_above,
-                 std::size_t max_nodes, std::int64_t max_elements_shown, int precision) {
-  const std::string dot =
-      dot_of(roots, view, collapse_above, max_nodes, max_elements_shown, precision);
+std::string draw(const py::object& roots, const DrawArgs& args) {
+  const std::string dot = dot_of(roots, args);
   const py::gil_scoped_release unlocked;  // layout is slow; the graph is not touched any more
   return svg_of(dot);
+}
+
+// Python's keywords into DrawArgs.
+template <class F>
+auto with_args(F f) {
+  return [f](const py::object& roots, std::string view, std::size_t collapse_above,
+             std::size_t max_nodes, std::int64_t max_elements_shown, int precision,
+             bool edge_derivatives, py::object highlight) {
+    return f(roots, DrawArgs{std::move(view), collapse_above, max_nodes, max_elements_shown,
+                             precision, edge_derivatives, std::move(highlight)});
+  };
 }
 
 }  // namespace
 
 void bind_graph(py::module_& m) {
-  m.def("to_dot", &dot_of, py::arg("roots"), AG_DOT_ARGS,
+  m.def("to_dot", with_args(&dot_of), py::arg("roots"), AG_DOT_ARGS,
         "Graphviz DOT text of the graph behind roots (a Value, a Tensor or a list of them). "
-        "view: 'auto', 'scalar' (micrograd: data and grad per node) or 'tensor' (shapes).");
-  m.def("draw", &draw, py::arg("roots"), AG_DOT_ARGS,
+        "view: 'auto', 'scalar' (micrograd: data and grad per node) or 'tensor' (shapes); "
+        "edge_derivatives labels edges with d(user)/d(input) and highlight=x draws the paths "
+        "from x in red (both where the engine has ag::explain).");
+  m.def("draw", with_args(&draw), py::arg("roots"), AG_DOT_ARGS,
         "The graph as SVG text, laid out in-process by Graphviz (same options as to_dot). In "
         "Jupyter: IPython.display.SVG(agrad.draw(y)), or just evaluate y.");
   m.def(
@@ -119,8 +157,7 @@ void bind_graph(py::module_& m) {
   // Jupyter shows a Value or Tensor as its graph.
   for (const char* cls : {"Value", "Tensor"}) {
     m.attr(cls).attr("_repr_svg_") = py::cpp_function(
-        [](const py::object& self) { return draw(self, "auto", 300, 100000, 8, 4); },
-        py::is_method(m.attr(cls)));
+        [](const py::object& self) { return draw(self, DrawArgs{}); }, py::is_method(m.attr(cls)));
   }
 
   py::class_<ag::GradcheckResult>(m, "GradcheckResult")

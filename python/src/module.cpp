@@ -75,6 +75,8 @@ PYBIND11_MODULE(_core, m) {
   agrad::bind_value(m);
   agrad::bind_tensor(m);
   agrad::bind_graph(m);
+  agrad::bind_explain(m);
+  agrad::bind_functional(m);
   pybind11::module_ nn = m.def_submodule("nn", "Modules, losses, optimizers and checkpoints.");
   agrad::bind_nn(nn);
 }

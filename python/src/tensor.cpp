@@ -230,12 +230,13 @@ void bind_tensor(py::module_& m) {
            })
       .def(
           "backward",
-          [](const Tensor& t, const py::object& gradient, bool retain_graph) {
+          [](const Tensor& t, const py::object& gradient, bool retain_graph, bool create_graph) {
             const Tensor g = gradient.is_none() ? Tensor() : operand(gradient, t);
             const py::gil_scoped_release unlocked;
-            t.backward(g, retain_graph);
+            run_backward(t, retain_graph, create_graph, g);
           },
           py::arg("gradient") = py::none(), py::arg("retain_graph") = false,
+          py::arg("create_graph") = false,
           "Backpropagates (without the GIL). A non-scalar output needs `gradient`.")
       .def("detach", &Tensor::detach)
       .def("clone", &Tensor::clone)

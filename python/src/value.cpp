@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bindings.hpp"
+#include "convert.hpp"
 
 namespace agrad {
 
@@ -30,9 +31,14 @@ void bind_value(py::module_& m) {
           "set_label",
           [](Value& v, const std::string& label) -> Value& { return v.set_label(label); },
           py::arg("label"), py::return_value_policy::reference_internal)
-      .def("backward", &Value::backward, py::arg("retain_graph") = false,
-           py::call_guard<py::gil_scoped_release>(),
-           "Backpropagates from this value (seed 1); leaves accumulate into .grad.")
+      .def(
+          "backward",
+          [](const Value& v, bool retain_graph, bool create_graph) {
+            run_backward(v, retain_graph, create_graph);
+          },
+          py::arg("retain_graph") = false, py::arg("create_graph") = false,
+          py::call_guard<py::gil_scoped_release>(),
+          "Backpropagates from this value (seed 1); leaves accumulate into .grad.")
       .def("zero_grad", &Value::zero_grad)
       .def("detach", &Value::detach)
       .def_property_readonly("is_leaf", &Value::is_leaf)
