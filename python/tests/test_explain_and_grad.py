@@ -84,6 +84,17 @@ def test_grad_and_higher_order():
     with pytest.raises(agrad.Error):
         agrad.grad((x * 2).sum(), [agrad.tensor([1.0], requires_grad=True)])  # unused input
 
+    # backward(create_graph=True): the stored gradient has history and differentiates again
+    z = agrad.tensor([3.0], requires_grad=True)
+    (z * z * z).sum().backward(create_graph=True)
+    assert z.grad.requires_grad and z.grad.tolist() == [27.0]
+    (second,) = agrad.grad(z.grad.sum(), [z])
+    assert second.tolist() == [18.0]
+    z.zero_grad()  # breaks the leaf -> gradient -> leaf cycle
+    w = agrad.Value(2.0)
+    (w * w * w).backward(create_graph=True)
+    assert w.grad == 12.0
+
 
 @pytest.mark.skipif(has_grad, reason="the engine has higher-order gradients")
 def test_create_graph_is_refused_without_higher_order():
