@@ -12,4 +12,19 @@ if(AG_WITH_MPI)
       COMMAND ${AG_MPIRUN} -np ${ranks} $<TARGET_FILE:test_dist> --report_level=short)
     set_tests_properties(test_dist_np${ranks} PROPERTIES TIMEOUT 60 LABELS dist)
   endforeach()
+
+  # Faults: the job must end within the timeout, non-zero, with a message naming rank 1.
+  add_executable(dist_faults dist_faults.cpp)
+  target_link_libraries(dist_faults PRIVATE autograd::dist)
+  target_compile_options(dist_faults PRIVATE -Wall -Wextra)
+  set(fault_throw "rank 1: [^\n]*rank 1 fails on purpose")
+  set(fault_crash "rank 1 with PID [0-9]+ on node [^ ]+ exited on signal 9")
+  set(fault_stall "rank 0: [^\n]*waited [0-9]+ s for the all-reduce of gradient bucket 0")
+  list(JOIN AG_MPIRUN " " mpirun_line)
+  foreach(mode throw crash stall)
+    add_test(NAME dist_fault_${mode} COMMAND sh -c
+      "${mpirun_line} -np 2 $<TARGET_FILE:dist_faults> ${mode} 2>&1; echo \"job exit status $?\"")
+    set_tests_properties(dist_fault_${mode} PROPERTIES TIMEOUT 30 LABELS dist
+      PASS_REGULAR_EXPRESSION "${fault_${mode}}.*job exit status [1-9]")
+  endforeach()
 endif()
