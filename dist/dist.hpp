@@ -4,4 +4,5 @@
 #include "dist/checkpoint.hpp"
 #include "dist/comm.hpp"
 #include "dist/ddp.hpp"
+#include "dist/metrics.hpp"
 #include "dist/sampler.hpp"

@@ -1,7 +1,7 @@
 # autograd::dist under MPI: each suite runs as `mpirun -np N` on loopback transports only.
 if(AG_WITH_MPI)
   # As root (CI containers) OpenMPI refuses to start without these; harmless otherwise.
-  set(AG_MPIRUN ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe --mca btl self,vader)
+  set(AG_MPIRUN ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader)
 
   add_executable(test_dist test_dist.cpp)
   target_link_libraries(test_dist PRIVATE autograd::dist Boost::unit_test_framework)
@@ -27,4 +27,21 @@ if(AG_WITH_MPI)
     set_tests_properties(dist_fault_${mode} PROPERTIES TIMEOUT 30 LABELS dist
       PASS_REGULAR_EXPRESSION "${fault_${mode}}.*job exit status [1-9]")
   endforeach()
+
+  # The example, briefly: 1 epoch on 4,000 images with 2 ranks, then resumed for a second
+  # epoch in one process from the 2-rank checkpoint.
+  if(AG_BUILD_EXAMPLES)
+    set(fmddp_args --subset 4000 --out ${CMAKE_CURRENT_BINARY_DIR}/fashion_mnist_ddp)
+    add_test(NAME fashion_mnist_ddp_np2
+      COMMAND ${AG_MPIRUN} -np 2 $<TARGET_FILE:fashion_mnist_ddp> ${fmddp_args} --epochs 1)
+    add_test(NAME fashion_mnist_ddp_resume_np1
+      COMMAND ${AG_MPIRUN} -np 1 $<TARGET_FILE:fashion_mnist_ddp> ${fmddp_args} --epochs 2
+              --resume ${CMAKE_CURRENT_BINARY_DIR}/fashion_mnist_ddp/checkpoint.safetensors)
+    set_tests_properties(fashion_mnist_ddp_np2 PROPERTIES TIMEOUT 60 LABELS dist
+      FIXTURES_SETUP fmddp PASS_REGULAR_EXPRESSION
+      "^2 ranks, global batch 128 \\(64 per rank\\)[^\n]*\n.*epoch  1: train loss [0-9.]+ acc 0\\.[5-9][^\n]* test loss [0-9.]+ acc 0\\.[6-9]")
+    set_tests_properties(fashion_mnist_ddp_resume_np1 PROPERTIES TIMEOUT 60 LABELS dist
+      FIXTURES_REQUIRED fmddp PASS_REGULAR_EXPRESSION
+      "resumed after epoch 1\n1 ranks[^\n]*\n.*epoch  2: train loss [0-9.]+ acc 0\\.[6-9][^\n]* test loss [0-9.]+ acc 0\\.[7-9]")
+  endif()
 endif()

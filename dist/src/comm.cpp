@@ -61,9 +61,11 @@ void wait(MPI_Request& request, std::string_view what) {
                                       "taking part (it crashed, hangs, or runs different code)",
                                       own_rank, waited, what));
     }
-    // Leave the CPU to the other ranks and kernel threads while a peer is far behind.
-    if (waited > 0.01) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    // Yield rather than sleep while a peer may be close: an all-reduce moves in fragments,
+    // each needing both sides inside MPI, so a sleeping rank would stall its peer at every
+    // fragment. Only a peer that is far behind (a second) gets longer naps.
+    if (waited > 1.0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     } else {
       std::this_thread::yield();
     }
