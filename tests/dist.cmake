@@ -44,4 +44,17 @@ if(AG_WITH_MPI)
       FIXTURES_REQUIRED fmddp PASS_REGULAR_EXPRESSION
       "resumed after epoch 1\n1 ranks[^\n]*\n.*epoch  2: train loss [0-9.]+ acc 0\\.[6-9][^\n]* test loss [0-9.]+ acc 0\\.[7-9]")
   endif()
+
+  # docs/distributed.md shows examples/distributed/ddp_quickstart.cpp: the copy must match,
+  # and the program must train.
+  add_test(NAME dist_doc_quickstart_copy COMMAND ${CMAKE_COMMAND}
+    -DDOC=${PROJECT_SOURCE_DIR}/docs/distributed.md
+    -DSOURCE=${PROJECT_SOURCE_DIR}/examples/distributed/ddp_quickstart.cpp
+    -P ${CMAKE_CURRENT_SOURCE_DIR}/dist/check_doc_copy.cmake)
+  set_tests_properties(dist_doc_quickstart_copy PROPERTIES LABELS dist)
+  if(AG_BUILD_EXAMPLES)
+    add_test(NAME ddp_quickstart_np2 COMMAND ${AG_MPIRUN} -np 2 $<TARGET_FILE:ddp_quickstart>)
+    set_tests_properties(ddp_quickstart_np2 PROPERTIES TIMEOUT 60 LABELS dist
+      PASS_REGULAR_EXPRESSION "2 ranks: accuracy 0\\.[7-9]")
+  endif()
 endif()

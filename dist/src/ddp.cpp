@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <limits>
 
 #include "autograd/error.hpp"
@@ -129,11 +130,20 @@ DistributedDataParallel::DistributedDataParallel(nn::Module& module, DdpOptions 
 
 DistributedDataParallel::~DistributedDataParallel() {
   for (Slot& s : slots_) s.param.remove_grad_ready_hook(s.hook);
-  // A step abandoned half-way (an exception): its requests must not outlive the buffers.
+  // A step abandoned half-way (an exception) may leave all-reduces running; MPI would write
+  // their results into the freed buckets, and collectives cannot be cancelled: finish them.
   for (auto& b : buckets_) {
-    if (b->request != MPI_REQUEST_NULL) {
-      MPI_Cancel(&b->request);
-      MPI_Request_free(&b->request);
+    if (b->request == MPI_REQUEST_NULL) continue;
+    if (std::uncaught_exceptions() > 0) {
+      // Unwinding from an error (a peer may be gone, so waiting could fail too): leave the
+      // buffer to MPI rather than wait; the job is on its way to an abort or an exit.
+      (void)b.release();
+      continue;
+    }
+    try {
+      detail::wait(b->request, "an all-reduce left running by an abandoned step");
+    } catch (const std::exception& e) {
+      abort_job(e.what());
     }
   }
 }
