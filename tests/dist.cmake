@@ -21,7 +21,8 @@ if(AG_WITH_MPI)
   set(fault_crash "rank 1 with PID [0-9]+ on node [^ ]+ exited on signal 9")
   set(fault_stall "rank 0: [^\n]*waited [0-9]+ s for the all-reduce of gradient bucket 0")
   list(JOIN AG_MPIRUN " " mpirun_line)
-  foreach(mode throw crash stall)
+  set(fault_terminate "rank 1: uncaught exception: [^\n]*rank 1 terminates on purpose")
+  foreach(mode throw crash stall terminate)
     add_test(NAME dist_fault_${mode} COMMAND sh -c
       "${mpirun_line} -np 2 $<TARGET_FILE:dist_faults> ${mode} 2>&1; echo \"job exit status $?\"")
     set_tests_properties(dist_fault_${mode} PROPERTIES TIMEOUT 30 LABELS dist

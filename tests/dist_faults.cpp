@@ -3,6 +3,7 @@
 //   throw  rank 1 throws an ag::Error in its third step
 //   crash  rank 1 dies from SIGKILL in its third step (no chance to say anything)
 //   stall  rank 1 stops taking part (sleeps) in its third step; the others time out
+//   terminate  rank 1 calls std::terminate with an exception in flight (a noexcept breach)
 #include <csignal>
 #include <cstring>
 #include <thread>
@@ -27,6 +28,10 @@ int main(int argc, char** argv) {
         if (mode == "throw") throw ag::Error("dist_faults", "rank 1 fails on purpose");
         if (mode == "crash") std::raise(SIGKILL);
         if (mode == "stall") std::this_thread::sleep_for(std::chrono::hours(1));
+        if (mode == "terminate") {
+          auto fail = [] { throw ag::Error("dist_faults", "rank 1 terminates on purpose"); };
+          [&]() noexcept { fail(); }();
+        }
       }
       sgd.zero_grad();
       ag::nn::cross_entropy(ddp(x), y).backward();
