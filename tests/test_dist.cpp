@@ -230,6 +230,11 @@ BOOST_AUTO_TEST_CASE(sampler_uses_every_row_once_per_epoch_on_every_rank_count) 
   BOOST_TEST(a.epoch_batches(0) == b.epoch_batches(0));
   BOOST_TEST(a.epoch_batches(0) != a.epoch_batches(1));
   ag_test::expect_error([] { dist::DistributedSampler(10, 2, 3, 0, 1); }, {"2 rows", "3 ranks"});
+  ag_test::expect_error([] { dist::DistributedSampler(2, 4, 3, 0, 1); }, {"2 rows", "3 ranks"});
+  ag_test::expect_error([] { dist::DistributedSampler(10, 4, 3, 3, 1); }, {"rank 3", "[0, 3)"});
+  // Fewer rows than a global batch: one step of all of them.
+  BOOST_TEST(dist::DistributedSampler(5, 8, 2, 1, 1).epoch_batches(0).size() == 1u);
+  BOOST_TEST(dist::DistributedSampler(5, 8, 2, 1, 1).epoch_batches(0)[0].size() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(sampler_partitions_across_the_real_ranks) {

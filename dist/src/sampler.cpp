@@ -24,10 +24,10 @@ DistributedSampler::DistributedSampler(std::int64_t dataset_size, std::int64_t g
     throw Error("dist::DistributedSampler",
                 fmt::format("a global batch of {} rows cannot be split over {} ranks", global_batch,
                             world_size));
-  if (dataset_size < global_batch)
+  if (dataset_size < world_size)
     throw Error(
         "dist::DistributedSampler",
-        fmt::format("{} rows are fewer than one global batch of {}", dataset_size, global_batch));
+        fmt::format("{} rows cannot give each of {} ranks a row", dataset_size, world_size));
 }
 
 std::vector<std::vector<std::int64_t>> DistributedSampler::global_batches(
