@@ -18,15 +18,15 @@ namespace nn = ag::nn;
 
 namespace {
 
-struct MpiSession {
-  MpiSession() {
+struct MpiRuntime {
+  MpiRuntime() {
     auto& suite = boost::unit_test::framework::master_test_suite();
     env = std::make_unique<dist::Environment>(suite.argc, suite.argv);
     dist::set_timeout(20);  // a broken case fails in seconds instead of hanging CTest
   }
   std::unique_ptr<dist::Environment> env;
 };
-BOOST_TEST_GLOBAL_FIXTURE(MpiSession);
+BOOST_TEST_GLOBAL_FIXTURE(MpiRuntime);
 
 // Dense 6-8-3 with a tanh between; `seed` draws the weights.
 std::shared_ptr<nn::Sequential> make_net(std::uint64_t seed, ag::Dtype dtype) {
