@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(scalar_view_matches_golden_and_hand_computed_gradients) {
   const std::string dot = scalar_example();
   check_golden("scalar_small.dot", dot);
   // d = 4, L = -8; dL/dd = f = -2, dL/df = d = 4, dL/da = -2 * b = 6, dL/db = -2 * a = -4.
-  BOOST_TEST(dot.find("rankdir=LR") != std::string::npos);
+  BOOST_TEST(dot.find("rankdir=TB") != std::string::npos);  // fits a screen; LR on request
   BOOST_TEST(dot.find("label=\"{ a | data 2 | grad 6 }\"") != std::string::npos);
   BOOST_TEST(dot.find("label=\"{ b | data -3 | grad -4 }\"") != std::string::npos);
   BOOST_TEST(dot.find("label=\"{ c | data 10 | grad -2 }\"") != std::string::npos);
@@ -192,4 +192,41 @@ BOOST_AUTO_TEST_CASE(op_nodes_show_their_constants) {
   BOOST_TEST(dot.find("[label=\"+ 1\"]") != std::string::npos, dot);
   BOOST_TEST(dot.find("[label=\"10 /\"]") != std::string::npos, dot);
   BOOST_TEST(dot.find("[label=\"-\"]") != std::string::npos, dot);  // Value - Value: no constant
+}
+
+// Pictures a learner reads: local derivatives on the edges, the explained paths in red,
+// `x - 2` as written, differentiated leaves apart from constants, layouts.
+BOOST_AUTO_TEST_CASE(edge_derivatives_highlight_and_readable_ops) {
+  ag::Value w(0.5, "w"), x(2.0, "x");
+  ag::Value u = w * x - 0.3;  // recorded as w*x + (-0.3)
+  ag::Value f = ag::relu(u) * w;
+  f.set_label("f");
+  const ag::Value constant = ag::Value(3.0).detach();
+  ag::DotOptions options;
+  options.edge_derivatives = true;
+  options.highlight_from = x;
+  const std::string dot = ag::to_dot({f}, options);
+  BOOST_TEST(dot.find("[label=\"- 0.3\", color=red") != std::string::npos);
+  // d(w*x)/dw = x = 2 and d(w*x)/dx = w = 0.5 on the edges into the product (op node o2).
+  BOOST_TEST(dot.find("v0 -> o2 [label=\"2\"]") != std::string::npos);
+  BOOST_TEST(dot.find("v1 -> o2 [label=\"0.5\", color=red") != std::string::npos);
+  // df/drelu = w = 0.5 (on x's path: red); df/dw directly = relu(0.7) = 0.7 (w is not x's
+  // path: plain).
+  BOOST_TEST(dot.find("-> o5 [label=\"0.5\", color=red") != std::string::npos);
+  BOOST_TEST(dot.find("v0 -> o5 [label=\"0.7\"]") != std::string::npos);
+  // Red: x, the 4 ops on its path and their 4 value records; 4 input edges, 4 op -> value.
+  BOOST_TEST(count(dot, "penwidth=2]") == 9u);
+  BOOST_TEST(count(dot, "penwidth=2.5") == 8u);
+  BOOST_TEST(dot.find("rankdir=TB") != std::string::npos);
+  ag::DotOptions wide;
+  wide.layout = ag::DotLayout::LeftToRight;
+  BOOST_TEST(ag::to_dot({f}, wide).find("rankdir=LR") != std::string::npos);
+
+  // A constant leaf (no gradient) is drawn white, apart from the blue variables.
+  const ag::Value g = w * ag::Value(3.0).detach();
+  const std::string with_constant = ag::to_dot({g});
+  BOOST_TEST(with_constant.find("data 3 | grad 0 }\", style=filled, fillcolor=white") !=
+             std::string::npos);
+  BOOST_TEST(with_constant.find("{ w | data 0.5 | grad 0 }\", style=filled, fillcolor=lightblue") !=
+             std::string::npos);
 }

@@ -111,7 +111,9 @@ BOOST_AUTO_TEST_CASE(two_paths_with_their_factors) {
   BOOST_TEST(std::abs(factor(e, 1, 0).local - 0.7) < 1e-15);
   BOOST_TEST(e.total == w.grad());  // exactly: the engine's own number
   BOOST_TEST(std::abs(e.path_sum - 1.7) < 1e-15);
-  BOOST_TEST(e.text().find("path 2: w -> f") != std::string::npos);
+  BOOST_TEST(e.paths[1].nodes == std::vector<std::string>({"w", "f"}));
+  BOOST_TEST(e.paths[0].nodes ==
+             std::vector<std::string>({"w", "w*x", "w*x - 0.3", "relu(w*x - 0.3)", "f"}));
 }
 
 BOOST_AUTO_TEST_CASE(zero_path_names_its_factor) {
@@ -122,7 +124,7 @@ BOOST_AUTO_TEST_CASE(zero_path_names_its_factor) {
   BOOST_REQUIRE(e.paths.size() == 2u);
   BOOST_TEST(e.paths[0].product == 0.0);
   BOOST_TEST(e.paths[0].zero_factor == "relu' = 0: input -0.1");
-  BOOST_TEST(e.paths[1].zero_factor == "d(*)/d w = 0: relu#4 = 0, w = 0.1");
+  BOOST_TEST(e.paths[1].zero_factor == "*' = 0: the other factor relu(w*x - 0.3) = 0");
   BOOST_TEST(e.total == 0.0);
   BOOST_TEST(w.grad() == 0.0);  // explain leaves gradients as they were
   BOOST_TEST(e.text().find("zero because relu' = 0: input -0.1") != std::string::npos);
@@ -145,8 +147,8 @@ BOOST_AUTO_TEST_CASE(no_path_and_bad_input) {
   BOOST_TEST(e.total == 0.0);
   BOOST_TEST(e.paths.empty());
   BOOST_TEST(e.text() ==
-             "d *#1/d y = 0: no path from y to *#1 (y is not in *#1's "
-             "graph, or needs no gradient)\n");
+             "d x*3/d y = 0: no path from y to x*3 (y is not in x*3's graph, or needs no "
+             "gradient)\n");
   ag::Value moved(1.0);
   ag::Value taker(std::move(moved));
   ag_test::expect_error([&] { (void)ag::explain(moved, x); }, {"explain", "empty Value"});
@@ -275,7 +277,8 @@ BOOST_AUTO_TEST_CASE(trace_text_reads_as_the_chain_rule) {
              "  d f/d a = d f/d f · d f/d a + d f/d b · d b/d a = 1 · 6 + 2 · 3 = 12\n");
 }
 
-// Explain and trace stay linear: 40,000 nodes cost about 4x of 10,000, not 16x.
+// Explain and trace stay linear: 80,000 nodes cost about 4x of 20,000, not 16x (bound 10x:
+// the machine is shared, so timings are noisy).
 BOOST_AUTO_TEST_CASE(cost_is_linear_in_the_graph) {
   auto seconds = [](int n, bool trace) {
     ag::Value x(0.5, "x");
@@ -296,9 +299,9 @@ BOOST_AUTO_TEST_CASE(cost_is_linear_in_the_graph) {
     return best;
   };
   for (const bool trace : {true, false}) {
-    const double small = seconds(10000, trace), large = seconds(40000, trace);
+    const double small = seconds(20000, trace), large = seconds(80000, trace);
     BOOST_TEST_MESSAGE((trace ? "backward_trace" : "explain")
-                       << ": 10,000 nodes " << small * 1e3 << " ms, 40,000 nodes " << large * 1e3
+                       << ": 20,000 nodes " << small * 1e3 << " ms, 80,000 nodes " << large * 1e3
                        << " ms (same process; machine shared)");
     BOOST_TEST(large < 10.0 * small);
   }

@@ -155,6 +155,69 @@ bool scalar_like(const Analysis& a, std::size_t id) {
   return detail::is_scalar_like(*a.node_ptr[id]);
 }
 
+// A short name a learner can read: the label, else the node written as a formula of its
+// inputs' names ("x1*w2 + b2"), else (too long) the op and its id ("relu#25").
+// `precedence` of each named node: 1 sums, 2 products, 3 powers, 4 atoms (names, calls).
+std::string name_of(const GraphNode& g, const std::vector<std::string>& names,
+                    std::vector<int>& precedence) {
+  constexpr std::size_t kMaxName = 28;
+  precedence[g.id] = 4;
+  if (!g.label.empty()) return g.label;
+  if (g.is_leaf) {
+    if (g.is_scalar && !g.requires_grad) return fmt::format("{:.6g}", g.value->data());
+    return fmt::format("{}#{}", g.requires_grad ? "leaf" : "const", g.id);
+  }
+  // Input k, in parentheses if it binds looser than `need`.
+  auto operand = [&](std::size_t k, int need) {
+    const std::size_t in = g.inputs.at(k);
+    return precedence[in] < need ? "(" + names[in] + ")" : names[in];
+  };
+  const std::string_view op = g.op;
+  std::string label = detail::readable_op_label(g);
+  std::string text;
+  int level = 4;
+  const bool scalar = g.is_scalar;
+  if (scalar && g.inputs.size() == 2 && (op == "+" || op == "-")) {
+    text = fmt::format("{} {} {}", operand(0, 1), op, operand(1, op == "-" ? 2 : 1));
+    level = 1;
+  } else if (scalar && g.inputs.size() == 2 && (op == "*" || op == "/")) {
+    text = fmt::format("{}{}{}", operand(0, 2), op, operand(1, op == "/" ? 3 : 2));
+    level = 2;
+  } else if (scalar && g.inputs.size() == 2 && op == "pow") {
+    text = fmt::format("{}^{}", operand(0, 4), operand(1, 4));
+    level = 3;
+  } else if (scalar && g.inputs.size() == 1 && op == "neg") {
+    text = "-" + operand(0, 3);
+    level = 3;
+  } else if (scalar && g.inputs.size() == 1 && label != op) {
+    // An op with a constant, as pictures label it: "* 2", "- 0.3", "**3", "2 -", "1 /".
+    const std::string constant_left = label.substr(0, label.find(' '));
+    if (label.back() == '-') {
+      text = fmt::format("{} - {}", constant_left, operand(0, 2));
+      level = 1;
+    } else if (label.back() == '/') {
+      text = fmt::format("{}/{}", constant_left, operand(0, 3));
+      level = 2;
+    } else if (label.front() == '+' || label.front() == '-') {
+      text = fmt::format("{} {}", operand(0, 1), label);
+      level = 1;
+    } else if (label.rfind("**", 0) == 0) {
+      text = fmt::format("{}^{}", operand(0, 4), label.substr(2));
+      level = 3;
+    } else {  // "* 2", "/ 2"
+      text = fmt::format("{}{}{}", operand(0, 2), label.front(), label.substr(2));
+      level = 2;
+    }
+  } else {
+    std::string args;
+    for (const std::size_t in : g.inputs) args += (args.empty() ? "" : ", ") + names[in];
+    text = fmt::format("{}({})", op, args);
+  }
+  if (text.size() > kMaxName) return fmt::format("{}#{}", op, g.id);
+  precedence[g.id] = level;
+  return text;
+}
+
 Analysis analyse(const GraphRoot& output, const char* op) {
   if (output.node() == nullptr) throw Error(op, "the output is an empty Value or undefined Tensor");
   Node* root = output.node();
@@ -177,12 +240,11 @@ Analysis analyse(const GraphRoot& output, const char* op) {
   a.users.resize(n);
   a.adjoint.assign(n, 0.0);
   a.id_of.reserve(n);
+  std::vector<int> precedence(n, 4);
   for (const GraphNode& g : a.nodes) {
     a.node_ptr[g.id] = node_of(g);
     a.id_of[a.node_ptr[g.id]] = g.id;
-    a.names[g.id] = !g.label.empty() ? g.label
-                    : g.is_leaf ? fmt::format("{}#{}", g.requires_grad ? "leaf" : "const", g.id)
-                                : fmt::format("{}#{}", g.op, g.id);
+    a.names[g.id] = name_of(g, a.names, precedence);
     if (g.requires_grad) a.visited.push_back(g.id);
   }
   a.root = a.id_of.at(root);
@@ -280,6 +342,10 @@ std::string why_zero(const Analysis& a, std::size_t user, std::size_t input) {
   const std::string op = detail::readable_op_label(g);
   if (a.distinct_inputs[user].size() == 1) {
     return fmt::format("{}' = 0: input {}", op, num(value_of_node(a, input), 3));
+  }
+  if (g.op == "*" && g.inputs.size() == 2) {
+    const std::size_t other = g.inputs[0] == input ? g.inputs[1] : g.inputs[0];
+    return fmt::format("*' = 0: the other factor {} = 0", a.names[other]);
   }
   std::string values;
   for (const std::size_t in : g.inputs) {

@@ -1,6 +1,7 @@
 // The text forms of ag::explain and ag::backward_trace: the chain rule as a learner writes it.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/explain.hpp"
@@ -90,14 +91,19 @@ std::string Explanation::text(int precision) const {
   }
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const ExplainPath& p = paths[i];
-    std::string chain;
-    for (const std::string& name : p.nodes) chain += (chain.empty() ? "" : " -> ") + name;
-    out += fmt::format("\npath {}: {}\n", i + 1, chain);
+    out += fmt::format("\npath {}:\n", i + 1);
+    std::size_t width = 4;
+    for (const std::string& name : p.nodes) width = std::max(width, name.size());
+    out += fmt::format("  {:<{}}  {:<10} {:<12} {}\n", "node", width, "op", "value",
+                       "d node / d previous node");
+    out += fmt::format("  {:<{}}  {:<10} {}\n", p.nodes.front(), width, "leaf",
+                       num(wrt_value, precision));
     std::string factors;
     for (std::size_t k = 0; k < p.factors.size(); ++k) {
       const ExplainFactor& f = p.factors[k];
-      out += fmt::format("  d {}/d {} = {:<10}  ({}, value {})\n", f.node, p.nodes[k],
-                         num(f.local, precision), f.op, num(f.node_value, precision));
+      out += fmt::format("  {:<{}}  {:<10} {:<12} {}{}\n", f.node, width, f.op,
+                         num(f.node_value, precision), num(f.local, precision),
+                         f.why_zero.empty() ? "" : "   (" + f.why_zero + ")");
       factors += (factors.empty() ? "" : " · ") + num(f.local, precision);
     }
     if (p.factors.empty()) factors = "1";
