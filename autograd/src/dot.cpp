@@ -155,7 +155,8 @@ class DotWriter {
     const bool left_to_right = options_.layout == DotLayout::LeftToRight;
     out_ += left_to_right ? "  graph [rankdir=LR];\n" : "  graph [rankdir=TB];\n";
     out_ += "  node [fontname=\"Helvetica\", fontsize=11];\n";
-    out_ += "  edge [arrowsize=0.7];\n";
+    out_ += "  edge [arrowsize=0.7, fontname=\"Helvetica\", fontsize=10];\n";
+    if (!left_to_right) out_ += "  graph [ranksep=0.3, nodesep=0.2];\n";
     for (const GraphNode& n : nodes_) {
       declare(n);
       edges_into(n);
@@ -300,13 +301,15 @@ class DotWriter {
   // micrograd: "{ label | data 1.5 | grad 0.5 }" and, for results, a separate op node.
   void declare_record(const GraphNode& n) {
     const Value& v = *n.value;
-    std::string label = "\"{ ";
+    // Fields side by side: braces flip a record's direction, and rankdir=LR flips it back.
+    const bool left_to_right = options_.layout == DotLayout::LeftToRight;
+    std::string label = left_to_right ? "\"{ " : "\"";
     if (!n.label.empty()) {
       append_quoted_text(label, n.label, true);
       label += " | ";
     }
-    label += fmt::format("data {} | grad {} }}\"", number(v.data(), options_.precision),
-                         number(v.grad(), options_.precision));
+    label += fmt::format("data {} | grad {}{}\"", number(v.data(), options_.precision),
+                         number(v.grad(), options_.precision), left_to_right ? " }" : "");
     out_ += fmt::format("  v{} [shape=record, label={}{}];\n", n.id, label, fill(n, nullptr));
     if (!n.is_leaf) {
       const std::string mark =

@@ -160,7 +160,7 @@ bool scalar_like(const Analysis& a, std::size_t id) {
 // `precedence` of each named node: 1 sums, 2 products, 3 powers, 4 atoms (names, calls).
 std::string name_of(const GraphNode& g, const std::vector<std::string>& names,
                     std::vector<int>& precedence) {
-  constexpr std::size_t kMaxName = 28;
+  constexpr std::size_t kMaxName = 40;
   precedence[g.id] = 4;
   if (!g.label.empty()) return g.label;
   if (g.is_leaf) {
@@ -205,7 +205,9 @@ std::string name_of(const GraphNode& g, const std::vector<std::string>& names,
       text = fmt::format("{}^{}", operand(0, 4), label.substr(2));
       level = 3;
     } else {  // "* 2", "/ 2"
-      text = fmt::format("{}{}{}", operand(0, 2), label.front(), label.substr(2));
+      const std::string constant = label.substr(2);
+      text = fmt::format("{}{}{}", operand(0, 2), label.front(),
+                         constant.front() == '-' ? "(" + constant + ")" : constant);
       level = 2;
     }
   } else {

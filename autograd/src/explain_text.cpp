@@ -17,23 +17,27 @@ std::string num(double v, int precision) {
 
 std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
 
+// A name inside "d a/d b": bracketed when it is a formula with spaces.
+std::string atom(const std::string& name) {
+  return name.find(' ') == std::string::npos ? name : "[" + name + "]";
+}
+
 // "d f/d h1 = d f/d out · d out/d h1 + ... = 1 · 2 + ... = 2"
 std::string adjoint_line(const std::string& output, const TraceStep& s, int precision) {
   std::string symbolic, numbers;
   bool all_numbers = true;
   for (const AdjointTerm& t : s.terms) {
     const std::string sep = symbolic.empty() ? "" : " + ";
-    symbolic += fmt::format("{}d {}/d {} · d {}/d {}", sep, output, t.user, t.user, s.name);
+    symbolic += fmt::format("{}d {}/d {} · d {}/d {}", sep, atom(output), atom(t.user),
+                            atom(t.user), atom(s.name));
     numbers +=
         fmt::format("{}{} · {}", sep, num(t.user_adjoint, precision), num(t.local, precision));
     all_numbers = all_numbers && !std::isnan(t.user_adjoint) && !std::isnan(t.local);
   }
-  if (s.terms.empty()) return fmt::format("d {}/d {} = 1 (the seed)", output, s.name);
-  if (!s.is_scalar || !all_numbers) {
-    return fmt::format("d {}/d {} = {}", output, s.name, symbolic);
-  }
-  return fmt::format("d {}/d {} = {} = {} = {}", output, s.name, symbolic, numbers,
-                     num(s.adjoint, precision));
+  const std::string lhs = fmt::format("d {}/d {}", atom(output), atom(s.name));
+  if (s.terms.empty()) return lhs + " = 1 (the seed)";
+  if (!s.is_scalar || !all_numbers) return fmt::format("{} = {}", lhs, symbolic);
+  return fmt::format("{} = {} = {} = {}", lhs, symbolic, numbers, num(s.adjoint, precision));
 }
 
 std::string describe_node(const TraceStep& s, int precision) {

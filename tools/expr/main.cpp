@@ -208,7 +208,7 @@ int run(const Settings& s, Output& out) {
   }
 
   ag::expr::Program::Graph graph = program.build(point);
-  const bool differentiable = graph.output.node() && !graph.output.is_leaf();
+  const bool differentiable = !program.variables().empty();
   if (differentiable) graph.output.backward();
   out.text(fmt::format("f = {}\n", num(graph.output.data())));
   out.doc["value"] = jnum(graph.output.data());
@@ -230,9 +230,10 @@ int run(const Settings& s, Output& out) {
     partial(program.definitions()[i].name, differentiable ? graph.definitions[i].grad() : 0.0);
   }
 
-  auto named = [&](const std::string& name, const std::string& option) {
+  auto named = [&](const std::string& name, const std::string& option,
+                   const ag::expr::Program::Graph* in = nullptr) {
     try {
-      return ag::expr::node_named(program, graph, name, option);
+      return ag::expr::node_named(program, in ? *in : graph, name, option);
     } catch (const ag::expr::ProgramError& e) {
       throw UsageError{e.what()};
     }
@@ -301,7 +302,8 @@ int run(const Settings& s, Output& out) {
       // Why the engine says what it says there: every kink's side, and the paths.
       ag::expr::Program::Graph at = program.build(d.point);
       const auto kinks = ag::expr::kinks_of(at.output);
-      const ag::Explanation e = ag::explain(at.output, named(name, "--check"), explain_options);
+      const ag::Explanation e =
+          ag::explain(at.output, named(name, "--check", &at), explain_options);
       out.text("    kinks there:\n" + ag::expr::kinks_text(kinks, "      "));
       out.text("    the engine's chain rule there:\n" + ag::expr::indented(e.text(), "      "));
       jd.push_back({{"point", point_json(program, d.point)},

@@ -41,10 +41,14 @@ nlohmann::json step_json(const TraceStep& s) {
 std::vector<Kink> kinks_of(const Value& output) {
   std::vector<Kink> out;
   const std::vector<GraphNode> nodes = collect_graph({output});
+  // The names explain and the trace use ("relu(h1*w5 + b3)"), by collect_graph id.
+  std::vector<std::string> names(nodes.size());
+  for (const TraceStep& s : backward_trace(output).steps) names[s.id] = s.name;
   for (const GraphNode& n : nodes) {
     if (n.op != "relu" && n.op != "abs") continue;
     const double x = nodes[n.inputs.at(0)].value->data();  // agexpr builds Values only
-    Kink k{n.label.empty() ? fmt::format("{}#{}", n.op, n.id) : n.label, std::string(n.op), x, ""};
+    Kink k{names[n.id].empty() ? fmt::format("{}#{}", n.op, n.id) : names[n.id], std::string(n.op),
+           x, ""};
     if (n.op == "relu") {
       k.state = x > 0 ? "active (derivative 1)" : "inactive (derivative 0)";
     } else {
@@ -121,7 +125,7 @@ std::string kinks_text(const std::vector<Kink>& kinks, const std::string& indent
   if (kinks.empty()) return indent + "no relu or abs in the graph\n";
   std::string out;
   for (const Kink& k : kinks) {
-    out += fmt::format("{}{} = {}({:.6g}): {}\n", indent, k.node, k.op, k.input + 0.0, k.state);
+    out += fmt::format("{}{}: {} input {:.6g}, {}\n", indent, k.node, k.op, k.input + 0.0, k.state);
   }
   return out;
 }
