@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
   picture.highlight_from = params[1];
   try {
     ag::render_graph({loss}, graph_file, picture);
-    fmt::print("\nGraph of the loss (w2's path in red) written to {}\n", graph_file);
+    fmt::print("\nGraph of the loss written to {} (w2's path in red)\n", graph_file);
   } catch (const ag::Error& e) {
     fmt::print(stderr, "could not render the graph: {}\n", e.what());
     return 1;

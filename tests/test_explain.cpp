@@ -1,7 +1,11 @@
 // ag::explain and ag::backward_trace: paths, local derivatives, adjoints, against backward().
 #define BOOST_TEST_MODULE explain
 #include <boost/test/unit_test.hpp>
+#include <array>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <random>
 #include <string>
@@ -305,4 +309,68 @@ BOOST_AUTO_TEST_CASE(cost_is_linear_in_the_graph) {
                        << " ms (same process; machine shared)");
     BOOST_TEST(large < 10.0 * small);
   }
+}
+
+namespace {
+
+// Seed 004's 2-2-1 ReLU network and squared error, named as the seed names it.
+struct Seed004 {
+  std::vector<ag::Value> p;  // w1..w6, bias1..bias3
+  ag::Value loss;
+};
+
+Seed004 seed004(const std::array<double, 9>& params, double input1, double input2, double target) {
+  const char* names[] = {"w1", "w2", "w3", "w4", "w5", "w6", "bias1", "bias2", "bias3"};
+  Seed004 s;
+  for (std::size_t i = 0; i < 9; ++i) s.p.emplace_back(params[i], names[i]);
+  const auto &w1 = s.p[0], &w2 = s.p[1], &w3 = s.p[2], &w4 = s.p[3], &w5 = s.p[4], &w6 = s.p[5];
+  ag::Value node1 = relu(input1 * w1 + input2 * w3 + s.p[6]);
+  ag::Value node2 = relu(input1 * w2 + input2 * w4 + s.p[7]);
+  node1.set_label("node_1_output");
+  node2.set_label("node_2_output");
+  ag::Value node3 = relu(node1 * w5 + node2 * w6 + s.p[8]);
+  node3.set_label("node_3_output");
+  s.loss = pow(node3 - target, 2.0);
+  s.loss.set_label("loss");
+  s.loss.backward();
+  return s;
+}
+
+// Compares with tests/data/explain/<name>; AG_UPDATE_GOLDEN=1 rewrites the file instead.
+void check_golden(const std::string& name, const std::string& text) {
+  const std::filesystem::path path = std::filesystem::path(AG_TEST_DATA_DIR) / "explain" / name;
+  if (std::getenv("AG_UPDATE_GOLDEN") != nullptr) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << text;
+    return;
+  }
+  BOOST_TEST(text == ag_test::read_file(path));
+}
+
+}  // namespace
+
+// At the seed's point every ReLU is active: the one path from w2 is all ones but the input 1,
+// w6 = 1 and the loss' 2 * err = 1, so dL/dw2 = 1; dL/dw5 = node_1_output * 1 = 1.5.
+BOOST_AUTO_TEST_CASE(seed004_at_its_point_matches_golden_and_hand_values) {
+  Seed004 s = seed004({1, 0.5, 1, -0.5, 1, 1, 0.5, 0, 0.5}, 1, 0, 2);
+  const ag::Explanation w2 = ag::explain(s.loss, s.p[1]), w5 = ag::explain(s.loss, s.p[4]);
+  BOOST_TEST(w2.total == 1.0);
+  BOOST_TEST(w2.paths.size() == 1u);
+  BOOST_TEST(w2.paths[0].zero_factor.empty());
+  BOOST_TEST(w5.total == 1.5);
+  BOOST_TEST(w5.paths[0].factors[0].local == 1.5);  // d(node_1_output*w5)/d w5 = node_1_output
+  check_golden("seed004_seed_point.txt",
+               w2.text() + "\n" + w5.text() + "\n" + ag::backward_trace(s.loss).text());
+}
+
+// The failing point seed_004_relu_net finds: node 2 inactive (pre-activation -0.6875), so no
+// gradient reaches w2 although the seed's formula says -1.898; w5's = 2 * (0.3125 - 2) * 2.125.
+BOOST_AUTO_TEST_CASE(seed004_at_a_counterexample_names_the_dead_relu) {
+  Seed004 s = seed004({-1, 1.5, -1.5, -0.25, 0.5, 0.75, 1.75, -2, -0.75}, 0.75, -0.75, 2);
+  const ag::Explanation w2 = ag::explain(s.loss, s.p[1]), w5 = ag::explain(s.loss, s.p[4]);
+  BOOST_TEST(w2.total == 0.0);
+  BOOST_TEST(w2.paths.at(0).zero_factor == "relu' = 0: input -0.688");
+  BOOST_TEST(w5.total == -7.171875);
+  check_golden("seed004_failing_point.txt",
+               w2.text() + "\n" + w5.text() + "\n" + ag::backward_trace(s.loss).text());
 }
