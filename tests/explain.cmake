@@ -91,3 +91,12 @@ if(AG_BUILD_EXAMPLES)
   add_test(NAME example_seed_004_bad_number COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/exit_status.sh $<TARGET_FILE:seed_004_relu_net> --search-seed -1)
   set_tests_properties(example_seed_004_bad_number PROPERTIES PASS_REGULAR_EXPRESSION "must be a whole number >= 0, got '-1'.*exit=[1-9]")
 endif()
+
+# The docs pages' code and console blocks are the programs' own (tests/doc_check.py).
+if(AG_BUILD_TOOLS AND AG_BUILD_EXAMPLES)
+  foreach(page explain agexpr)
+    add_test(NAME doc_${page}_md COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/doc_check.py
+      ${PROJECT_SOURCE_DIR}/docs/${page}.md ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+    set_tests_properties(doc_${page}_md PROPERTIES PASS_REGULAR_EXPRESSION "[1-9][0-9]* blocks checked, 0 failures")
+  endforeach()
+endif()

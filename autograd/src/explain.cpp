@@ -160,7 +160,7 @@ bool scalar_like(const Analysis& a, std::size_t id) {
 // `precedence` of each named node: 1 sums, 2 products, 3 powers, 4 atoms (names, calls).
 std::string name_of(const GraphNode& g, const std::vector<std::string>& names,
                     std::vector<int>& precedence) {
-  constexpr std::size_t kMaxName = 40;
+  constexpr std::size_t kMaxName = 48;
   precedence[g.id] = 4;
   if (!g.label.empty()) return g.label;
   if (g.is_leaf) {
