@@ -13,6 +13,7 @@
 #include "autograd/dot.hpp"
 #include "autograd/error.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/render.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
 #include "test_support.hpp"
@@ -231,4 +232,20 @@ BOOST_AUTO_TEST_CASE(edge_derivatives_highlight_and_readable_ops) {
              std::string::npos);
   BOOST_TEST(with_constant.find("w | data 0.5 | grad 0\", style=filled, fillcolor=lightblue") !=
              std::string::npos);
+}
+
+// Rendering a graph Graphviz cannot lay out in seconds is refused, naming the limit, and
+// writes nothing; the DOT text of the same graph still exports.
+BOOST_AUTO_TEST_CASE(render_refuses_graphs_above_max_render_nodes) {
+  ag::Value x(0.5, "x");
+  ag::Value h = x;
+  for (int i = 0; i < 2500; ++i) h = h * 1.001;
+  ag_test::TempDir dir;
+  const fs::path png = dir.path / "big.png";
+  ag_test::expect_error(
+      [&] { ag::render_graph({h}, png); },
+      {"render", "2501 nodes", "DotOptions::max_render_nodes = 2000", "write_dot"});
+  BOOST_TEST(!fs::exists(png));
+  BOOST_TEST(dir.entries() == 0u);
+  BOOST_TEST(!ag::to_dot({h}).empty());
 }

@@ -1,12 +1,12 @@
 // ag::explain and ag::backward_trace: paths, local derivatives, adjoints, against backward().
 #define BOOST_TEST_MODULE explain
-#include <boost/test/unit_test.hpp>
 #include <array>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cmath>
 #include <random>
 #include <string>
 

@@ -224,7 +224,8 @@ BOOST_AUTO_TEST_CASE(max_and_min_gradients_at_ties_go_to_the_first_argument) {
 BOOST_AUTO_TEST_CASE(partials_with_respect_to_a_definition_are_checked) {
   const Program p = seed004();
   // dL/dh1 = 2 (out - y) relu'(pre3) w5, holding the variables h1 does not use.
-  const auto right = ag::expr::parse("2*(relu(h1*w5 + h2*w6 + b3) - y)*step(h1*w5 + h2*w6 + b3)*w5");
+  const auto right =
+      ag::expr::parse("2*(relu(h1*w5 + h2*w6 + b3) - y)*step(h1*w5 + h2*w6 + b3)*w5");
   const auto ok = ag::expr::check_partial(p, "h1", right, seed004_point(p));
   BOOST_TEST(ok.points == 1001u);
   BOOST_TEST(ok.disagreements.empty());
