@@ -1,6 +1,7 @@
 #pragma once
 // Local derivatives of recorded ops, read off their own backward rules (explain.cpp), for
 // ag::explain, ag::backward_trace and the edge labels of graph pictures.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,29 @@ struct LocalDerivative {
   double value;
 };
 std::vector<LocalDerivative> local_derivatives(Node& n, const char* op_name);
+
+// A node's gradient, taken out (the node's is cleared) and put back later.
+struct SavedGrad {
+  Node* node = nullptr;
+  double scalar = 0.0;
+  std::shared_ptr<Storage> tensor;
+};
+SavedGrad take_grad(Node& n);
+void put_grad(SavedGrad& s);
+// Puts every taken gradient back (last taken first), whatever happens in between.
+struct GradRestorer {
+  std::vector<SavedGrad> saved;
+  GradRestorer() = default;
+  GradRestorer(const GradRestorer&) = delete;
+  GradRestorer& operator=(const GradRestorer&) = delete;
+  ~GradRestorer();
+};
+// Sets a node's gradient to ones (1 for a Value).
+void seed_one(Node& n);
+// A scalar-like node's gradient as a number (0 when none arrived).
+double grad_number(Node& n);
+// Throws ag::Error(op_name, ...) for a tensor node whose saved values backward released.
+void refuse_released(Node& n, const char* op_name);
 
 // How pictures and explanations show an op: "+ -2" reads "- 2".
 std::string readable_op_label(const GraphNode& n);

@@ -21,6 +21,7 @@
 #include "autograd/error.hpp"
 #include "autograd/explain.hpp"
 #include "autograd/render.hpp"
+#include "tools/expr/cli.hpp"
 #include "tools/expr/program.hpp"
 #include "tools/expr/report.hpp"
 
@@ -85,27 +86,6 @@ double parse_number(const std::string& raw, const std::string& context) {
   return v;
 }
 
-// A CLI11 check: a finite number above zero (CLI::PositiveNumber lets NaN through).
-const CLI::Validator kFinitePositive(
-    [](std::string& s) -> std::string {
-      double v = 0;
-      const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || v <= 0) {
-        return "must be a finite number above 0, got '" + s + "'";
-      }
-      return "";
-    },
-    "POSITIVE");
-// Unsigned options refuse '-1' (which would wrap to 18446744073709551615).
-const CLI::Validator kCount(
-    [](std::string& s) -> std::string {
-      if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
-        return "must be a whole number >= 0, got '" + s + "'";
-      }
-      return "";
-    },
-    "COUNT");
-
 struct Output {
   bool json_mode = false;
   json doc = json::object();
@@ -135,21 +115,6 @@ json point_json(const ag::expr::Program& program, const std::vector<double>& poi
   json j = json::object();
   for (std::size_t i = 0; i < point.size(); ++i) j[program.variables()[i]] = jnum(point[i]);
   return j;
-}
-
-// An expression that starts with '-' ('-x^2') is not an option: a leading space keeps CLI11
-// from reading it as one (the parser skips spaces).
-void protect_negative_expression(std::vector<std::string>& args, const CLI::App& app) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--") return;
-    if (a.size() < 2 || a[0] != '-' || a[1] == '-' || a == "-h") continue;
-    const bool after_option = i > 0 && args[i - 1].rfind("--", 0) == 0 &&
-                              args[i - 1].find('=') == std::string::npos &&
-                              app.get_option_no_throw(args[i - 1]) != nullptr &&
-                              app.get_option_no_throw(args[i - 1])->get_items_expected_max() > 0;
-    if (!after_option) args[i] = " " + a;
-  }
 }
 
 struct Settings {
@@ -392,22 +357,22 @@ int main(int argc, char** argv) {
                  "Check a hand-derived df/dNAME (NAME a variable or a --def name): "
                  "NAME=FORMULA (repeatable)");
   app.add_option("--samples", s.check_options.samples, "Random points per check (at most 1e7)")
-      ->check(kCount)
+      ->check(ag::expr::kCount)
       ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
       ->capture_default_str();
   app.add_option("--seed", s.check_options.seed, "Seed of the random points")
-      ->check(kCount)
+      ->check(ag::expr::kCount)
       ->capture_default_str();
   app.add_option("--range", s.check_options.range,
                  "Random points lie within +-RANGE of the --at values")
-      ->check(kFinitePositive)
+      ->check(ag::expr::kFinitePositive)
       ->capture_default_str();
   app.add_option("--max-report", s.max_report, "Disagreements printed per check")
-      ->check(kCount)
+      ->check(ag::expr::kCount)
       ->capture_default_str();
   app.add_option("--max-paths", s.max_paths,
                  "More paths than this and --explain prints the linear view")
-      ->check(kCount)
+      ->check(ag::expr::kCount)
       ->capture_default_str();
 
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -424,7 +389,7 @@ int main(int argc, char** argv) {
     return 2;
   };
   try {
-    protect_negative_expression(args, app);
+    ag::expr::protect_negative_expression(args, app);
     std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
     app.parse(args);
   } catch (const CLI::CallForHelp& e) {
