@@ -1,5 +1,9 @@
 // agrad.explain and agrad.backward_trace: why a gradient is what it is (ag::explain), where the
 // engine has them; the module then simply lacks the two functions.
+// The umbrella header first: its content changes when the engine gains these headers, which
+// is what tells make and ccache to rebuild this file (an absent header is in no dependency list).
+#include <autograd/autograd.hpp>
+
 #include "bindings.hpp"
 
 #if __has_include(<autograd/explain.hpp>)

@@ -1,5 +1,9 @@
 // agrad.grad, jacobian, hessian and hvp (autograd/functional.hpp: gradients as values and
 // higher-order derivatives), where the engine has them; the module then simply lacks them.
+// The umbrella header first: its content changes when the engine gains these headers, which
+// is what tells make and ccache to rebuild this file (an absent header is in no dependency list).
+#include <autograd/autograd.hpp>
+
 #include "bindings.hpp"
 
 #if __has_include(<autograd/functional.hpp>)
