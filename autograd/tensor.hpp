@@ -170,6 +170,32 @@ Tensor abs(const Tensor& x);
 // Elementwise clamp into [lo, hi]; the gradient is 0 where clamped.
 Tensor clamp(const Tensor& x, double lo, double hi);
 
+// ---- More elementwise functions (libtorch's names and semantics) ----
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor log1p(const Tensor& x);     // log(1 + x), accurate near 0; throws for elements < -1
+Tensor expm1(const Tensor& x);     // e^x - 1, accurate near 0
+Tensor softplus(const Tensor& x);  // log(1 + e^x), finite for any x
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor gelu(const Tensor& x);  // tanh approximation (libtorch's approximate="tanh")
+// Elementwise smaller / larger (broadcasting); at a tie the gradient goes to b.
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+// Comparisons (broadcasting): masks of 1 and 0 in the operands' dtype, without gradient.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, double b);
+Tensor lt(const Tensor& a, double b);
+Tensor le(const Tensor& a, double b);
+Tensor gt(const Tensor& a, double b);
+Tensor ge(const Tensor& a, double b);
+// a where condition is nonzero, else b (all three broadcast). Gradients flow to the branch
+// taken; an Inf or NaN in the other branch does not leak into either result or gradient.
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+
 // ---- Reductions: over all elements (0-d result) or one dim ----
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim = false);
