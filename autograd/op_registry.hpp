@@ -9,7 +9,10 @@
 // The elementwise entries come straight from the op table (autograd/src/op_table.hpp), so an
 // op added there is listed here, checked by the tests and offered by the tools with no
 // further edit.
+#include <array>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -23,9 +26,13 @@ class Value;
 
 // Where an op's inputs may be drawn for finite-difference checks.
 struct OpDomain {
-  double lo = -2.0, hi = 2.0;  // inputs in [lo, hi]
-  bool kink_at_zero = false;   // keep inputs away from 0 (relu, abs)
-  bool kink_at_ties = false;   // keep the operands of a binary op apart (minimum, maximum)
+  static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+  double lo = -2.0, hi = 2.0;                 // inputs in [lo, hi]
+  std::array<double, 2> kinks{kNone, kNone};  // points to keep inputs away from (relu's 0)
+  bool kink_at_ties = false;  // keep the operands of a binary op apart (minimum, maximum)
+  bool near_kink(double x, double margin) const {
+    return std::abs(x - kinks[0]) < margin || std::abs(x - kinks[1]) < margin;
+  }
 };
 
 enum class OpKind {

@@ -805,8 +805,7 @@ std::string unsafe_operands(const NodeSpec& spec, const std::vector<Slot>& slots
       const ag::OpEntry& e = entry_of(spec);
       for (std::size_t i = 0; i < spec.args.size(); ++i) {
         if (!all_of(arg(static_cast<int>(i)), [&](double x) {
-              return x >= e.domain.lo && x <= e.domain.hi &&
-                     (!e.domain.kink_at_zero || std::abs(x) >= kKinkMargin);
+              return x >= e.domain.lo && x <= e.domain.hi && !e.domain.near_kink(x, kKinkMargin);
             }))
           return "outside the op's domain";
       }

@@ -67,16 +67,16 @@ std::vector<OpEntry> build() {
   AG_ELEMENTWISE_BINARY_OPS(AG_BINARY_ENTRY)
 #undef AG_UNARY_ENTRY
 #undef AG_BINARY_ENTRY
-  const OpDomain positive{0.3, 2.0};
+  const OpDomain positive{.lo = 0.3, .hi = 2.0};
   ops.push_back(other(
       "pow", {{{2, 3}, {2, 3}}, {{2, 3}, {3}}}, [](Tensors t, Params) { return pow(t[0], t[1]); },
       positive));
   ops.push_back(
       other("clamp", {{{3, 4}}}, [](Tensors t, Params) { return clamp(t[0], -0.7, 0.8); }));
   ops.push_back(other(
-      "where", {{{2, 3}, {2, 3}}, {{2, 3}, {3}}},
+      "where", {{{2, 3}, {2, 3}}},
       [](Tensors t, Params) { return where(gt(t[0], t[1]), t[0] * t[1], t[1]); },
-      OpDomain{-2.0, 2.0, false, true}));
+      OpDomain{.kink_at_ties = true}));
   ops.push_back(other("sum", {{{2, 3, 4}}}, [](Tensors t, Params) { return sum(t[0]); }));
   ops.push_back(
       other("sum_dim", {{{2, 3, 4}}}, [](Tensors t, Params) { return sum(t[0], 1, true); }));

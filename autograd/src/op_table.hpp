@@ -85,7 +85,7 @@ struct Exp : UnaryRow {
 
 struct Log : UnaryRow {
   static constexpr const char* name = "log";
-  static constexpr OpDomain domain{0.2, 3.0};
+  static constexpr OpDomain domain{.lo = 0.2, .hi = 3.0};
   static bool valid(double x) { return x >= 0.0; }  // false for NaN too
   static constexpr const char* why = "log needs x >= 0";
   template <class T>
@@ -101,7 +101,7 @@ struct Log : UnaryRow {
 struct Sqrt : UnaryRow {
   static constexpr const char* name = "sqrt";
   static constexpr bool uses_output = true;
-  static constexpr OpDomain domain{0.2, 3.0};
+  static constexpr OpDomain domain{.lo = 0.2, .hi = 3.0};
   static bool valid(double x) { return x >= 0.0; }
   static constexpr const char* why = "sqrt needs x >= 0";
   template <class T>
@@ -130,7 +130,7 @@ struct Tanh : UnaryRow {
 struct Sigmoid : UnaryRow {
   static constexpr const char* name = "sigmoid";
   static constexpr bool uses_output = true;
-  static constexpr OpDomain domain{-4.0, 4.0};
+  static constexpr OpDomain domain{.lo = -4.0, .hi = 4.0};
   template <class T>
   static T f(T x, double) {
     return sigmoid(x);
@@ -143,7 +143,7 @@ struct Sigmoid : UnaryRow {
 
 struct Relu : UnaryRow {
   static constexpr const char* name = "relu";
-  static constexpr OpDomain domain{-2.0, 2.0, true};
+  static constexpr OpDomain domain{.kinks = {0.0, 0.0}};
   template <class T>
   static T f(T x, double) {
     return x > 0 || x != x ? x : T(0);  // NaN stays NaN (PyTorch), so anomaly mode sees it
@@ -156,7 +156,7 @@ struct Relu : UnaryRow {
 
 struct Abs : UnaryRow {
   static constexpr const char* name = "abs";
-  static constexpr OpDomain domain{-2.0, 2.0, true};
+  static constexpr OpDomain domain{.kinks = {0.0, 0.0}};
   template <class T>
   static T f(T x, double) {
     return abs(x);
@@ -169,7 +169,7 @@ struct Abs : UnaryRow {
 
 struct Sin : UnaryRow {
   static constexpr const char* name = "sin";
-  static constexpr OpDomain domain{-3.0, 3.0};
+  static constexpr OpDomain domain{.lo = -3.0, .hi = 3.0};
   template <class T>
   static T f(T x, double) {
     return sin(x);
@@ -182,7 +182,7 @@ struct Sin : UnaryRow {
 
 struct Cos : UnaryRow {
   static constexpr const char* name = "cos";
-  static constexpr OpDomain domain{-3.0, 3.0};
+  static constexpr OpDomain domain{.lo = -3.0, .hi = 3.0};
   template <class T>
   static T f(T x, double) {
     return cos(x);
@@ -195,7 +195,7 @@ struct Cos : UnaryRow {
 
 struct Log1p : UnaryRow {
   static constexpr const char* name = "log1p";
-  static constexpr OpDomain domain{-0.8, 3.0};
+  static constexpr OpDomain domain{.lo = -0.8, .hi = 3.0};
   static bool valid(double x) { return x >= -1.0; }
   static constexpr const char* why = "log1p needs x >= -1";
   template <class T>
@@ -224,7 +224,7 @@ struct Expm1 : UnaryRow {
 // log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|): finite for any x.
 struct Softplus : UnaryRow {
   static constexpr const char* name = "softplus";
-  static constexpr OpDomain domain{-4.0, 4.0};
+  static constexpr OpDomain domain{.lo = -4.0, .hi = 4.0};
   template <class T>
   static T f(T x, double) {
     return (x > 0 ? x : T(0)) + log1p(exp(-abs(x)));
@@ -241,7 +241,7 @@ struct LeakyRelu : UnaryRow {
   static constexpr int num_params = 1;
   static constexpr double default_param = 0.01;
   static constexpr double param_lo = 0.01, param_hi = 0.3;
-  static constexpr OpDomain domain{-2.0, 2.0, true};
+  static constexpr OpDomain domain{.kinks = {0.0, 0.0}};
   static constexpr const char* picture = "leaky_relu({})";
   template <class T>
   static T f(T x, double slope) {
@@ -257,7 +257,7 @@ struct LeakyRelu : UnaryRow {
 // 0.5 x (1 + tanh(k (x + 0.044715 x^3))), k = sqrt(2 / pi).
 struct Gelu : UnaryRow {
   static constexpr const char* name = "gelu";
-  static constexpr OpDomain domain{-3.0, 3.0};
+  static constexpr OpDomain domain{.lo = -3.0, .hi = 3.0};
   static constexpr double k = 0.7978845608028654, c = 0.044715;
   template <class T>
   static T f(T x, double) {
@@ -317,7 +317,7 @@ struct Mul : BinaryRow {
 struct Div : BinaryRow {
   static constexpr const char* name = "div";
   static constexpr bool uses_output = true;
-  static constexpr OpDomain domain{0.3, 2.0};  // divisors kept away from 0
+  static constexpr OpDomain domain{.lo = 0.3, .hi = 2.0};  // divisors kept away from 0
   template <class T>
   static T f(T a, T b) {
     return a / b;
@@ -334,7 +334,7 @@ struct Div : BinaryRow {
 // the gradient goes to b (a subgradient; finite differences are not valid there).
 struct Minimum : BinaryRow {
   static constexpr const char* name = "minimum";
-  static constexpr OpDomain domain{-2.0, 2.0, false, true};
+  static constexpr OpDomain domain{.kink_at_ties = true};
   template <class T>
   static T f(T a, T b) {
     return a != a || b != b ? a + b : (a < b ? a : b);
@@ -349,7 +349,7 @@ struct Minimum : BinaryRow {
 
 struct Maximum : BinaryRow {
   static constexpr const char* name = "maximum";
-  static constexpr OpDomain domain{-2.0, 2.0, false, true};
+  static constexpr OpDomain domain{.kink_at_ties = true};
   template <class T>
   static T f(T a, T b) {
     return a != a || b != b ? a + b : (a > b ? a : b);
@@ -365,9 +365,10 @@ struct Maximum : BinaryRow {
 }  // namespace ag::op_math
 
 // The table's rows, for code that visits every op (the registry, the tests).
-#define AG_ELEMENTWISE_UNARY_OPS(X)                                                            \
-  X(Exp)                                                                                       \
-  X(Log) X(Sqrt) X(Tanh) X(Sigmoid) X(Relu) X(Abs) X(Sin) X(Cos) X(Log1p) X(Expm1) X(Softplus) \
+#define AG_ELEMENTWISE_UNARY_OPS(X)                                                     \
+  X(Exp)                                                                                \
+  X(Log)                                                                                \
+  X(Sqrt) X(Tanh) X(Sigmoid) X(Relu) X(Abs) X(Sin) X(Cos) X(Log1p) X(Expm1) X(Softplus) \
       X(LeakyRelu) X(Gelu)
 #define AG_ELEMENTWISE_BINARY_OPS(X) X(Add) X(Sub) X(Mul) X(Div) X(Minimum) X(Maximum)
 
