@@ -71,12 +71,17 @@ std::vector<OpEntry> build() {
   ops.push_back(other(
       "pow", {{{2, 3}, {2, 3}}, {{2, 3}, {3}}}, [](Tensors t, Params) { return pow(t[0], t[1]); },
       positive));
-  ops.push_back(
-      other("clamp", {{{3, 4}}}, [](Tensors t, Params) { return clamp(t[0], -0.7, 0.8); }));
   ops.push_back(other(
+      "clamp", {{{3, 4}}}, [](Tensors t, Params) { return clamp(t[0], -0.7, 0.8); },
+      OpDomain{.kinks = {-0.7, 0.8}}));
+  // where, checked as the elementwise function where(a > b, a * b, b) of a and b.
+  OpEntry select = other(
       "where", {{{2, 3}, {2, 3}}},
       [](Tensors t, Params) { return where(gt(t[0], t[1]), t[0] * t[1], t[1]); },
-      OpDomain{.kink_at_ties = true}));
+      OpDomain{.kink_at_ties = true});
+  select.kind = OpKind::ElementwiseBinary;
+  select.example_shapes.clear();
+  ops.push_back(std::move(select));
   ops.push_back(other("sum", {{{2, 3, 4}}}, [](Tensors t, Params) { return sum(t[0]); }));
   ops.push_back(
       other("sum_dim", {{{2, 3, 4}}}, [](Tensors t, Params) { return sum(t[0], 1, true); }));
