@@ -220,7 +220,13 @@ const std::vector<TableOp>& table_ops() {
     static std::vector<std::string> names;  // stable storage for OpInfo::name
     names.reserve(2 * ag::op_registry().size());
     for (const ag::OpEntry& e : ag::op_registry()) {
-      if (e.kind == ag::OpKind::Other) continue;
+      if (e.kind == ag::OpKind::Other) {  // tensor operands at the entry's example shapes
+        const std::string name(e.name);
+        if (find_static_op(name)) continue;
+        names.push_back(name);
+        v.push_back({{Op::Table, names.back().c_str(), e.arity == 1 ? "T" : "TT", 'T', 0, 0}, &e});
+        continue;
+      }
       const bool binary = e.kind == ag::OpKind::ElementwiseBinary;
       const std::string tensor_name(e.name), value_name = "v_" + std::string(e.name);
       if (!find_static_op(tensor_name)) {
@@ -366,11 +372,29 @@ std::optional<Kind> predict(const NodeSpec& spec, const std::vector<Kind>& kinds
       return out;  // 0-d
     case Op::VTable:
       return out;
-    case Op::Table:
+    case Op::Table: {
+      const ag::OpEntry& e = entry_of(spec);
+      if (e.kind == ag::OpKind::Other) {
+        // Fixed operand shapes; the result's shape is what the op gives on zeros (PyTorch's
+        // shapes for these ops are checked by the stored references).
+        std::vector<Tensor> zs;
+        for (const Kind* k : in) zs.push_back(zeros(k->shape, float64));
+        bool fits = false;
+        for (const auto& shapes : e.example_shapes) {
+          bool same = shapes.size() == in.size();
+          for (std::size_t i = 0; same && i < in.size(); ++i) same = shapes[i] == in[i]->shape;
+          fits = fits || same;
+        }
+        if (!fits) return std::nullopt;
+        NoGradGuard no_grad;
+        out.shape = e.on_tensors(zs, {}).shape();
+        return out;
+      }
       if (in.size() == 1) {
         out.shape = in[0]->shape;
         return out;
       }
+    }
       [[fallthrough]];
     case Op::Add:
     case Op::Sub:
@@ -809,7 +833,12 @@ std::string unsafe_operands(const NodeSpec& spec, const std::vector<Slot>& slots
             }))
           return "outside the op's domain";
       }
-      if (e.domain.kink_at_ties) {
+      if (e.domain.kink_at_ties && spec.args.size() == 1) {
+        std::vector<double> xs = arg(0);
+        std::sort(xs.begin(), xs.end());
+        for (std::size_t i = 1; i < xs.size(); ++i)
+          if (xs[i] - xs[i - 1] < kKinkMargin) return "elements tie";
+      } else if (e.domain.kink_at_ties) {
         NoGradGuard no_grad;
         const Slot& a = slots[spec.args[0]];
         const Slot& b = slots[spec.args[1]];
@@ -1407,6 +1436,18 @@ class Builder {
       spec.reals.clear();
       for (int k = 0; k < e.num_params; ++k)
         spec.reals.push_back(e.param_lo + (e.param_hi - e.param_lo) * rng_.uniform());
+    }
+    if (info.op == Op::Table && entry_of(spec).kind == ag::OpKind::Other) {
+      const auto& cases = entry_of(spec).example_shapes;
+      const auto& shapes =
+          cases[static_cast<std::size_t>(rng_.below(static_cast<int>(cases.size())))];
+      for (const Shape& want : shapes) {
+        const int x = tensor_operand([&](const Shape& s) { return s == want; }, want);
+        if (x < 0) return false;
+        spec.args.push_back(x);
+      }
+      g_.nodes.push_back(std::move(spec));
+      return true;
     }
     switch (info.op) {
       case Op::Table:

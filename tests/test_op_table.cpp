@@ -294,3 +294,43 @@ BOOST_AUTO_TEST_CASE(domain_errors_name_the_op) {
   BOOST_CHECK_EXCEPTION(sin(Tensor()), ag::Error,
                         [](const ag::Error& e) { return e.op() == "sin"; });
 }
+
+BOOST_AUTO_TEST_CASE(indexing_and_view_ops_by_hand) {
+  // x = [[0 1 2 3] [4 5 6 7] [8 9 10 11]]
+  Tensor x = ag::arange(12.0, ag::float64).reshape({3, 4}).requires_grad_();
+  BOOST_TEST(ag::slice(x, 1, 1, 100, 2).to_vector() == (std::vector<double>{1, 3, 5, 7, 9, 11}));
+  BOOST_TEST(ag::slice(x, 0, -2, 3).to_vector() == (std::vector<double>{4, 5, 6, 7, 8, 9, 10, 11}));
+  BOOST_TEST(ag::select(x, 1, -1).to_vector() == (std::vector<double>{3, 7, 11}));
+  BOOST_TEST(ag::narrow(x, 0, 1, 1).shape() == (Shape{1, 4}));
+  const std::int64_t rows[] = {2, 2, 0};
+  Tensor picked = ag::index_select(x, 0, rows);
+  BOOST_TEST(picked.to_vector() == (std::vector<double>{8, 9, 10, 11, 8, 9, 10, 11, 0, 1, 2, 3}));
+  picked.sum().backward();  // row 2 taken twice: gradient 2 there
+  BOOST_TEST(x.grad().to_vector() == (std::vector<double>{1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 2, 2}));
+  const std::int64_t cols[] = {3, 0, 1, 1};
+  BOOST_TEST(ag::gather(x, 1, cols, {2, 2}).to_vector() == (std::vector<double>{3, 0, 5, 5}));
+  BOOST_TEST(ag::squeeze(ag::unsqueeze(x, 0)).shape() == (Shape{3, 4}));
+  BOOST_TEST(ag::unsqueeze(x, -1).shape() == (Shape{3, 4, 1}));
+  BOOST_TEST(ag::flatten(ag::zeros({2, 3, 4})).shape() == (Shape{24}));
+  BOOST_TEST(ag::stack({x, x}, 0).shape() == (Shape{2, 3, 4}));
+  BOOST_TEST(ag::stack({x, x}, -1).shape() == (Shape{3, 4, 2}));
+  BOOST_TEST(ag::min(x).item() == 0.0);
+  BOOST_TEST(ag::min(x, 1).to_vector() == (std::vector<double>{0, 4, 8}));
+
+  Tensor col = ag::tensor({1.0, 2.0}, ag::float64).reshape({2, 1}).requires_grad_();
+  Tensor e = ag::expand(col, {3, -1, 4});
+  BOOST_TEST(e.shape() == (Shape{3, 2, 4}));
+  e.sum().backward();
+  BOOST_TEST(col.grad().to_vector() == (std::vector<double>{12, 12}));
+
+  auto names = [](const char* op) { return [op](const ag::Error& err) { return err.op() == op; }; };
+  const std::int64_t bad[] = {3};
+  BOOST_CHECK_EXCEPTION(ag::index_select(x, 0, bad), ag::Error, names("index_select"));
+  BOOST_CHECK_EXCEPTION(ag::narrow(x, 1, 2, 3), ag::Error, names("narrow"));
+  BOOST_CHECK_EXCEPTION(ag::select(x, 0, 3), ag::Error, names("select"));
+  BOOST_CHECK_EXCEPTION(ag::slice(x, 0, 0, 2, 0), ag::Error, names("slice"));
+  BOOST_CHECK_EXCEPTION(ag::gather(x, 1, bad, {1}), ag::Error, names("gather"));
+  BOOST_CHECK_EXCEPTION(ag::expand(x, {3, 5}), ag::Error, names("expand"));
+  BOOST_CHECK_EXCEPTION(ag::stack({x, col}, 0), ag::Error, names("stack"));
+  BOOST_CHECK_EXCEPTION(ag::select(ag::scalar_tensor(1.0), 0, 0), ag::Error, names("select"));
+}

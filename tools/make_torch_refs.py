@@ -664,6 +664,18 @@ TORCH_OPS = {
     "softmax": lambda x, p: torch.softmax(x[0], 1),
     "log_softmax": lambda x, p: torch.log_softmax(x[0], 0),
     "cat": lambda x, p: torch.cat([x[0], x[1]], 0),
+    "min": lambda x, p: x[0].min(),
+    "min_dim": lambda x, p: x[0].min(1).values,
+    "squeeze": lambda x, p: x[0].squeeze(),
+    "unsqueeze": lambda x, p: x[0].unsqueeze(1),
+    "flatten": lambda x, p: x[0].flatten(1),
+    "expand": lambda x, p: x[0].expand(2, 3, 4),
+    "stack": lambda x, p: torch.stack([x[0], x[1]], 1),
+    "narrow": lambda x, p: x[0].narrow(1, 1, 3),
+    "select": lambda x, p: x[0].select(0, -2),
+    "slice": lambda x, p: x[0][-4:100:3, 0:6:2],
+    "index_select": lambda x, p: x[0].index_select(0, torch.tensor([2, 0, 2])),
+    "gather": lambda x, p: x[0].gather(1, torch.tensor([[0, 3, 3], [1, 0, 2], [2, 2, 1]])),
 }
 # The broadcasting cases of every binary op (as tests/test_op_table.cpp checks them).
 BROADCAST_CASES = [
@@ -704,7 +716,13 @@ def draw(c, shape, op):
 def draw_operands(c, shapes, op):
     for _ in range(100):
         xs = [draw(c, s, op) for s in shapes]
-        if not op["ties"] or len(xs) < 2 or (xs[0] - xs[1]).abs().min() >= MARGIN:
+        if not op["ties"]:
+            return xs
+        if len(xs) >= 2 and (xs[0] - xs[1]).abs().min() >= MARGIN:
+            return xs
+        flat = xs[0].reshape(-1)
+        gaps = (flat[:, None] - flat[None, :]).abs() + torch.eye(flat.numel(), dtype=F64)
+        if len(xs) == 1 and gaps.min() >= MARGIN:
             return xs
     raise AssertionError(("no tie-free operands", c.name))
 

@@ -75,13 +75,13 @@ std::vector<OpEntry> build() {
       "clamp", {{{3, 4}}}, [](Tensors t, Params) { return clamp(t[0], -0.7, 0.8); },
       OpDomain{.kinks = {-0.7, 0.8}}));
   // where, checked as the elementwise function where(a > b, a * b, b) of a and b.
-  OpEntry select = other(
+  OpEntry where_entry = other(
       "where", {{{2, 3}, {2, 3}}},
       [](Tensors t, Params) { return where(gt(t[0], t[1]), t[0] * t[1], t[1]); },
       OpDomain{.kink_at_ties = true});
-  select.kind = OpKind::ElementwiseBinary;
-  select.example_shapes.clear();
-  ops.push_back(std::move(select));
+  where_entry.kind = OpKind::ElementwiseBinary;
+  where_entry.example_shapes.clear();
+  ops.push_back(std::move(where_entry));
   ops.push_back(other("sum", {{{2, 3, 4}}}, [](Tensors t, Params) { return sum(t[0]); }));
   ops.push_back(
       other("sum_dim", {{{2, 3, 4}}}, [](Tensors t, Params) { return sum(t[0], 1, true); }));
@@ -100,6 +100,37 @@ std::vector<OpEntry> build() {
       other("log_softmax", {{{3, 4}}}, [](Tensors t, Params) { return log_softmax(t[0], 0); }));
   ops.push_back(other("cat", {{{2, 3}, {1, 3}}}, [](Tensors t, Params) {
     return cat({t[0], t[1]}, 0);
+  }));
+  // Indexing and view-like ops (index_ops.cpp).
+  const OpDomain distinct{.kink_at_ties = true};  // no two elements tie (min's choice)
+  ops.push_back(other(
+      "min", {{{2, 3}}}, [](Tensors t, Params) { return min(t[0]); }, distinct));
+  ops.push_back(other(
+      "min_dim", {{{2, 3}}}, [](Tensors t, Params) { return min(t[0], 1); }, distinct));
+  ops.push_back(other("squeeze", {{{2, 1, 3}}}, [](Tensors t, Params) { return squeeze(t[0]); }));
+  ops.push_back(
+      other("unsqueeze", {{{2, 3}}}, [](Tensors t, Params) { return unsqueeze(t[0], 1); }));
+  ops.push_back(
+      other("flatten", {{{2, 3, 2}}}, [](Tensors t, Params) { return flatten(t[0], 1); }));
+  ops.push_back(other("expand", {{{3, 1}}}, [](Tensors t, Params) {
+    return expand(t[0], {2, 3, 4});
+  }));
+  ops.push_back(other("stack", {{{2, 3}, {2, 3}}}, [](Tensors t, Params) {
+    return stack({t[0], t[1]}, 1);
+  }));
+  ops.push_back(
+      other("narrow", {{{4, 5}}}, [](Tensors t, Params) { return narrow(t[0], 1, 1, 3); }));
+  ops.push_back(other("select", {{{4, 5}}}, [](Tensors t, Params) { return select(t[0], 0, -2); }));
+  ops.push_back(other("slice", {{{5, 6}}}, [](Tensors t, Params) {
+    return slice(slice(t[0], 1, 0, 6, 2), 0, -4, 100, 3);  // x[-4:100:3, 0:6:2]
+  }));
+  ops.push_back(other("index_select", {{{4, 3}}}, [](Tensors t, Params) {
+    const std::int64_t index[] = {2, 0, 2};
+    return index_select(t[0], 0, index);
+  }));
+  ops.push_back(other("gather", {{{3, 4}}}, [](Tensors t, Params) {
+    const std::int64_t index[] = {0, 3, 3, 1, 0, 2, 2, 2, 1};
+    return gather(t[0], 1, index, {3, 3});
   }));
   return ops;
 }
