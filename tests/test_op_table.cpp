@@ -169,39 +169,6 @@ BOOST_AUTO_TEST_CASE(stored_op_table_is_current) {
       "tests/data/op_table.txt, then tools/make_torch_refs.py");
 }
 
-BOOST_AUTO_TEST_CASE(new_functions_by_hand) {
-  const auto tol = boost::test_tools::tolerance(1e-14);
-  struct Case {
-    const char* name;
-    Value (*f)(const Value&);
-    double x, value, derivative;
-  };
-  const double k = std::sqrt(2.0 / M_PI);
-  const Case cases[] = {
-      {"sin", [](const Value& v) { return sin(v); }, 0.5, std::sin(0.5), std::cos(0.5)},
-      {"cos", [](const Value& v) { return cos(v); }, 0.5, std::cos(0.5), -std::sin(0.5)},
-      {"log1p", [](const Value& v) { return log1p(v); }, 1e-10, 1e-10 - 5e-21, 1 / (1 + 1e-10)},
-      {"expm1", [](const Value& v) { return expm1(v); }, 1e-10, 1e-10 + 5e-21, std::exp(1e-10)},
-      {"softplus", [](const Value& v) { return softplus(v); }, 0.0, std::log(2.0), 0.5},
-      {"softplus far", [](const Value& v) { return softplus(v); }, 800.0, 800.0, 1.0},
-      {"leaky_relu-", [](const Value& v) { return leaky_relu(v); }, -2.0, -0.02, 0.01},
-      {"leaky_relu+", [](const Value& v) { return leaky_relu(v, 0.2); }, 3.0, 3.0, 1.0},
-      {"gelu0", [](const Value& v) { return gelu(v); }, 0.0, 0.0, 0.5},
-      {"gelu1", [](const Value& v) { return gelu(v); }, 1.0, 0.5 * (1 + std::tanh(k * 1.044715)),
-       0.5 * (1 + std::tanh(k * 1.044715)) +
-           0.5 * (1 - std::tanh(k * 1.044715) * std::tanh(k * 1.044715)) * k * (1 + 3 * 0.044715)},
-  };
-  for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.name) {
-      Value x = c.x;
-      Value y = c.f(x);
-      y.backward();
-      BOOST_TEST(y.data() == c.value, tol);
-      BOOST_TEST(x.grad() == c.derivative, tol);
-    }
-  }
-}
-
 BOOST_AUTO_TEST_CASE(minimum_maximum_where_and_comparisons_by_hand) {
   Tensor a = ag::tensor({1.0, 5.0, -2.0}, ag::float64).requires_grad_();
   Tensor b = ag::tensor({3.0, 4.0, -2.5}, ag::float64).requires_grad_();

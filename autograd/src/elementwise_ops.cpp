@@ -94,9 +94,9 @@ void check_elements(const char* op, const Tensor& x, Pred bad, const char* why) 
 
 Tensor like(const Tensor& t, double v) { return scalar_tensor(v, t.dtype()); }
 
-// g, x, y of one shape and dtype -> f(g, x, y) per element: a row's derivative, fused.
+// Three tensors of one shape and dtype -> f per element (a row's derivative, fused; where).
 template <class F>
-Tensor grad_kernel(const Tensor& g, const Tensor& x, const Tensor& y, F f) {
+Tensor ternary_kernel(const Tensor& g, const Tensor& x, const Tensor& y, F f) {
   Tensor out = detail::empty(x.shape(), x.dtype());
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -136,8 +136,9 @@ Tensor unary(const Tensor& x, double p = Row::default_param) {
       kTensorOp<Row>, out, {&x},
       [x, y = Row::uses_output ? out.detach() : Tensor(), p](const Tensor& g) -> Grads {
         if (!grad_enabled()) {
-          return {grad_kernel(g, x, Row::uses_output ? y : x,
-                              [p](auto gv, auto xv, auto yv) { return Row::grad(gv, xv, yv, p); })};
+          return {ternary_kernel(g, x, Row::uses_output ? y : x, [p](auto gv, auto xv, auto yv) {
+            return Row::grad(gv, xv, yv, p);
+          })};
         }
         const Tensor y_with_history = Row::uses_output ? unary<Row>(x, p) : Tensor();
         return {Row::grad(g, x, y_with_history, p)};
@@ -327,15 +328,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const Tensor c = detail::broadcast_to(condition.to(a.dtype()), shape);
   const Tensor x = detail::broadcast_to(a, shape);
   const Tensor y = detail::broadcast_to(b, shape);
-  Tensor out = detail::empty(shape, a.dtype());
-  dispatch(a.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* cp = data<T>(c);
-    const T* xp = data<T>(x);
-    const T* yp = data<T>(y);
-    T* o = data<T>(out);
-    for (std::int64_t i = 0, n = numel(shape); i < n; ++i) o[i] = cp[i] != 0 ? xp[i] : yp[i];
-  });
+  Tensor out = ternary_kernel(c, x, y, [](auto cv, auto xv, auto yv) { return cv != 0 ? xv : yv; });
   return detail::record(kWhere, out, {&a, &b}, [condition](const Tensor& g) {
     const Tensor zero = like(g, 0.0);
     return Grads{where(condition, g, zero), where(condition, zero, g)};
