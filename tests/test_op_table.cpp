@@ -301,3 +301,27 @@ BOOST_AUTO_TEST_CASE(indexing_and_view_ops_by_hand) {
   BOOST_CHECK_EXCEPTION(ag::stack({x, col}, 0), ag::Error, names("stack"));
   BOOST_CHECK_EXCEPTION(ag::select(ag::scalar_tensor(1.0), 0, 0), ag::Error, names("select"));
 }
+
+// docs/ops.md: each ```cpp block is a verbatim copy of compiled code (a row of the op table,
+// or examples/custom_op.cpp, which a test runs), and the op list names every registered op.
+BOOST_AUTO_TEST_CASE(docs_snippets_are_compiled_code_and_the_list_is_complete) {
+  const std::string doc = read_file(std::string(AG_SOURCE_DIR) + "/docs/ops.md");
+  const std::string sources = read_file(std::string(AG_SOURCE_DIR) + "/autograd/src/op_table.hpp") +
+                              read_file(std::string(AG_SOURCE_DIR) + "/examples/custom_op.cpp");
+  int blocks = 0;
+  for (std::size_t at = doc.find("```cpp\n"); at != std::string::npos;
+       at = doc.find("```cpp\n", at + 1)) {
+    const std::size_t begin = at + 7, end = doc.find("```", begin);
+    const std::string block = doc.substr(begin, end - begin);
+    BOOST_TEST(sources.find(block) != std::string::npos,
+               "docs/ops.md block is not a copy of compiled code:\n"
+                   << block);
+    ++blocks;
+  }
+  BOOST_TEST(blocks >= 2);
+  for (const OpEntry& op : ag::op_registry()) {
+    std::string name(op.name);
+    name = name.substr(0, name.find("_dim"));  // sum_dim, min_dim: listed as sum, min
+    BOOST_TEST(doc.find(name) != std::string::npos, "docs/ops.md does not list " << name);
+  }
+}
