@@ -6,6 +6,11 @@ Run with Debian's python3-torch (the system python, not a pyenv):
     /usr/bin/python3 tools/make_torch_refs.py            # rewrites tests/data/torch_refs.txt
     /usr/bin/python3 tools/make_torch_refs.py --check    # exit 1 if the stored file is stale
 
+Besides the hand-written cases below, every op of the op registry gets its cases from
+tests/data/op_table.txt (written by `build/tools/ag_op_table > tests/data/op_table.txt`):
+one line per op name in TORCH_OPS gives PyTorch's expression; a registered op missing there
+stops this script, and a registered op without cases fails tests/test_op_table.cpp.
+
 Every case builds one expression in float64 from deterministic inputs, and records the output
 and the gradient of sum(output * W) with respect to each input, for a stored random weight W of
 the output's shape (for scalar Value cases: the gradient of the output itself). The C++ test
