@@ -10,5 +10,5 @@ target_link_libraries(example_custom_op PRIVATE autograd::autograd)
 add_test(NAME example_custom_op COMMAND example_custom_op)
 set_tests_properties(example_custom_op PROPERTIES
   PASS_REGULAR_EXPRESSION "swish gradcheck: ok.*clipped gradient: 0.5 0.5 0.5")
-ag_add_test(test_user_function ${CMAKE_CURRENT_SOURCE_DIR}/test_function.cpp)
+ag_add_test(test_user_function ${CMAKE_CURRENT_SOURCE_DIR}/test_user_function.cpp)
 ag_add_test(test_op_create_graph ${CMAKE_CURRENT_SOURCE_DIR}/test_op_create_graph.cpp)
