@@ -10,6 +10,7 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"
 #include "autograd/memory.hpp"
+#include "autograd/op_registry.hpp"
 #include "autograd/render.hpp"
 #include "autograd/shape.hpp"
 #include "autograd/tensor.hpp"
