@@ -134,7 +134,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                               out_features, to_string(weight.shape())));
     }
   }
-  const std::int64_t rows = in == 0 ? 0 : x.numel() / in;
+  // The rows are x's leading dims (not numel / in: in may be 0).
+  std::int64_t rows = 1;
+  for (std::int64_t d = 0; d + 1 < x.dim(); ++d) rows *= x.size(d);
   Shape shape = x.shape();
   shape.back() = out_features;
   // The bias is preloaded into the output and the product added to it (beta = 1): one pass

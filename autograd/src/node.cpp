@@ -215,21 +215,20 @@ void ag::release_cached_memory() noexcept {
   detail::tensor_node_cache.nodes.clear();
 }
 
-namespace ag::detail {}  // namespace ag::detail
+namespace ag::detail {
 
-namespace ag {
-
-ScopeGuard::ScopeGuard(const char* name) : previous_(detail::current_scope_id) {
-  std::lock_guard lock(detail::side_tables_mutex);
-  auto& names = detail::scope_names();
+std::uint16_t intern_scope(const char* name) {
+  std::lock_guard lock(side_tables_mutex);
+  auto& names = scope_names();
   std::size_t id = 0;
   while (id < names.size() && names[id] != name) ++id;
   if (id == names.size()) {
     if (names.size() >= 65535) throw Error("ScopeGuard", "more than 65535 distinct scope names");
     names.emplace_back(name);
   }
-  detail::current_scope_id = static_cast<std::uint16_t>(id);
+  return static_cast<std::uint16_t>(id);
 }
-ScopeGuard::~ScopeGuard() { detail::current_scope_id = previous_; }
 
-}  // namespace ag
+void set_current_scope(std::uint16_t id) noexcept { current_scope_id = id; }
+
+}  // namespace ag::detail

@@ -96,6 +96,9 @@ TensorNode* allocate_tensor_node();
 void set_label(Node& n, std::string_view label);
 std::string label_of(const Node& n);
 std::uint16_t current_scope() noexcept;
+void set_current_scope(std::uint16_t id) noexcept;
+// The id of a scope name, adding it to the table if new (ScopeGuard).
+std::uint16_t intern_scope(const char* name);
 std::string_view scope_name(std::uint16_t id);
 
 // The one graph walker: nodes reachable from roots, inputs before their users. With

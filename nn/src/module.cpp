@@ -93,6 +93,7 @@ Dense::Dense(std::int64_t in_features, std::int64_t out_features, Init init, Gen
     throw Error("nn::Dense", fmt::format("in and out features must be positive, got ({}, {})",
                                          in_features, out_features));
   }
+  checked_numel("nn::Dense", {in_features, out_features});
   weight = init_weight(init, in_features, out_features, gen, dtype);
   bias = zeros({out_features}, dtype);
   register_parameter("weight", weight);
