@@ -41,6 +41,7 @@ Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
   Shape shape = batch;
   shape.push_back(m);
   shape.push_back(n);
+  checked_numel("matmul", shape);  // [2^40, 0] @ [0, 2^40] is valid, its product is not
   // gemm with beta = 0 overwrites the output: clearing it first is wasted (k == 0 excepted).
   Tensor out = k == 0 ? zeros(shape, a.dtype()) : detail::empty(shape, a.dtype());
   if (m == 0 || n == 0 || k == 0) return out;
