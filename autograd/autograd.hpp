@@ -14,3 +14,4 @@
 #include "autograd/tensor.hpp"
 #include "autograd/threads.hpp"
 #include "autograd/value.hpp"
+#include "autograd/write_file.hpp"

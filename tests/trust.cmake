@@ -10,3 +10,10 @@ set_tests_properties(test_limits PROPERTIES LABELS trust TIMEOUT 120
 
 ag_add_test(test_empty_dims ${CMAKE_CURRENT_SOURCE_DIR}/test_empty_dims.cpp)
 set_tests_properties(test_empty_dims PROPERTIES LABELS trust TIMEOUT 60)
+
+# Writes to FIFOs, /dev/full, a file-size limit and (as root) a tiny tmpfs.
+ag_add_test(test_file_writes ${CMAKE_CURRENT_SOURCE_DIR}/test_file_writes.cpp)
+find_package(Threads REQUIRED)
+target_link_libraries(test_file_writes PRIVATE Threads::Threads)
+ag_add_test(test_plot_strings ${CMAKE_CURRENT_SOURCE_DIR}/test_plot_strings.cpp)
+set_tests_properties(test_file_writes test_plot_strings PROPERTIES LABELS trust TIMEOUT 120)
