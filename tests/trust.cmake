@@ -17,3 +17,13 @@ find_package(Threads REQUIRED)
 target_link_libraries(test_file_writes PRIVATE Threads::Threads)
 ag_add_test(test_plot_strings ${CMAKE_CURRENT_SOURCE_DIR}/test_plot_strings.cpp)
 set_tests_properties(test_file_writes test_plot_strings PROPERTIES LABELS trust TIMEOUT 120)
+
+# Globals destroyed after the thread-local caches (meaningful under ASan: tools/ci/sanitize.sh).
+add_executable(global_handles ${CMAKE_CURRENT_SOURCE_DIR}/global_handles.cpp)
+target_link_libraries(global_handles PRIVATE autograd::autograd Threads::Threads)
+add_test(NAME global_handles COMMAND global_handles)
+set_tests_properties(global_handles PROPERTIES LABELS trust TIMEOUT 60
+  ENVIRONMENT "MALLOC_CHECK_=3;MALLOC_PERTURB_=165")
+
+ag_add_test(test_weight_tying ${CMAKE_CURRENT_SOURCE_DIR}/test_weight_tying.cpp)
+set_tests_properties(test_weight_tying PROPERTIES LABELS trust TIMEOUT 60)

@@ -28,19 +28,31 @@ std::vector<std::string>& scope_names() {
 }
 thread_local std::uint16_t current_scope_id = 0;
 
+// Thread-locals with destructors die when their thread exits, on the main thread before every
+// object of static storage duration: a global Tensor is destroyed after the caches below. The
+// first cache to die sets this flag (trivially destructible, so readable to the very end), and
+// from then on nodes, buffers and work lists bypass the caches and go straight to the system.
+constinit thread_local bool thread_caches_gone = false;
+
 // Tensor nodes are recycled too: a training step frees and makes dozens at once, more than
 // the system allocator's per-thread cache holds. Cached nodes stay constructed, so their shape
 // and input vectors keep their capacity: a recycled node allocates nothing for them.
 struct TensorNodeCache {
   std::vector<TensorNode*> nodes;
   ~TensorNodeCache() {
+    thread_caches_gone = true;
     for (TensorNode* n : nodes) delete n;
+    nodes.clear();
   }
 };
 thread_local TensorNodeCache tensor_node_cache;
 constexpr std::size_t kMaxCachedTensorNodes = 4096;
 
 void free_tensor_node(TensorNode* node) noexcept {
+  if (thread_caches_gone) {
+    delete node;
+    return;
+  }
   auto& cache = tensor_node_cache.nodes;
   if (cache.size() < kMaxCachedTensorNodes) {
     try {
@@ -74,6 +86,7 @@ void free_node(Node* node) noexcept {
 }  // namespace
 
 TensorNode* allocate_tensor_node() {
+  if (thread_caches_gone) return new TensorNode();
   auto& cache = tensor_node_cache.nodes;
   if (cache.empty()) return new TensorNode();
   TensorNode* node = cache.back();
@@ -84,9 +97,19 @@ TensorNode* allocate_tensor_node() {
 // Iterative: a 10-million-node chain is freed with a work list, never with recursion. The
 // first input that dies is followed directly (a chain needs no list at all); only further
 // ones, and nodes released while a tensor node's destructor runs, wait in `pending`.
+namespace {
+struct PendingNodes {
+  std::vector<Node*> nodes;
+  ~PendingNodes() { thread_caches_gone = true; }
+};
+thread_local PendingNodes pending_nodes;
+}  // namespace
+
 void destroy(Node* node) noexcept {
-  thread_local std::vector<Node*> pending;
-  thread_local bool draining = false;
+  // Once the thread's caches are gone, a work list on this stack frame instead.
+  std::vector<Node*> local;
+  std::vector<Node*>& pending = thread_caches_gone ? local : pending_nodes.nodes;
+  thread_local constinit bool draining = false;
   if (draining) {
     pending.push_back(node);  // the loop below, further up this stack, will free it
     return;
@@ -158,21 +181,21 @@ class BufferCache {
 
   void* allocate(std::size_t bytes) {
     const std::size_t c = class_of(bytes);
+    if (thread_caches_gone) return allocate_block(c);
     if (c < kClasses && !free_[c].empty()) {
       void* p = free_[c].back();
       free_[c].pop_back();
       cached_ -= std::size_t{1} << c;
       return p;
     }
-    void* p = std::aligned_alloc(64, std::size_t{1} << c);
-    if (!p) throw std::bad_alloc();
-    return p;
+    return allocate_block(c);
   }
 
   void deallocate(void* p, std::size_t bytes) noexcept {
     const std::size_t c = class_of(bytes);
     const std::size_t size = std::size_t{1} << c;
-    if (c < kClasses && free_[c].size() < kMaxBlocksPerClass && cached_ + size <= kMaxCachedBytes) {
+    if (!thread_caches_gone && c < kClasses && free_[c].size() < kMaxBlocksPerClass &&
+        cached_ + size <= kMaxCachedBytes) {
       try {
         free_[c].push_back(p);
         cached_ += size;
@@ -191,9 +214,18 @@ class BufferCache {
     cached_ = 0;
   }
 
-  ~BufferCache() { release(); }
+  ~BufferCache() {
+    thread_caches_gone = true;
+    release();
+  }
 
  private:
+  static void* allocate_block(std::size_t c) {
+    void* p = std::aligned_alloc(64, std::size_t{1} << c);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+
   std::vector<void*> free_[kClasses];
   std::size_t cached_ = 0;
 };
@@ -208,11 +240,13 @@ Storage::~Storage() { buffer_cache.deallocate(data, bytes); }
 }  // namespace ag::detail
 
 void ag::release_cached_memory() noexcept {
-  detail::buffer_cache.release();
+  if (!detail::thread_caches_gone) {
+    detail::buffer_cache.release();
+    for (detail::TensorNode* n : detail::tensor_node_cache.nodes) delete n;
+    detail::tensor_node_cache.nodes.clear();
+  }
   detail::release_spare_scalar_chunk();
   detail::release_walk_scratch();
-  for (detail::TensorNode* n : detail::tensor_node_cache.nodes) delete n;
-  detail::tensor_node_cache.nodes.clear();
 }
 
 namespace ag::detail {
