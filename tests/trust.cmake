@@ -27,3 +27,7 @@ set_tests_properties(global_handles PROPERTIES LABELS trust TIMEOUT 60
 
 ag_add_test(test_weight_tying ${CMAKE_CURRENT_SOURCE_DIR}/test_weight_tying.cpp)
 set_tests_properties(test_weight_tying PROPERTIES LABELS trust TIMEOUT 60)
+
+# Resident memory (meaningless under ASan: tools/ci/sanitize.sh leaves it out).
+ag_add_test(test_memory_return ${CMAKE_CURRENT_SOURCE_DIR}/test_memory_return.cpp)
+set_tests_properties(test_memory_return PROPERTIES LABELS trust TIMEOUT 120)

@@ -2,6 +2,9 @@
 #include "node.hpp"
 
 #include <cstdlib>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <mutex>
 #include <new>
 #include <string>
@@ -247,6 +250,11 @@ void ag::release_cached_memory() noexcept {
   }
   detail::release_spare_scalar_chunk();
   detail::release_walk_scratch();
+#ifdef __GLIBC__
+  // glibc keeps freed heap pages (the chunks and nodes of a big graph that just died) for
+  // reuse; without this they stay resident (3.6 GB after a 10M-node chain) until exit.
+  malloc_trim(0);
+#endif
 }
 
 namespace ag::detail {
