@@ -31,3 +31,11 @@ set_tests_properties(test_weight_tying PROPERTIES LABELS trust TIMEOUT 60)
 # Resident memory (meaningless under ASan: tools/ci/sanitize.sh leaves it out).
 ag_add_test(test_memory_return ${CMAKE_CURRENT_SOURCE_DIR}/test_memory_return.cpp)
 set_tests_properties(test_memory_return PROPERTIES LABELS trust TIMEOUT 120)
+
+# The tensor-API fuzz target (libFuzzer in tools/ci/fuzz.sh), replayed over its seed corpus.
+add_executable(fuzz_tensor_ops_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_tensor_ops.cpp
+                                      ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_replay_main.cpp)
+target_link_libraries(fuzz_tensor_ops_replay PRIVATE autograd::autograd)
+add_test(NAME fuzz_tensor_ops_replay
+  COMMAND fuzz_tensor_ops_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus_tensor_ops)
+set_tests_properties(fuzz_tensor_ops_replay PROPERTIES LABELS trust TIMEOUT 120)
