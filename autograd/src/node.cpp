@@ -35,7 +35,7 @@ thread_local std::uint16_t current_scope_id = 0;
 // object of static storage duration: a global Tensor is destroyed after the caches below. The
 // first cache to die sets this flag (trivially destructible, so readable to the very end), and
 // from then on nodes, buffers and work lists bypass the caches and go straight to the system.
-constinit thread_local bool thread_caches_gone = false;
+constinit thread_local bool caches_gone = false;
 
 // Tensor nodes are recycled too: a training step frees and makes dozens at once, more than
 // the system allocator's per-thread cache holds. Cached nodes stay constructed, so their shape
@@ -43,7 +43,7 @@ constinit thread_local bool thread_caches_gone = false;
 struct TensorNodeCache {
   std::vector<TensorNode*> nodes;
   ~TensorNodeCache() {
-    thread_caches_gone = true;
+    caches_gone = true;
     for (TensorNode* n : nodes) delete n;
     nodes.clear();
   }
@@ -52,7 +52,7 @@ thread_local TensorNodeCache tensor_node_cache;
 constexpr std::size_t kMaxCachedTensorNodes = 4096;
 
 void free_tensor_node(TensorNode* node) noexcept {
-  if (thread_caches_gone) {
+  if (caches_gone) {
     delete node;
     return;
   }
@@ -88,8 +88,10 @@ void free_node(Node* node) noexcept {
 
 }  // namespace
 
+bool thread_caches_gone() noexcept { return caches_gone; }
+
 TensorNode* allocate_tensor_node() {
-  if (thread_caches_gone) return new TensorNode();
+  if (caches_gone) return new TensorNode();
   auto& cache = tensor_node_cache.nodes;
   if (cache.empty()) return new TensorNode();
   TensorNode* node = cache.back();
@@ -103,7 +105,7 @@ TensorNode* allocate_tensor_node() {
 namespace {
 struct PendingNodes {
   std::vector<Node*> nodes;
-  ~PendingNodes() { thread_caches_gone = true; }
+  ~PendingNodes() { caches_gone = true; }
 };
 thread_local PendingNodes pending_nodes;
 }  // namespace
@@ -111,7 +113,7 @@ thread_local PendingNodes pending_nodes;
 void destroy(Node* node) noexcept {
   // Once the thread's caches are gone, a work list on this stack frame instead.
   std::vector<Node*> local;
-  std::vector<Node*>& pending = thread_caches_gone ? local : pending_nodes.nodes;
+  std::vector<Node*>& pending = caches_gone ? local : pending_nodes.nodes;
   thread_local constinit bool draining = false;
   if (draining) {
     pending.push_back(node);  // the loop below, further up this stack, will free it
@@ -184,7 +186,7 @@ class BufferCache {
 
   void* allocate(std::size_t bytes) {
     const std::size_t c = class_of(bytes);
-    if (thread_caches_gone) return allocate_block(c);
+    if (caches_gone) return allocate_block(c);
     if (c < kClasses && !free_[c].empty()) {
       void* p = free_[c].back();
       free_[c].pop_back();
@@ -197,7 +199,7 @@ class BufferCache {
   void deallocate(void* p, std::size_t bytes) noexcept {
     const std::size_t c = class_of(bytes);
     const std::size_t size = std::size_t{1} << c;
-    if (!thread_caches_gone && c < kClasses && free_[c].size() < kMaxBlocksPerClass &&
+    if (!caches_gone && c < kClasses && free_[c].size() < kMaxBlocksPerClass &&
         cached_ + size <= kMaxCachedBytes) {
       try {
         free_[c].push_back(p);
@@ -218,7 +220,7 @@ class BufferCache {
   }
 
   ~BufferCache() {
-    thread_caches_gone = true;
+    caches_gone = true;
     release();
   }
 
@@ -243,7 +245,7 @@ Storage::~Storage() { buffer_cache.deallocate(data, bytes); }
 }  // namespace ag::detail
 
 void ag::release_cached_memory() noexcept {
-  if (!detail::thread_caches_gone) {
+  if (!detail::caches_gone) {
     detail::buffer_cache.release();
     for (detail::TensorNode* n : detail::tensor_node_cache.nodes) delete n;
     detail::tensor_node_cache.nodes.clear();

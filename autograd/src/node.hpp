@@ -91,6 +91,9 @@ inline Node* input_of(Node& n, std::size_t i) {
 }
 
 TensorNode* allocate_tensor_node();
+// True once this thread's caches have been destroyed (thread exit; on the main thread, before
+// globals die): per-thread scratch must not be touched any more.
+bool thread_caches_gone() noexcept;
 
 // Label and scope side tables (labels are rare: they don't cost every node a field).
 void set_label(Node& n, std::string_view label);
