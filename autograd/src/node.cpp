@@ -111,15 +111,17 @@ thread_local PendingNodes pending_nodes;
 }  // namespace
 
 void destroy(Node* node) noexcept {
+  // The list the loop below, further up this stack, is draining: a node released while a
+  // tensor node's destructor runs joins it.
+  thread_local constinit std::vector<Node*>* draining_into = nullptr;
+  if (draining_into) {
+    draining_into->push_back(node);
+    return;
+  }
   // Once the thread's caches are gone, a work list on this stack frame instead.
   std::vector<Node*> local;
   std::vector<Node*>& pending = caches_gone ? local : pending_nodes.nodes;
-  thread_local constinit bool draining = false;
-  if (draining) {
-    pending.push_back(node);  // the loop below, further up this stack, will free it
-    return;
-  }
-  draining = true;
+  draining_into = &pending;
   Node* n = node;
   for (;;) {
     Node* next = nullptr;
@@ -141,7 +143,7 @@ void destroy(Node* node) noexcept {
     }
     n = next;
   }
-  draining = false;
+  draining_into = nullptr;
   if (pending.capacity() > 4096) std::vector<Node*>().swap(pending);
 }
 
