@@ -26,6 +26,7 @@ enum NodeFlag : std::uint8_t {
   kLabelled = 16,     // has an entry in the label table
   kRetainGrad = 32,   // a tensor intermediate that keeps its gradient
   kTensor = 64,       // a TensorNode (else a ScalarNode)
+  kGradHooks = 128,   // a leaf with grad-ready hooks in the hook table (grad_hooks.cpp)
 };
 
 // What an op is: its name (errors, pictures) and how it sends gradients to its inputs.
@@ -103,6 +104,11 @@ void set_current_scope(std::uint16_t id) noexcept;
 // The id of a scope name, adding it to the table if new (ScopeGuard).
 std::uint16_t intern_scope(const char* name);
 std::string_view scope_name(std::uint16_t id);
+
+// Grad-ready hooks (grad_hooks.cpp), kept in a side table like labels: the engine runs a
+// flagged leaf's hooks when backward reaches it; freeing the node drops them.
+void run_grad_ready_hooks(Node& leaf);
+void drop_grad_ready_hooks(const Node& leaf) noexcept;
 
 // The one graph walker: nodes reachable from roots, inputs before their users. With
 // requires_grad_only, stops at nodes that need no gradient (what backward needs).
