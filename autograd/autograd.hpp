@@ -16,3 +16,4 @@
 #include "autograd/tensor.hpp"
 #include "autograd/threads.hpp"
 #include "autograd/value.hpp"
+#include "autograd/write_file.hpp"
