@@ -5,6 +5,7 @@
 #include "autograd/dtype.hpp"
 #include "autograd/error.hpp"
 #include "autograd/format.hpp"
+#include "autograd/functional.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"

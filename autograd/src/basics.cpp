@@ -49,6 +49,8 @@ std::atomic<int> thread_budget{0};
 bool grad_enabled() noexcept { return grad_mode; }
 NoGradGuard::NoGradGuard() noexcept : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+EnableGradGuard::EnableGradGuard() noexcept : previous_(grad_mode) { grad_mode = true; }
+EnableGradGuard::~EnableGradGuard() { grad_mode = previous_; }
 
 void set_num_threads(int n) {
   if (n < 1) throw Error("set_num_threads", fmt::format("thread count must be >= 1, got {}", n));

@@ -91,11 +91,11 @@ void check_elements(const char* op, const Tensor& x, Pred bad, const char* why) 
 
 Tensor like(const Tensor& t, double v) { return scalar_tensor(v, t.dtype()); }
 
-constexpr OpInfo kAdd = tensor_op("add");
-constexpr OpInfo kSub = tensor_op("sub");
+constexpr OpInfo kAdd = tensor_op("add", false);
+constexpr OpInfo kSub = tensor_op("sub", false);
 constexpr OpInfo kMul = tensor_op("mul");
 constexpr OpInfo kDiv = tensor_op("div");
-constexpr OpInfo kNeg = tensor_op("neg");
+constexpr OpInfo kNeg = tensor_op("neg", false);
 constexpr OpInfo kPow = tensor_op("pow");
 constexpr OpInfo kExp = tensor_op("exp");
 constexpr OpInfo kLog = tensor_op("log");
@@ -125,16 +125,16 @@ Tensor operator-(const Tensor& a, const Tensor& b) {
 
 Tensor operator*(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel("mul", a, b, [](auto x, auto y) { return x * y; });
-  return detail::record(kMul, out, {&a, &b}, [a = a.detach(), b = b.detach()](const Tensor& g) {
+  return detail::record(kMul, out, {&a, &b}, [a, b](const Tensor& g) {
     return Grads{g * b, g * a};
   });
 }
 
 Tensor operator/(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel("div", a, b, [](auto x, auto y) { return x / y; });
-  return detail::record(kDiv, out, {&a, &b}, [b = b.detach(), out = out.detach()](const Tensor& g) {
+  return detail::record(kDiv, out, {&a, &b}, [a, b, y = out.detach()](const Tensor& g) {
     Tensor ga = g / b;
-    return Grads{ga, -ga * out};
+    return Grads{ga, -ga * (grad_enabled() ? a / b : y)};
   });
 }
 
@@ -177,7 +177,7 @@ Tensor pow(const Tensor& base, double exponent) {
     if (exponent == -1.0) return T(1) / x;
     return static_cast<T>(std::pow(x, exponent));
   });
-  return detail::record(kPow, out, {&base}, [x = base.detach(), exponent](const Tensor& g) {
+  return detail::record(kPow, out, {&base}, [x = base, exponent](const Tensor& g) {
     return Grads{g * exponent * pow(x, exponent - 1.0)};
   });
 }
@@ -192,18 +192,20 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
   Tensor out = binary_kernel("pow", base, exponent, [](auto x, auto y) {
     return static_cast<decltype(x)>(std::pow(x, y));
   });
-  return detail::record(
-      kPow, out, {&base, &exponent},
-      [x = base.detach(), e = exponent.detach(), out = out.detach(),
-       need_e = exponent.requires_grad()](const Tensor& g) {
-        return Grads{g * e * pow(x, e - 1.0), need_e ? g * out * log(x) : Tensor()};
-      });
+  return detail::record(kPow, out, {&base, &exponent},
+                        [x = base, e = exponent, y = out.detach(),
+                         need_e = exponent.requires_grad()](const Tensor& g) {
+                          return Grads{
+                              g * e * pow(x, e - 1.0),
+                              need_e ? g * (grad_enabled() ? pow(x, e) : y) * log(x) : Tensor()};
+                        });
 }
 
 Tensor exp(const Tensor& x) {
   Tensor out = unary_kernel("exp", x, [](auto v) { return std::exp(v); });
-  return detail::record(kExp, out, {&x},
-                        [out = out.detach()](const Tensor& g) { return Grads{g * out}; });
+  return detail::record(kExp, out, {&x}, [x, y = out.detach()](const Tensor& g) {
+    return Grads{g * (grad_enabled() ? exp(x) : y)};
+  });
 }
 
 Tensor log(const Tensor& x) {
@@ -211,8 +213,7 @@ Tensor log(const Tensor& x) {
   check_elements(
       "log", x, [](double v) { return v < 0.0 || std::isnan(v); }, "log needs x >= 0");
   Tensor out = unary_kernel("log", x, [](auto v) { return std::log(v); });
-  return detail::record(kLog, out, {&x},
-                        [x = x.detach()](const Tensor& g) { return Grads{g / x}; });
+  return detail::record(kLog, out, {&x}, [x](const Tensor& g) { return Grads{g / x}; });
 }
 
 Tensor sqrt(const Tensor& x) {
@@ -220,14 +221,16 @@ Tensor sqrt(const Tensor& x) {
   check_elements(
       "sqrt", x, [](double v) { return v < 0.0 || std::isnan(v); }, "sqrt needs x >= 0");
   Tensor out = unary_kernel("sqrt", x, [](auto v) { return std::sqrt(v); });
-  return detail::record(kSqrt, out, {&x},
-                        [out = out.detach()](const Tensor& g) { return Grads{g * 0.5 / out}; });
+  return detail::record(kSqrt, out, {&x}, [x, y = out.detach()](const Tensor& g) {
+    return Grads{g * 0.5 / (grad_enabled() ? sqrt(x) : y)};
+  });
 }
 
 Tensor tanh(const Tensor& x) {
   Tensor out = unary_kernel("tanh", x, [](auto v) { return std::tanh(v); });
-  return detail::record(kTanh, out, {&x}, [out = out.detach()](const Tensor& g) {
-    return Grads{g * (1.0 - out * out)};
+  return detail::record(kTanh, out, {&x}, [x, y = out.detach()](const Tensor& g) {
+    const Tensor t = grad_enabled() ? tanh(x) : y;
+    return Grads{g * (1.0 - t * t)};
   });
 }
 
@@ -238,14 +241,17 @@ Tensor sigmoid(const Tensor& x) {
     const T e = std::exp(-std::abs(v));
     return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
   });
-  return detail::record(kSigmoid, out, {&x}, [out = out.detach()](const Tensor& g) {
-    return Grads{g * out * (1.0 - out)};
+  return detail::record(kSigmoid, out, {&x}, [x, y = out.detach()](const Tensor& g) {
+    const Tensor s = grad_enabled() ? sigmoid(x) : y;
+    return Grads{g * s * (1.0 - s)};
   });
 }
 
 Tensor relu(const Tensor& x) {
   Tensor out = unary_kernel("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  return detail::record(kRelu, out, {&x}, [x = x.detach()](const Tensor& g) {
+  return detail::record(kRelu, out, {&x}, [x](const Tensor& g) {
+    // relu'' = 0: under create_graph the slope is a constant mask.
+    if (grad_enabled()) return Grads{g * step_positive(x)};
     // One pass, no mask tensor.
     return Grads{
         binary_kernel("relu", g, x, [](auto gv, auto v) { return v > 0 ? gv : decltype(gv)(0); })};
@@ -254,7 +260,7 @@ Tensor relu(const Tensor& x) {
 
 Tensor abs(const Tensor& x) {
   Tensor out = unary_kernel("abs", x, [](auto v) { return std::abs(v); });
-  return detail::record(kAbs, out, {&x}, [x = x.detach()](const Tensor& g) {
+  return detail::record(kAbs, out, {&x}, [x](const Tensor& g) {
     return Grads{g * (step_positive(x) - step_positive(-x))};
   });
 }
@@ -265,7 +271,7 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
     using T = decltype(v);
     return v < T(lo) ? T(lo) : (v > T(hi) ? T(hi) : v);
   });
-  return detail::record(kClamp, out, {&x}, [x = x.detach(), lo, hi](const Tensor& g) {
+  return detail::record(kClamp, out, {&x}, [x, lo, hi](const Tensor& g) {
     Tensor inside = unary_kernel("clamp", x, [lo, hi](auto v) {
       using T = decltype(v);
       return v >= T(lo) && v <= T(hi) ? T(1) : T(0);

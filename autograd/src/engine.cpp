@@ -8,8 +8,13 @@
 // Every node runs exactly once, after all its users: linear time on shared subexpressions.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+
 #include "autograd/anomaly.hpp"
 #include "autograd/error.hpp"
+#include "autograd/functional.hpp"
 #include "autograd/graph.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
@@ -35,10 +40,33 @@ struct Frame {
 thread_local std::vector<Frame> walk_stack;
 thread_local std::vector<Node*> backward_order;
 
+void unmark(Node& n) { n.flags &= static_cast<std::uint8_t>(~kVisited); }
+
+// The one owner of the walker's kVisited marks: when it goes out of scope, by return or by
+// exception, it clears the marks of order[0, marked) and of any frames a walk left on its
+// stack, so no path leaves a node marked (a marked node is skipped by every later walk).
+// Backward unmarks nodes itself as it runs them, counting `marked` down.
+class MarkGuard {
+ public:
+  explicit MarkGuard(std::vector<Node*>& order) : order_(order) {}
+  ~MarkGuard() {
+    for (Frame& f : walk_stack) unmark(*f.node);
+    walk_stack.clear();
+    trim(walk_stack);
+    for (std::size_t i = 0, n = std::min(marked, order_.size()); i < n; ++i) unmark(*order_[i]);
+  }
+  MarkGuard(const MarkGuard&) = delete;
+  MarkGuard& operator=(const MarkGuard&) = delete;
+  std::size_t marked = SIZE_MAX;  // order[0, marked) may still be marked; SIZE_MAX: all
+
+ private:
+  std::vector<Node*>& order_;
+};
+
 // Depth-first post-order walk with an explicit stack: appends to `order` every node reachable
 // from the roots (stopping at nodes that need no gradient when requires_grad_only), inputs
-// before users, calling on_first_visit(node) as each is reached. Nodes stay marked kVisited:
-// the caller clears the marks of `order` (done in the pass it makes over it anyway).
+// before users, calling on_first_visit(node) as each is reached (before it is marked, so a
+// visit that throws leaves no mark). Nodes stay marked kVisited for the caller's MarkGuard.
 template <class OnFirstVisit>
 void walk(const std::vector<Node*>& roots, bool requires_grad_only, std::vector<Node*>& order,
           OnFirstVisit&& on_first_visit) {
@@ -47,43 +75,31 @@ void walk(const std::vector<Node*>& roots, bool requires_grad_only, std::vector<
   auto wanted = [&](Node* n) {
     return n && !(n->flags & kVisited) && (!requires_grad_only || (n->flags & kRequiresGrad));
   };
-  try {
-    for (Node* root : roots) {
-      if (!wanted(root)) continue;
-      root->flags |= kVisited;
-      on_first_visit(*root);
-      stack.push_back({root, 0});
-      while (!stack.empty()) {
-        Frame& top = stack.back();
-        if (top.next_input < input_count(*top.node)) {
-          Node* in = input_of(*top.node, top.next_input++);
-          if (wanted(in)) {
-            in->flags |= kVisited;
-            on_first_visit(*in);
-            if (input_count(*in) == 0) {
-              order.push_back(in);  // a leaf is finished at once: no stack frame
-            } else {
-              stack.push_back({in, 0});  // `top` is not used after this
-            }
+  for (Node* root : roots) {
+    if (!wanted(root)) continue;
+    on_first_visit(*root);
+    root->flags |= kVisited;
+    stack.push_back({root, 0});
+    while (!stack.empty()) {
+      Frame& top = stack.back();
+      if (top.next_input < input_count(*top.node)) {
+        Node* in = input_of(*top.node, top.next_input++);
+        if (wanted(in)) {
+          on_first_visit(*in);
+          in->flags |= kVisited;
+          if (input_count(*in) == 0) {
+            order.push_back(in);  // a leaf is finished at once: no stack frame
+          } else {
+            stack.push_back({in, 0});  // `top` is not used after this
           }
-        } else {
-          order.push_back(top.node);
-          stack.pop_back();
         }
+      } else {
+        order.push_back(top.node);
+        stack.pop_back();
       }
     }
-  } catch (...) {
-    for (Frame& f : stack) f.node->flags &= static_cast<std::uint8_t>(~kVisited);
-    for (Node* n : order) n->flags &= static_cast<std::uint8_t>(~kVisited);
-    stack.clear();
-    trim(stack);
-    throw;
   }
   trim(stack);
-}
-
-void clear_marks(const std::vector<Node*>& order) {
-  for (Node* n : order) n->flags &= static_cast<std::uint8_t>(~kVisited);
 }
 
 }  // namespace
@@ -95,8 +111,10 @@ void release_walk_scratch() noexcept {
 
 std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only) {
   std::vector<Node*> order;
-  walk(roots, requires_grad_only, order, [](Node&) {});
-  clear_marks(order);
+  {
+    MarkGuard marks(order);  // its scope ends before `order` is returned (moved)
+    walk(roots, requires_grad_only, order, [](Node&) {});
+  }
   return order;
 }
 
@@ -116,61 +134,256 @@ std::string describe(Node& n) {
                        : fmt::format("'{}' (labelled '{}')", n.op->name, label);
 }
 
-// seed_root sets the output's gradient after intermediates were reset.
-template <class SeedFn>
-void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
+std::string describe_tensor_or_value(Node& n) {
+  std::string label = label_of(n);
+  std::string what = is_tensor(n)
+                         ? fmt::format("a tensor of shape {}", to_string(as_tensor(n).shape))
+                         : fmt::format("a Value ({})", as_scalar(n).value);
+  if (!label.empty()) what += fmt::format(" labelled '{}'", label);
+  return what;
+}
+
+constexpr const char* kInplaceMessage =
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation";
+
+// What every backward walk checks of a node before anything runs, so that a refused backward
+// changes nothing: its saved values still exist and were not overwritten since recording.
+void check_runnable(Node& n) {
+  if (n.flags & kReleased) {
+    throw Error("backward",
+                fmt::format("the graph was already backpropagated through op {} and its saved "
+                            "values were freed; call backward(retain_graph=true) the first "
+                            "time to backpropagate twice",
+                            describe(n)));
+  }
+  if (!is_tensor(n)) {
+    ScalarNode& s = as_scalar(n);
+    if ((n.flags & kLeaf) && s.slot[0].count != s.slot[1].count) {
+      throw Error("backward", fmt::format("{}: a leaf Value ({}) was changed by set_data after "
+                                          "the graph used it",
+                                          kInplaceMessage, describe_tensor_or_value(n)));
+    }
+    return;
+  }
+  TensorNode& t = as_tensor(n);
+  if ((n.flags & kLeaf) || !n.op->saves_values || t.saved_versions.empty()) return;
+  for (std::size_t i = 0; i < t.inputs.size(); ++i) {
+    Node& in = *t.inputs[i];
+    if (is_tensor(in) && as_tensor(in).storage->version != t.saved_versions[i]) {
+      throw Error("backward",
+                  fmt::format("{}: input {} of op {} ({}) is at version {}; it was at version {} "
+                              "when the op recorded it",
+                              kInplaceMessage, i, describe(n), describe_tensor_or_value(in),
+                              as_tensor(in).storage->version, t.saved_versions[i]));
+    }
+  }
+  if (t.storage->version != t.saved_versions.back()) {
+    throw Error("backward",
+                fmt::format("{}: the output of op {} (shape {}) is at version {}; it was at "
+                            "version {} when recorded",
+                            kInplaceMessage, describe(n), to_string(t.shape), t.storage->version,
+                            t.saved_versions.back()));
+  }
+}
+
+void require_grad_root(Node* root) {
   if (!(root->flags & kRequiresGrad)) {
     throw Error("backward",
                 "the output does not require grad: none of its inputs requires grad, or it was "
                 "computed under NoGradGuard or detached");
   }
-  // One walk: collects the nodes, refuses released ones, resets intermediates' gradients.
+}
+
+// Frees what a tensor node saved for backward (the graph is not retained).
+void release_saved(Node& n) {
+  TensorNode& t = as_tensor(n);
+  t.backward = nullptr;
+  n.flags |= kReleased;
+}
+
+// First-order backward: gradients are numbers, accumulated in the nodes themselves.
+// seed_root sets the output's gradient after intermediates were reset.
+template <class SeedFn>
+void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
+  require_grad_root(root);
+  // One walk: collects the nodes, refuses released or overwritten ones, resets
+  // intermediates' gradients.
   std::vector<Node*>& order = backward_order;
   order.clear();
+  MarkGuard marks(order);
   walk({root}, /*requires_grad_only=*/true, order, [](Node& n) {
-    if (n.flags & kReleased) {
-      throw Error("backward",
-                  fmt::format("the graph was already backpropagated through op {} and its saved "
-                              "values were freed; call backward(retain_graph=true) the first "
-                              "time to backpropagate twice",
-                              describe(n)));
-    }
+    check_runnable(n);
     if (!(n.flags & kLeaf)) reset_grad(n);
   });
   NoGradGuard no_grad;  // backward rules compute with tensors; they must not record
   // Anomaly mode checks each rule's gradients below, not the ops a rule uses inside.
   const bool check_anomalies = anomaly_mode;
   AnomalyModeGuard rules_unchecked(false);
-  try {
-    seed_root();
-  } catch (...) {
-    clear_marks(order);
-    throw;
-  }
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* n = *it;
-    n->flags &= static_cast<std::uint8_t>(~kVisited);
+  seed_root();
+  // The loop counter is the guard's: nodes at and after it are unmarked.
+  for (marks.marked = order.size(); marks.marked > 0;) {
+    Node* n = order[--marks.marked];
+    unmark(*n);
     if (n->flags & kLeaf) continue;
-    try {
-      n->op->backward(*n);
-      if (check_anomalies) check_backward_anomaly(*n);
-    } catch (...) {
-      for (auto rest = it; rest != order.rend(); ++rest)
-        (*rest)->flags &= static_cast<std::uint8_t>(~kVisited);
-      throw;
-    }
+    n->op->backward(*n);
+    if (check_anomalies) check_backward_anomaly(*n);
     // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
     // inputs' values are all backward needs), so a scalar graph can be run again.
     if (is_tensor(*n)) {
       TensorNode& t = as_tensor(*n);
       if (!(n->flags & kRetainGrad)) t.grad.reset();
-      if (!retain_graph) {
-        t.backward = nullptr;
-        n->flags |= kReleased;
-      }
+      if (!retain_graph) release_saved(*n);
     }
   }
   trim(order);
+}
+
+// ---- Backward with gradients that are themselves graphs (create_graph, ag::grad) ----
+//
+// Adjoints live in a side table for the walk, never in the nodes: tensor closures run as
+// they are (with grad mode on when create_graph, so their results record history), scalar
+// nodes run OpInfo::backward_graph, and contributions are summed with recorded adds.
+class GraphBackward {
+ public:
+  GraphBackward(bool create_graph, bool retain_graph)
+      : create_graph_(create_graph), retain_graph_(retain_graph || create_graph) {}
+
+  // Walks from root and refuses what backward cannot run; the caller seeds, then runs.
+  void walk_from(Node* root) {
+    require_grad_root(root);
+    walk({root}, /*requires_grad_only=*/true, order_, [](Node& n) { check_runnable(n); });
+    root_ = root;
+  }
+  bool reached(const Node& n) const { return n.flags & kVisited; }
+  // An intermediate whose adjoint the caller reads after run().
+  void keep(Node& n) { kept_.push_back(&n); }
+
+  void seed(const Tensor& g) { add_tensor(*root_, g); }
+  void seed(const Value& g) { add_value(*root_, g); }
+
+  void run() {
+    std::optional<NoGradGuard> no_grad;
+    std::optional<EnableGradGuard> with_grad;
+    if (create_graph_) {
+      with_grad.emplace();
+    } else {
+      no_grad.emplace();
+    }
+    AnomalyModeGuard rules_unchecked(false);
+    for (marks_.marked = order_.size(); marks_.marked > 0;) {
+      Node* n = order_[--marks_.marked];
+      unmark(*n);
+      if (n->flags & kLeaf) continue;
+      if (is_tensor(*n)) {
+        run_tensor(*n);
+      } else {
+        run_scalar(*n);
+      }
+    }
+  }
+
+  const std::vector<Node*>& order() const { return order_; }
+  Tensor tensor_adjoint(Node& n) const {
+    auto it = tensors_.find(&n);
+    return it == tensors_.end() ? Tensor() : it->second;
+  }
+  std::optional<Value> value_adjoint(Node& n) const {
+    auto it = values_.find(&n);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  void run_tensor(Node& n) {
+    auto it = tensors_.find(&n);
+    if (it == tensors_.end()) return;  // no gradient reached it (only max's losers, ...)
+    TensorNode& t = as_tensor(n);
+    const Tensor g = it->second;
+    std::vector<Tensor> grads = t.backward(g);
+    for (std::size_t i = 0; i < t.inputs.size() && i < grads.size(); ++i) {
+      if (grads[i].defined() && (t.inputs[i]->flags & kRequiresGrad))
+        add_tensor(*t.inputs[i], grads[i]);
+    }
+    if (!(n.flags & kRetainGrad) && std::find(kept_.begin(), kept_.end(), &n) == kept_.end())
+      tensors_.erase(&n);  // frees it as soon as it is spent
+    if (!retain_graph_) release_saved(n);
+  }
+
+  void run_scalar(Node& n) {
+    auto it = values_.find(&n);
+    if (it == values_.end()) return;
+    if (!n.op->backward_graph) {
+      throw Error("backward", fmt::format("op {} has no differentiable backward rule, so it "
+                                          "cannot be part of a create_graph backward or ag::grad",
+                                          describe(n)));
+    }
+    const Value g = it->second;
+    Value grad_in[2] = {Value::adopt(nullptr), Value::adopt(nullptr)};
+    n.op->backward_graph(n, g, grad_in);
+    for (std::size_t i = 0; i < n.num_inputs; ++i) {
+      Node* in = as_scalar(n).slot[i].input;
+      if (grad_in[i].node() && (in->flags & kRequiresGrad)) add_value(*in, grad_in[i]);
+    }
+  }
+
+  void add_tensor(Node& to, const Tensor& g) {
+    if (!is_tensor(to)) {
+      add_value(to, Value(g.to(Dtype::Float64).sum()));
+      return;
+    }
+    TensorNode& t = as_tensor(to);
+    Tensor c = reduce_to(g, t.shape).to(t.dtype);
+    auto [it, fresh] = tensors_.try_emplace(&to, c);
+    if (!fresh) it->second = it->second + c;
+  }
+
+  void add_value(Node& to, const Value& g) {
+    if (is_tensor(to)) {  // the one-element tensor behind a Value(tensor)
+      TensorNode& t = as_tensor(to);
+      add_tensor(to, Tensor(g).to(t.dtype).reshape(t.shape));
+      return;
+    }
+    auto [it, fresh] = values_.try_emplace(&to, g);
+    if (!fresh) it->second = it->second + g;
+  }
+
+  bool create_graph_;
+  bool retain_graph_;
+  Node* root_ = nullptr;
+  std::vector<Node*> order_;
+  std::vector<Node*> kept_;
+  MarkGuard marks_{order_};
+  std::unordered_map<Node*, Tensor> tensors_;
+  std::unordered_map<Node*, Value> values_;
+};
+
+// After a create_graph backward: leaves (and retain_grad tensors) take their gradients.
+void accumulate_into_nodes(const GraphBackward& pass) {
+  for (Node* n : pass.order()) {
+    if (is_tensor(*n)) {
+      if (!(n->flags & (kLeaf | kRetainGrad))) continue;
+      Tensor g = pass.tensor_adjoint(*n);
+      if (!g.defined()) continue;
+      TensorNode& t = as_tensor(*n);
+      if (t.grad_history.defined()) {
+        t.grad_history = t.grad_history + g;
+      } else if (t.grad) {
+        t.grad_history = alias(t.grad, t.shape, t.dtype) + g;
+      } else {
+        t.grad_history = g;
+      }
+      t.grad.reset();
+    } else if (n->flags & kLeaf) {
+      std::optional<Value> g = pass.value_adjoint(*n);
+      if (!g) continue;
+      ScalarNode& s = as_scalar(*n);
+      const Value previous =
+          (n->flags & kGradHistory) ? grad_history_of(*n) : Value(s.grad).detach();
+      s.grad += g->data();
+      set_grad_history(*n, previous + *g);
+    }
+  }
 }
 
 }  // namespace
@@ -193,6 +406,10 @@ void accumulate_grad(Node& node, const Tensor& gradient) {
     return;
   }
   TensorNode& dst = as_tensor(node);
+  if (dst.grad_history.defined()) {  // a first-order backward after a create_graph one
+    dst.grad = node_of(dst.grad_history.detach().clone()).storage;
+    dst.grad_history = Tensor();
+  }
   Tensor g = sum_to(gradient, dst.shape).to(dst.dtype);
   if (!dst.grad) {
     TensorNode& src = node_of(g);
@@ -219,30 +436,157 @@ namespace ag {
 
 using namespace detail;
 
-void Value::backward(bool retain_graph) const {
+void Value::backward(bool retain_graph, bool create_graph) const {
   if (!node_) throw Error("backward", "called on an empty Value");
-  run_backward(node_, retain_graph, [&] { as_scalar(*node_).grad = 1.0; });
+  if (create_graph) {
+    GraphBackward pass(/*create_graph=*/true, retain_graph);
+    pass.walk_from(node_);
+    pass.seed(Value(1.0).detach());
+    pass.run();
+    accumulate_into_nodes(pass);
+    return;
+  }
+  // A leaf's gradient accumulates, as every leaf's does; an intermediate's is the seed.
+  run_backward(node_, retain_graph, [&] {
+    ScalarNode& s = as_scalar(*node_);
+    s.grad = (node_->flags & kLeaf) ? s.grad + 1.0 : 1.0;
+  });
 }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+Value Value::grad_value() const {
+  if (!node_) throw Error("grad_value", "called on an empty Value");
+  if (node_->flags & kGradHistory) return grad_history_of(*node_);
+  return Value(grad()).detach();
+}
+
+namespace {
+
+// The gradient a backward from `output` starts with: `gradient`, or 1 for a one-element
+// output; names the shapes when neither fits.
+Tensor seed_for(const char* op, TensorNode& output, const Tensor& gradient) {
+  if (gradient.defined()) {
+    if (gradient.shape() != output.shape) {
+      throw Error(op, fmt::format("gradient has shape {} but the output has shape {}",
+                                  to_string(gradient.shape()), to_string(output.shape)));
+    }
+    return gradient.to(output.dtype);
+  }
+  if (ag::numel(output.shape) != 1) {
+    throw Error(
+        op, fmt::format("the output has shape {} ({} elements); a gradient is only implied "
+                        "for a one-element output: pass a gradient of shape {}",
+                        to_string(output.shape), ag::numel(output.shape), to_string(output.shape)));
+  }
+  return ones(output.shape, output.dtype);
+}
+
+}  // namespace
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
   if (!node_) throw Error("backward", "called on an undefined tensor");
   TensorNode& self = as_tensor(*node_);
-  if (gradient.defined()) {
-    if (gradient.shape() != self.shape) {
-      throw Error("backward", fmt::format("gradient has shape {} but the output has shape {}",
-                                          to_string(gradient.shape()), to_string(self.shape)));
-    }
-  } else if (ag::numel(self.shape) != 1) {
-    throw Error("backward",
-                fmt::format("the output has shape {} ({} elements); backward() without a "
-                            "gradient needs a one-element output: pass a gradient of shape {}",
-                            to_string(self.shape), ag::numel(self.shape), to_string(self.shape)));
+  Tensor seed = seed_for("backward", self, gradient);
+  if (create_graph) {
+    GraphBackward pass(/*create_graph=*/true, retain_graph);
+    pass.walk_from(node_);
+    pass.seed(seed);
+    pass.run();
+    accumulate_into_nodes(pass);
+    return;
   }
   run_backward(node_, retain_graph, [&] {
-    Tensor seed =
-        gradient.defined() ? gradient.to(self.dtype).clone() : ones(self.shape, self.dtype);
-    self.grad = node_of(seed).storage;
+    if (node_->flags & kLeaf) {
+      accumulate_grad(*node_, seed);  // a leaf accumulates, even as the output
+    } else {
+      if (seed.node() == gradient.node()) seed = seed.clone();  // never adopt the caller's
+      self.grad = node_of(seed).storage;
+    }
   });
+}
+
+namespace {
+
+void check_grad_inputs(const char* what, std::size_t i, Node* node) {
+  if (!node) throw Error("grad", fmt::format("input {} is {}", i, what));
+  if (!(node->flags & kRequiresGrad)) {
+    throw Error("grad", fmt::format("input {} ({}) does not require grad", i,
+                                    describe_tensor_or_value(*node)));
+  }
+}
+
+std::string unused_message(std::size_t i, Node& n) {
+  return fmt::format(
+      "input {} ({}) was not used to compute the output; pass allow_unused=true to get an "
+      "undefined gradient for it instead",
+      i, describe_tensor_or_value(n));
+}
+
+// A result of a first-order ag::grad must not share storage with the caller's tensors.
+Tensor own_storage(const Tensor& g) { return node_of(g).storage.use_count() > 1 ? g.clone() : g; }
+
+}  // namespace
+
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs,
+                         const Tensor& grad_output, bool retain_graph, bool create_graph,
+                         bool allow_unused) {
+  if (!output.defined()) throw Error("grad", "the output is an undefined tensor");
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    check_grad_inputs("an undefined tensor", i, inputs[i].node());
+  Tensor seed = seed_for("grad", node_of(output), grad_output);
+  GraphBackward pass(create_graph, retain_graph);
+  pass.walk_from(output.node());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!allow_unused && !pass.reached(*inputs[i].node()))
+      throw Error("grad", unused_message(i, *inputs[i].node()));
+  }
+  std::vector<bool> used(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    used[i] = pass.reached(*inputs[i].node());
+    pass.keep(*inputs[i].node());
+  }
+  pass.seed(seed);
+  pass.run();
+  std::vector<Tensor> out;
+  out.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    Node& n = *inputs[i].node();
+    Tensor g;
+    if (is_tensor(n)) {
+      g = pass.tensor_adjoint(n);
+    } else if (auto v = pass.value_adjoint(n)) {
+      g = Tensor(*v);
+    }
+    if (!g.defined() && used[i]) g = zeros_like(inputs[i]);  // reached, but no gradient flowed
+    if (g.defined() && !create_graph) g = own_storage(g.detach());
+    out.push_back(g);
+  }
+  return out;
+}
+
+std::vector<Value> grad(const Value& output, const std::vector<Value>& inputs, bool retain_graph,
+                        bool create_graph, bool allow_unused) {
+  if (!output.node()) throw Error("grad", "the output is an empty Value");
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    check_grad_inputs("an empty Value", i, inputs[i].node());
+  GraphBackward pass(create_graph, retain_graph);
+  pass.walk_from(output.node());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!allow_unused && !pass.reached(*inputs[i].node()))
+      throw Error("grad", unused_message(i, *inputs[i].node()));
+  }
+  pass.seed(Value(1.0).detach());
+  pass.run();
+  std::vector<Value> out;
+  out.reserve(inputs.size());
+  for (const Value& input : inputs) {
+    std::optional<Value> g = pass.value_adjoint(*input.node());
+    if (!g) {
+      out.push_back(Value(0.0).detach());  // Values have no undefined state: a constant 0
+    } else {
+      out.push_back(create_graph ? *g : g->detach());
+    }
+  }
+  return out;
 }
 
 std::vector<GraphNode> collect_graph(std::span<const GraphRoot> roots) {

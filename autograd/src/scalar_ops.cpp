@@ -75,6 +75,8 @@ Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
   n->slot[1].input = b.node();
   detail::retain(a.node());
   detail::retain(b.node());
+  detail::note_recorded_input(*a.node());
+  detail::note_recorded_input(*b.node());
   return Value::adopt(n);
 }
 
@@ -86,70 +88,151 @@ Value record(const OpInfo& op, double value, const Value& a, double parameter = 
   n->slot[0].input = a.node();
   n->slot[1].constant = parameter;
   detail::retain(a.node());
+  detail::note_recorded_input(*a.node());
   return Value::adopt(n);
 }
 
+// ---- Differentiable backward rules (create_graph): the same derivatives in Value ops ----
+Value handle(Node* n) {
+  detail::retain(n);
+  return Value::adopt(n);
+}
+Value arg0(Node& n) { return handle(self(n).slot[0].input); }
+Value arg1(Node& n) { return handle(self(n).slot[1].input); }
+using GraphRule = void (*)(Node&, const Value&, Value*);
+constexpr GraphRule kAddGraph = [](Node&, const Value& g, Value* d) { d[0] = g, d[1] = g; };
+constexpr GraphRule kSubGraph = [](Node&, const Value& g, Value* d) { d[0] = g, d[1] = -g; };
+constexpr GraphRule kMulGraph = [](Node& n, const Value& g, Value* d) {
+  d[0] = g * arg1(n), d[1] = g * arg0(n);
+};
+constexpr GraphRule kDivGraph = [](Node& n, const Value& g, Value* d) {
+  const Value b = arg1(n);
+  d[0] = g / b, d[1] = -g * arg0(n) / (b * b);
+};
+constexpr GraphRule kPowGraph = [](Node& n, const Value& g, Value* d) {
+  const Value a = arg0(n), b = arg1(n);
+  d[0] = g * b * pow(a, b - 1.0);
+  if (in0(n).value > 0.0) d[1] = g * handle(&n) * log(a);
+};
+constexpr GraphRule kSameGraph = [](Node&, const Value& g, Value* d) { d[0] = g; };
+constexpr GraphRule kNegGraph = [](Node&, const Value& g, Value* d) { d[0] = -g; };
+constexpr GraphRule kMulConstGraph = [](Node& n, const Value& g, Value* d) { d[0] = g * param(n); };
+constexpr GraphRule kDivConstGraph = [](Node& n, const Value& g, Value* d) { d[0] = g / param(n); };
+constexpr GraphRule kConstDivGraph = [](Node& n, const Value& g, Value* d) {
+  const Value x = arg0(n);
+  d[0] = -g * param(n) / (x * x);
+};
+constexpr GraphRule kPowConstGraph = [](Node& n, const Value& g, Value* d) {
+  const double c = param(n);
+  d[0] = c == 1.0 ? g : g * c * pow(arg0(n), c - 1.0);
+};
+constexpr GraphRule kExpGraph = [](Node& n, const Value& g, Value* d) { d[0] = g * handle(&n); };
+constexpr GraphRule kLogGraph = [](Node& n, const Value& g, Value* d) { d[0] = g / arg0(n); };
+constexpr GraphRule kSqrtGraph = [](Node& n, const Value& g, Value* d) {
+  d[0] = g * 0.5 / handle(&n);
+};
+constexpr GraphRule kTanhGraph = [](Node& n, const Value& g, Value* d) {
+  const Value t = handle(&n);
+  d[0] = g * (1.0 - t * t);
+};
+constexpr GraphRule kSigmoidGraph = [](Node& n, const Value& g, Value* d) {
+  const Value s = handle(&n);
+  d[0] = g * s * (1.0 - s);
+};
+// Piecewise-linear ops: the slope is a constant (their second derivative is 0, as in PyTorch).
+constexpr GraphRule kReluGraph = [](Node& n, const Value& g, Value* d) {
+  d[0] = g * (in0(n).value > 0.0 ? 1.0 : 0.0);
+};
+constexpr GraphRule kAbsGraph = [](Node& n, const Value& g, Value* d) {
+  const double x = in0(n).value;
+  d[0] = g * (x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0));
+};
+
 // ---- Binary ops on two Values ----
-constexpr OpInfo kAdd{"+", [](Node& n) {
+constexpr OpInfo kAdd{"+",
+                      [](Node& n) {
                         in0(n).grad += self(n).grad;
                         in1(n).grad += self(n).grad;
-                      }};
-constexpr OpInfo kSub{"-", [](Node& n) {
+                      },
+                      nullptr, kAddGraph};
+constexpr OpInfo kSub{"-",
+                      [](Node& n) {
                         in0(n).grad += self(n).grad;
                         in1(n).grad -= self(n).grad;
-                      }};
-constexpr OpInfo kMul{"*", [](Node& n) {
+                      },
+                      nullptr, kSubGraph};
+constexpr OpInfo kMul{"*",
+                      [](Node& n) {
                         in0(n).grad += self(n).grad * in1(n).value;
                         in1(n).grad += self(n).grad * in0(n).value;
-                      }};
-constexpr OpInfo kDiv{"/", [](Node& n) {  // d(a/b) = da/b - a/b^2 db = (da - out db) / b
+                      },
+                      nullptr, kMulGraph};
+constexpr OpInfo kDiv{"/",
+                      [](Node& n) {  // d(a/b) = da/b - a/b^2 db = (da - out db) / b
                         const double g = self(n).grad / in1(n).value;
                         in0(n).grad += g;
                         in1(n).grad -= g * self(n).value;
-                      }};
-constexpr OpInfo kPow{"pow", [](Node& n) {  // a^b: b a^(b-1) da + a^b log(a) db
+                      },
+                      nullptr, kDivGraph};
+constexpr OpInfo kPow{"pow",
+                      [](Node& n) {  // a^b: b a^(b-1) da + a^b log(a) db
                         const double a = in0(n).value, b = in1(n).value;
                         in0(n).grad += self(n).grad * b * std::pow(a, b - 1.0);
                         if (a > 0.0) in1(n).grad += self(n).grad * self(n).value * std::log(a);
-                      }};
+                      },
+                      nullptr, kPowGraph};
 
 // ---- Ops of one Value and a constant parameter c ----
-constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }, "+ {}"};
-constexpr OpInfo kMulConst{"*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }, "* {}"};
-constexpr OpInfo kDivConst{"/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }, "/ {}"};
-constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }, "{} -"};  // c - x
+constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }, "+ {}", kSameGraph};
+constexpr OpInfo kMulConst{"*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }, "* {}",
+                           kMulConstGraph};
+constexpr OpInfo kDivConst{"/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }, "/ {}",
+                           kDivConstGraph};
+constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }, "{} -",
+                           kNegGraph};  // c - x
 constexpr OpInfo kConstDiv{"/",
                            [](Node& n) {  // c / x
                              in0(n).grad -= self(n).grad * self(n).value / in0(n).value;
                            },
-                           "{} /"};
-constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }};
+                           "{} /", kConstDivGraph};
+constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }, nullptr, kNegGraph};
 constexpr OpInfo kPowConst{"pow",
                            [](Node& n) {
                              const double c = param(n);
                              in0(n).grad += self(n).grad * c * power(in0(n).value, c - 1.0);
                            },
-                           "**{}"};
+                           "**{}", kPowConstGraph};
 
 // ---- Unary functions ----
-constexpr OpInfo kExp{"exp", [](Node& n) { in0(n).grad += self(n).grad * self(n).value; }};
-constexpr OpInfo kLog{"log", [](Node& n) { in0(n).grad += self(n).grad / in0(n).value; }};
-constexpr OpInfo kSqrt{"sqrt", [](Node& n) { in0(n).grad += self(n).grad * 0.5 / self(n).value; }};
-constexpr OpInfo kTanh{"tanh", [](Node& n) {
+constexpr OpInfo kExp{"exp", [](Node& n) { in0(n).grad += self(n).grad * self(n).value; }, nullptr,
+                      kExpGraph};
+constexpr OpInfo kLog{"log", [](Node& n) { in0(n).grad += self(n).grad / in0(n).value; }, nullptr,
+                      kLogGraph};
+constexpr OpInfo kSqrt{"sqrt", [](Node& n) { in0(n).grad += self(n).grad * 0.5 / self(n).value; },
+                       nullptr, kSqrtGraph};
+constexpr OpInfo kTanh{"tanh",
+                       [](Node& n) {
                          const double t = self(n).value;
                          in0(n).grad += self(n).grad * (1.0 - t * t);
-                       }};
-constexpr OpInfo kSigmoid{"sigmoid", [](Node& n) {
+                       },
+                       nullptr, kTanhGraph};
+constexpr OpInfo kSigmoid{"sigmoid",
+                          [](Node& n) {
                             const double s = self(n).value;
                             in0(n).grad += self(n).grad * s * (1.0 - s);
-                          }};
-constexpr OpInfo kRelu{"relu", [](Node& n) {
+                          },
+                          nullptr, kSigmoidGraph};
+constexpr OpInfo kRelu{"relu",
+                       [](Node& n) {
                          if (in0(n).value > 0.0) in0(n).grad += self(n).grad;
-                       }};
-constexpr OpInfo kAbs{"abs", [](Node& n) {
+                       },
+                       nullptr, kReluGraph};
+constexpr OpInfo kAbs{"abs",
+                      [](Node& n) {
                         const double x = in0(n).value;
                         in0(n).grad += x > 0.0 ? self(n).grad : (x < 0.0 ? -self(n).grad : 0.0);
-                      }};
+                      },
+                      nullptr, kAbsGraph};
 
 void check_domain(const char* op, double x, bool ok, const char* why) {
   if (!ok) throw Error(op, fmt::format("input {} is outside the domain: {}", x, why));
@@ -188,12 +271,14 @@ void Value::set_data(double data) {
                             node_->op->name));
   }
   self(*node_).value = data;
+  detail::note_leaf_write(*node_);
 }
 double Value::grad() const noexcept {
   return node_ && (node_->flags & detail::kRequiresGrad) ? self(*node_).grad : 0.0;
 }
 void Value::zero_grad() noexcept {
   if (node_) self(*node_).grad = 0.0;
+  if (node_) detail::clear_grad_history(*node_);
 }
 Value Value::detach() const { return constant(data()); }
 bool Value::is_leaf() const noexcept { return node_ && (node_->flags & detail::kLeaf); }

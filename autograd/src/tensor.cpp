@@ -63,6 +63,13 @@ Tensor record_inputs(const OpInfo& op, Tensor result, const Inputs& inputs, Back
     retain(deref(t).node());
     n.inputs.push_back(deref(t).node());
   }
+  if (op.saves_values) {  // what backward checks for in-place writes (check_runnable)
+    for (const auto& t : inputs) {
+      Node* in = deref(t).node();
+      n.saved_versions.push_back(is_tensor(*in) ? as_tensor(*in).storage->version : 0);
+    }
+    n.saved_versions.push_back(n.storage->version);
+  }
   n.backward = std::move(backward);
   return result;
 }
@@ -145,6 +152,25 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
                  });
   });
   return out;
+}
+
+namespace {
+constexpr OpInfo kExpand{"expand", &run_tensor_backward, nullptr, nullptr, false};
+constexpr OpInfo kReduceTo{"sum_to", &run_tensor_backward, nullptr, nullptr, false};
+}  // namespace
+
+Tensor expand(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  return record(kExpand, broadcast_to(x, shape), {&x}, [from = x.shape()](const Tensor& g) {
+    return std::vector<Tensor>{reduce_to(g, from)};
+  });
+}
+
+Tensor reduce_to(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  return record(kReduceTo, sum_to(grad, shape), {&grad}, [from = grad.shape()](const Tensor& g) {
+    return std::vector<Tensor>{expand(g, from)};
+  });
 }
 
 }  // namespace detail
@@ -244,11 +270,16 @@ bool Tensor::is_leaf() const { return checked("is_leaf", *this).node()->flags & 
 
 Tensor Tensor::grad() const {
   TensorNode& n = node_of(checked("grad", *this));
+  if (n.grad_history.defined()) return n.grad_history;
   if (!n.grad) return Tensor();
   return alias(n.grad, n.shape, n.dtype);
 }
 
-void Tensor::zero_grad() { node_of(checked("zero_grad", *this)).grad.reset(); }
+void Tensor::zero_grad() {
+  TensorNode& n = node_of(checked("zero_grad", *this));
+  n.grad.reset();
+  n.grad_history = Tensor();
+}
 
 Tensor& Tensor::retain_grad() {
   checked("retain_grad", *this).node()->flags |= kRetainGrad;
@@ -267,16 +298,20 @@ Tensor& Tensor::set_label(std::string_view label) {
 std::string Tensor::label() const { return node_ ? label_of(*node_) : std::string(); }
 
 namespace {
-constexpr OpInfo kClone = tensor_op("clone");
-constexpr OpInfo kTo = tensor_op("to");
-constexpr OpInfo kFromValue = tensor_op("tensor");
+constexpr OpInfo kClone = tensor_op("clone", false);
+constexpr OpInfo kTo = tensor_op("to", false);
+constexpr OpInfo kFromValue = tensor_op("tensor", false);
 
-// The one-element tensor -> Value op: its gradient goes back into the tensor.
-constexpr OpInfo kToValue{"item", [](Node& n) {
-                            ScalarNode& s = as_scalar(n);
-                            TensorNode& src = as_tensor(*s.slot[0].input);
-                            accumulate_grad(src, full(src.shape, s.grad, src.dtype));
-                          }};
+// The one-element tensor -> Value op: its gradient goes back into the tensor. Under
+// create_graph the engine turns the Value adjoint into the tensor's (a Tensor(Value) op).
+constexpr OpInfo kToValue{
+    "item",
+    [](Node& n) {
+      ScalarNode& s = as_scalar(n);
+      TensorNode& src = as_tensor(*s.slot[0].input);
+      accumulate_grad(src, full(src.shape, s.grad, src.dtype));
+    },
+    nullptr, [](Node&, const Value& grad_out, Value* grad_in) { grad_in[0] = grad_out; }};
 }  // namespace
 
 Tensor Tensor::clone() const {
