@@ -50,9 +50,9 @@ class MarkGuard {
  public:
   explicit MarkGuard(std::vector<Node*>& order) : order_(order) {}
   ~MarkGuard() {
-    for (Frame& f : walk_stack) unmark(*f.node);
+    if (marked == 0) return;  // the normal end of a backward: nothing left to do
+    for (Frame& f : walk_stack) unmark(*f.node);  // non-empty only if a walk threw
     walk_stack.clear();
-    trim(walk_stack);
     for (std::size_t i = 0, n = std::min(marked, order_.size()); i < n; ++i) unmark(*order_[i]);
   }
   MarkGuard(const MarkGuard&) = delete;
@@ -147,34 +147,29 @@ constexpr const char* kInplaceMessage =
     "one of the variables needed for gradient computation has been modified by an inplace "
     "operation";
 
-// What every backward walk checks of a node before anything runs, so that a refused backward
-// changes nothing: its saved values still exist and were not overwritten since recording.
-void check_runnable(Node& n) {
-  if (n.flags & kReleased) {
-    throw Error("backward",
-                fmt::format("the graph was already backpropagated through op {} and its saved "
-                            "values were freed; call backward(retain_graph=true) the first "
-                            "time to backpropagate twice",
-                            describe(n)));
-  }
-  if (!is_tensor(n)) {
-    ScalarNode& s = as_scalar(n);
-    if ((n.flags & kLeaf) && s.slot[0].count != s.slot[1].count) {
-      throw Error("backward", fmt::format("{}: a leaf Value ({}) was changed by set_data after "
-                                          "the graph used it",
-                                          kInplaceMessage, describe_tensor_or_value(n)));
-    }
-    return;
-  }
-  TensorNode& t = as_tensor(n);
-  if ((n.flags & kLeaf) || !n.op->saves_values || t.saved_versions.empty()) return;
+[[noreturn]] void refuse_released(Node& n) {
+  throw Error("backward",
+              fmt::format("the graph was already backpropagated through op {} and its saved "
+                          "values were freed; call backward(retain_graph=true) the first "
+                          "time to backpropagate twice",
+                          describe(n)));
+}
+
+[[noreturn]] void refuse_leaf_write(Node& n) {
+  throw Error("backward", fmt::format("{}: a leaf Value ({}) was changed by set_data after the "
+                                      "graph used it",
+                                      kInplaceMessage, describe_tensor_or_value(n)));
+}
+
+[[gnu::noinline]] void check_versions(TensorNode& t) {
+  if (t.saved_versions.empty()) return;
   for (std::size_t i = 0; i < t.inputs.size(); ++i) {
     Node& in = *t.inputs[i];
     if (is_tensor(in) && as_tensor(in).storage->version != t.saved_versions[i]) {
       throw Error("backward",
                   fmt::format("{}: input {} of op {} ({}) is at version {}; it was at version {} "
                               "when the op recorded it",
-                              kInplaceMessage, i, describe(n), describe_tensor_or_value(in),
+                              kInplaceMessage, i, describe(t), describe_tensor_or_value(in),
                               as_tensor(in).storage->version, t.saved_versions[i]));
     }
   }
@@ -182,9 +177,24 @@ void check_runnable(Node& n) {
     throw Error("backward",
                 fmt::format("{}: the output of op {} (shape {}) is at version {}; it was at "
                             "version {} when recorded",
-                            kInplaceMessage, describe(n), to_string(t.shape), t.storage->version,
+                            kInplaceMessage, describe(t), to_string(t.shape), t.storage->version,
                             t.saved_versions.back()));
   }
+}
+
+// What every backward walk checks of a node before anything runs, so that a refusal leaves
+// the graph as it was: its saved values still exist and were not overwritten since
+// recording. A scalar intermediate (the common case) costs one test.
+inline void check_runnable(Node& n) {
+  const std::uint8_t flags = n.flags;
+  if (!(flags & (kReleased | kTensor | kLeaf))) return;
+  if (!(flags & (kReleased | kTensor))) {  // a scalar leaf
+    ScalarNode& s = as_scalar(n);
+    if (s.slot[0].count != s.slot[1].count) refuse_leaf_write(n);
+    return;
+  }
+  if (flags & kReleased) refuse_released(n);
+  if (!(flags & kLeaf) && n.op->saves_values) check_versions(as_tensor(n));
 }
 
 void require_grad_root(Node* root) {
@@ -221,21 +231,29 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
   const bool check_anomalies = anomaly_mode;
   AnomalyModeGuard rules_unchecked(false);
   seed_root();
-  // The loop counter is the guard's: nodes at and after it are unmarked.
-  for (marks.marked = order.size(); marks.marked > 0;) {
-    Node* n = order[--marks.marked];
-    unmark(*n);
-    if (n->flags & kLeaf) continue;
-    n->op->backward(*n);
-    if (check_anomalies) check_backward_anomaly(*n);
-    // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
-    // inputs' values are all backward needs), so a scalar graph can be run again.
-    if (is_tensor(*n)) {
-      TensorNode& t = as_tensor(*n);
-      if (!(n->flags & kRetainGrad)) t.grad.reset();
-      if (!retain_graph) release_saved(*n);
+  // Nodes are unmarked as they run; a rule that throws tells the guard where it stopped (a
+  // catch, not a counter the guard reads: that would be a store per node).
+  std::size_t i = order.size();
+  try {
+    while (i > 0) {
+      Node* n = order[--i];
+      unmark(*n);
+      if (n->flags & kLeaf) continue;
+      n->op->backward(*n);
+      if (check_anomalies) check_backward_anomaly(*n);
+      // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
+      // inputs' values are all backward needs), so a scalar graph can be run again.
+      if (is_tensor(*n)) {
+        TensorNode& t = as_tensor(*n);
+        if (!(n->flags & kRetainGrad)) t.grad.reset();
+        if (!retain_graph) release_saved(*n);
+      }
     }
+  } catch (...) {
+    marks.marked = i;
+    throw;
   }
+  marks.marked = 0;
   trim(order);
 }
 
