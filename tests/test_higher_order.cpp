@@ -170,6 +170,16 @@ BOOST_AUTO_TEST_CASE(jacobian_hessian_hvp_by_hand) {
              tt::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(gradgradcheck_catches_a_wrong_second_derivative) {
+  // d/dx (x * detach(x)) is detach(x): numerically the gradient changes with x (slope 1),
+  // analytically it has no history (slope 0). gradgradcheck must say so.
+  auto r = ag::gradgradcheck([](auto& v) { return v[0] * v[0].detach(); }, {f64({0.5, 2.0})});
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.mismatches.size() == 2u);
+  BOOST_TEST(r.numeric[0][0] > 0.2);  // v0 * w0 for the checker's two random weights
+  BOOST_TEST(r.analytic[0][0] == 0.0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(bad_input)
