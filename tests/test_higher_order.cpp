@@ -2,9 +2,11 @@
 // (finite differences of the analytic gradient) over every tensor op, every broadcasting case
 // and every scalar op, jacobian/hessian/hvp, and the errors of bad calls.
 #define BOOST_TEST_MODULE higher_order
+#include <array>
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <random>
 
 #include "test_support.hpp"
 
@@ -419,6 +421,71 @@ BOOST_AUTO_TEST_CASE(a_small_network) {
         return ag::cross_entropy(ag::matmul(h, v[3]), labels);
       },
       xs);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(random_composites)
+
+// Random straight-line programs over three inputs of broadcastable shapes, drawn from every
+// smooth tensor op, each checked to second order: the property test's second-order share.
+BOOST_AUTO_TEST_CASE(random_graphs_to_second_order) {
+  using Unary = Tensor (*)(const Tensor&);
+  using Binary = Tensor (*)(const Tensor&, const Tensor&);
+  const std::vector<Unary> unary = {
+      [](const Tensor& x) { return x.tanh(); },
+      [](const Tensor& x) { return x.sigmoid(); },
+      [](const Tensor& x) { return (x * 0.5).exp(); },
+      [](const Tensor& x) { return (x * x + 0.5).log(); },
+      [](const Tensor& x) { return (x * x + 0.5).sqrt(); },
+      [](const Tensor& x) { return ag::pow(x, 3.0); },
+      [](const Tensor& x) { return x.softmax(-1); },
+      [](const Tensor& x) { return x.log_softmax(-1); },
+      [](const Tensor& x) { return x.sum(-1, true); },
+      [](const Tensor& x) { return x.mean(0, true); },
+      [](const Tensor& x) { return -x; },
+  };
+  const std::vector<Binary> binary = {
+      [](const Tensor& a, const Tensor& b) { return a + b; },
+      [](const Tensor& a, const Tensor& b) { return a - b; },
+      [](const Tensor& a, const Tensor& b) { return a * b; },
+      [](const Tensor& a, const Tensor& b) { return a / (b * b + 1.0); },
+  };
+  std::mt19937_64 rng(99);
+  int checked = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    const std::vector<Shape> shapes = {{2, 3}, {3}, {2, 1}};
+    auto xs = inputs(shapes, 1000 + seed, -1.0, 1.0);
+    std::vector<std::pair<int, std::array<std::size_t, 3>>> program;  // op kind, operands
+    const int steps = 2 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < steps; ++k) {
+      const bool is_binary = rng() % 2 == 0;
+      program.push_back({is_binary ? 1 : 0,
+                         {rng() % (xs.size() + k), rng() % (xs.size() + k),
+                          is_binary ? rng() % binary.size() : rng() % unary.size()}});
+    }
+    auto f = [&](const std::vector<Tensor>& in) {
+      std::vector<Tensor> values = in;
+      for (const auto& [kind, a] : program) {
+        values.push_back(kind == 1 ? binary[a[2]](values[a[0]], values[a[1]])
+                                   : unary[a[2]](values[a[0]]));
+      }
+      Tensor out = values.back();
+      for (const Tensor& v : values) out = out + v.sum() * 0.1;  // every node matters
+      return out;
+    };
+    check_second_order("random graph " + std::to_string(seed), f, xs);
+    ++checked;
+  }
+  BOOST_TEST(checked == 40);
+}
+
+BOOST_AUTO_TEST_CASE(the_graph_of_a_gradient_is_an_ordinary_graph) {
+  Tensor x = f64({0.5, 1.5}).requires_grad_();
+  Tensor g = ag::grad((x.tanh() * x).sum(), {x}, {}, false, true)[0];
+  BOOST_TEST(ag::graph_size(std::vector<ag::GraphRoot>{g}) > 3u);
+  const std::string dot = ag::to_dot({g});
+  BOOST_TEST(dot.find("tanh") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
