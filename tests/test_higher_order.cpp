@@ -127,6 +127,12 @@ BOOST_AUTO_TEST_CASE(grad_output_weights_a_non_scalar_output) {
   Tensor y = x * x;
   Tensor g = ag::grad(y, {x}, f64({10.0, 100.0}))[0];
   BOOST_TEST(g.to_vector() == std::vector<double>({20.0, 400.0}), tt::per_element());
+  // A gradient that is the seed itself is a copy: writing to it leaves the caller's intact.
+  Tensor seed = f64({1.0, 2.0});
+  Tensor same = ag::grad(x + 0.0, {x}, seed)[0];
+  same.mutable_data_ptr<double>()[0] = 7.0;
+  BOOST_TEST(seed.to_vector()[0] == 1.0);
+  BOOST_TEST(same.to_vector()[1] == 2.0);
 }
 
 BOOST_AUTO_TEST_CASE(allow_unused_gives_an_undefined_gradient) {

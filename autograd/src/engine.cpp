@@ -302,6 +302,11 @@ class GraphBackward {
   }
 
   const std::vector<Node*>& order() const { return order_; }
+  // Drops the side table (so that results read from it own their buffers alone).
+  void clear_adjoints() {
+    tensors_.clear();
+    values_.clear();
+  }
   Tensor tensor_adjoint(Node& n) const {
     auto it = tensors_.find(&n);
     return it == tensors_.end() ? Tensor() : it->second;
@@ -384,7 +389,9 @@ void accumulate_into_nodes(const GraphBackward& pass) {
       Tensor g = pass.tensor_adjoint(*n);
       if (!g.defined()) continue;
       TensorNode& t = as_tensor(*n);
-      if (t.grad_history.defined()) {
+      if (!(n->flags & kLeaf)) {  // a retain_grad intermediate: this pass's gradient
+        t.grad_history = g;
+      } else if (t.grad_history.defined()) {
         t.grad_history = t.grad_history + g;
       } else if (t.grad) {
         t.grad_history = alias(t.grad, t.shape, t.dtype) + g;
@@ -539,8 +546,12 @@ std::string unused_message(std::size_t i, Node& n) {
       i, describe_tensor_or_value(n));
 }
 
-// A result of a first-order ag::grad must not share storage with the caller's tensors.
-Tensor own_storage(const Tensor& g) { return node_of(g).storage.use_count() > 1 ? g.clone() : g; }
+// A result of a first-order ag::grad is a buffer of its own: a gradient that is the caller's
+// grad_output passed through unchanged (add, reshape), or that shares its storage, is copied.
+Tensor own_storage(const Tensor& g) {
+  if (g.node()->refs == 1 && node_of(g).storage.use_count() == 1) return g;
+  return g.detach().clone();
+}
 
 }  // namespace
 
@@ -575,8 +586,13 @@ std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs
       g = Tensor(*v);
     }
     if (!g.defined() && used[i]) g = zeros_like(inputs[i]);  // reached, but no gradient flowed
-    if (g.defined() && !create_graph) g = own_storage(g.detach());
     out.push_back(g);
+  }
+  pass.clear_adjoints();
+  if (!create_graph) {
+    NoGradGuard no_grad;
+    for (Tensor& g : out)
+      if (g.defined()) g = own_storage(g);
   }
   return out;
 }
