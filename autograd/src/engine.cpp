@@ -161,7 +161,10 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
     while (i > 0) {
       Node* n = order[--i];
       unmark(*n);
-      if (n->flags & kLeaf) continue;
+      if (n->flags & kLeaf) {  // every user has run: this leaf's gradient is final
+        if ((n->flags & (kGradHooks | kTensor)) == (kGradHooks | kTensor)) run_grad_ready_hooks(*n);
+        continue;
+      }
       n->op->backward(*n);
       if (check_anomalies) check_backward_anomaly(*n);
       // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their

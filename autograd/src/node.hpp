@@ -19,13 +19,15 @@
 namespace ag::detail {
 
 enum NodeFlag : std::uint8_t {
-  kRequiresGrad = 1,   // gradients flow into or through this node
-  kLeaf = 2,           // no recorded history (a variable, a constant, or a detached result)
-  kVisited = 4,        // scratch bit of the graph walker; always clear between walks
-  kReleased = 8,       // backward ran without retain_graph: saved values are gone
-  kLabelled = 16,      // has an entry in the label table
-  kRetainGrad = 32,    // a tensor intermediate that keeps its gradient
-  kTensor = 64,        // a TensorNode (else a ScalarNode)
+  kRequiresGrad = 1,  // gradients flow into or through this node
+  kLeaf = 2,          // no recorded history (a variable, a constant, or a detached result)
+  kVisited = 4,       // scratch bit of the graph walker; always clear between walks
+  kReleased = 8,      // backward ran without retain_graph: saved values are gone
+  kLabelled = 16,     // has an entry in the label table
+  kRetainGrad = 32,   // a tensor intermediate that keeps its gradient
+  kTensor = 64,       // a TensorNode (else a ScalarNode)
+  // Bit 128 means one thing per kind of node (flags are full):
+  kGradHooks = 128,    // a tensor leaf with grad-ready hooks in the hook table (grad_hooks.cpp)
   kGradHistory = 128,  // a scalar leaf whose gradient with history is in the side table
 };
 
@@ -119,6 +121,11 @@ TensorNode* allocate_tensor_node();
 void set_label(Node& n, std::string_view label);
 std::string label_of(const Node& n);
 std::uint16_t current_scope() noexcept;
+
+// Grad-ready hooks (grad_hooks.cpp), kept in a side table like labels: the engine runs a
+// flagged leaf's hooks when backward reaches it; freeing the node drops them.
+void run_grad_ready_hooks(Node& leaf);
+void drop_grad_ready_hooks(const Node& leaf) noexcept;
 std::string_view scope_name(std::uint16_t id);
 
 // The one graph walker: nodes reachable from roots, inputs before their users. With
