@@ -6,6 +6,7 @@
 #include "autograd/error.hpp"
 #include "autograd/explain.hpp"
 #include "autograd/format.hpp"
+#include "autograd/functional.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/graph.hpp"

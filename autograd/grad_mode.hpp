@@ -16,6 +16,19 @@ class NoGradGuard {
   bool previous_;
 };
 
+// The opposite of NoGradGuard (PyTorch's enable_grad): ops record again while it lives, e.g.
+// inside a function that builds a graph even when called under NoGradGuard.
+class EnableGradGuard {
+ public:
+  EnableGradGuard() noexcept;
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Names the nodes created while it lives (for graph pictures: a module's nodes can be drawn
 // as one cluster). Scopes nest; the innermost name wins. Costs nothing per node.
 class ScopeGuard {

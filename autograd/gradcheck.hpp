@@ -36,4 +36,14 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
 GradcheckResult gradcheck(const std::function<Value(const std::vector<Value>&)>& f,
                           const std::vector<double>& point, GradcheckOptions options = {});
 
+// Second derivatives, the way PyTorch's gradgradcheck does it: gradcheck of the function
+// inputs -> ag::grad(f(inputs), inputs, v, create_graph=true) for a fixed random v, i.e. the
+// analytic Hessian-vector products against central differences of the analytic gradient.
+// Same tolerances as gradcheck. Inputs must be float64; they are not modified.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                              const std::vector<Tensor>& inputs, GradcheckOptions options = {});
+// The same for scalar functions of Values.
+GradcheckResult gradgradcheck(const std::function<Value(const std::vector<Value>&)>& f,
+                              const std::vector<double>& point, GradcheckOptions options = {});
+
 }  // namespace ag

@@ -71,8 +71,10 @@ class Tensor {
   bool requires_grad() const;
   Tensor& requires_grad_(bool on = true);  // leaves only
   bool is_leaf() const;
-  Tensor grad() const;  // undefined until a backward reaches this tensor
-  void zero_grad();     // drops the accumulated gradient
+  // Undefined until a backward reaches this tensor; after backward(create_graph=true) it
+  // requires grad and has history.
+  Tensor grad() const;
+  void zero_grad();  // drops the accumulated gradient (and its history)
   // Keep this intermediate's gradient after backward (leaves always keep theirs).
   Tensor& retain_grad();
   // Runs hook(*this) each time a backward pass has finished this leaf's gradient: when the
@@ -84,7 +86,12 @@ class Tensor {
   std::uint64_t add_grad_ready_hook(std::function<void(const Tensor& leaf)> hook);
   void remove_grad_ready_hook(std::uint64_t id);  // unknown ids are ignored
   // Backpropagates. A non-scalar output needs `gradient` (same shape as this tensor).
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  // create_graph records the backward pass itself: leaves' grad() then carry history and can
+  // be differentiated again (it implies retain_graph). As in PyTorch, a leaf's gradient then
+  // refers back to the leaf (a reference cycle until zero_grad()); ag::grad
+  // (autograd/functional.hpp) returns gradients without storing them and is usually better.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false,
+                bool create_graph = false) const;
   // Same storage, no history.
   Tensor detach() const;
   // A copy with its own storage (differentiable).

@@ -38,14 +38,21 @@ class Value {
   void set_data(double data);
   // d(output)/d(this) from the last backward() reaching this node; 0 before any.
   double grad() const noexcept;
+  // The same gradient as a Value. After backward(create_graph=true) it carries history (it can
+  // be differentiated again); otherwise it is a constant holding grad().
+  Value grad_value() const;
 
   // Backpropagates from this value (seed gradient 1). Leaves accumulate into grad() until
   // zero_grad(); intermediates are reset first, so they never carry stale gradients. Scalar
   // nodes keep all that backward needs, so a pure Value graph can be backpropagated again;
   // tensor nodes on the way free their saved buffers unless retain_graph is set.
-  void backward(bool retain_graph = false) const;
+  // create_graph records the backward pass itself, so that gradients can be differentiated
+  // again (see grad_value(), and ag::grad in autograd/functional.hpp, which is usually the
+  // better tool); it implies retain_graph. A leaf then holds a graph that refers back to the
+  // leaf itself: zero_grad() breaks that cycle.
+  void backward(bool retain_graph = false, bool create_graph = false) const;
 
-  // Resets this node's gradient to 0.
+  // Resets this node's gradient to 0 (and drops a gradient with history).
   void zero_grad() noexcept;
   // A new leaf with the same data and no history.
   Value detach() const;

@@ -11,3 +11,8 @@ add_executable(ag_bench_peak ${CMAKE_CURRENT_SOURCE_DIR}/bench/peak_flops.cpp)
 target_compile_options(ag_bench_peak PRIVATE -Wall -Wextra -O2 -march=native)
 find_package(Threads REQUIRED)
 target_link_libraries(ag_bench_peak PRIVATE Threads::Threads)
+
+# Hessian-vector product cost relative to a gradient (docs/higher_order.md quotes it).
+add_executable(ag_hvp_cost ${CMAKE_CURRENT_SOURCE_DIR}/bench/hvp_cost.cpp)
+target_link_libraries(ag_hvp_cost PRIVATE autograd::autograd)
+target_compile_options(ag_hvp_cost PRIVATE -Wall -Wextra)

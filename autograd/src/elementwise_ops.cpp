@@ -110,8 +110,8 @@ Tensor ternary_kernel(const Tensor& g, const Tensor& x, const Tensor& y, F f) {
 }
 
 template <class Row>
-constexpr OpInfo kTensorOp = tensor_op(Row::name);
-constexpr OpInfo kNeg = tensor_op("neg");
+constexpr OpInfo kTensorOp = tensor_op(Row::name, Row::saves_values);
+constexpr OpInfo kNeg = tensor_op("neg", false);
 constexpr OpInfo kPow = tensor_op("pow");
 constexpr OpInfo kClamp = tensor_op("clamp");
 constexpr OpInfo kWhere = tensor_op("where");

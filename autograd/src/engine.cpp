@@ -1,91 +1,28 @@
-// The backward engine and the one graph walker. Scalars and tensors share both.
+// The backward engine and the one graph walker (walk.hpp). Scalars and tensors share both.
 //
 // Forward: every op appends a node that owns references to its inputs. Backward:
 //   1. walk from the output to every node that requires grad (iterative DFS, post-order:
-//      inputs before users);
+//      inputs before users), refusing released or overwritten nodes before anything runs;
 //   2. reset intermediates' gradients, seed the output's;
 //   3. run each node's backward rule in reverse order: each adds into its inputs' gradients.
 // Every node runs exactly once, after all its users: linear time on shared subexpressions.
+// Gradients with history (create_graph, ag::grad) take graph_backward.cpp's pass instead.
 #include <fmt/format.h>
 
 #include "autograd/anomaly.hpp"
 #include "autograd/error.hpp"
-#include "autograd/graph.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
 #include "node.hpp"
 #include "tensor_impl.hpp"
+#include "walk.hpp"
 
 namespace ag::detail {
 
-namespace {
-
-// Scratch buffers are reused across backward passes, but a huge graph's are given back.
-template <class T>
-void trim(std::vector<T>& scratch) {
-  // Kept up to 4M entries: freeing and regrowing them cost a 2M-node chain 40% of its backward.
-  if (scratch.capacity() > (4u << 20)) std::vector<T>().swap(scratch);
-}
-
-struct Frame {
-  Node* node;
-  std::size_t next_input;
-};
-// Scratch of the walk and of backward, kept per thread between calls.
 thread_local std::vector<Frame> walk_stack;
-thread_local std::vector<Node*> backward_order;
 
-// Depth-first post-order walk with an explicit stack: appends to `order` every node reachable
-// from the roots (stopping at nodes that need no gradient when requires_grad_only), inputs
-// before users, calling on_first_visit(node) as each is reached. Nodes stay marked kVisited:
-// the caller clears the marks of `order` (done in the pass it makes over it anyway).
-template <class OnFirstVisit>
-void walk(const std::vector<Node*>& roots, bool requires_grad_only, std::vector<Node*>& order,
-          OnFirstVisit&& on_first_visit) {
-  std::vector<Frame>& stack = walk_stack;
-  stack.clear();
-  auto wanted = [&](Node* n) {
-    return n && !(n->flags & kVisited) && (!requires_grad_only || (n->flags & kRequiresGrad));
-  };
-  try {
-    for (Node* root : roots) {
-      if (!wanted(root)) continue;
-      root->flags |= kVisited;
-      on_first_visit(*root);
-      stack.push_back({root, 0});
-      while (!stack.empty()) {
-        Frame& top = stack.back();
-        if (top.next_input < input_count(*top.node)) {
-          Node* in = input_of(*top.node, top.next_input++);
-          if (wanted(in)) {
-            in->flags |= kVisited;
-            on_first_visit(*in);
-            if (input_count(*in) == 0) {
-              order.push_back(in);  // a leaf is finished at once: no stack frame
-            } else {
-              stack.push_back({in, 0});  // `top` is not used after this
-            }
-          }
-        } else {
-          order.push_back(top.node);
-          stack.pop_back();
-        }
-      }
-    }
-  } catch (...) {
-    for (Frame& f : stack) f.node->flags &= static_cast<std::uint8_t>(~kVisited);
-    for (Node* n : order) n->flags &= static_cast<std::uint8_t>(~kVisited);
-    stack.clear();
-    trim(stack);
-    throw;
-  }
-  trim(stack);
-}
-
-void clear_marks(const std::vector<Node*>& order) {
-  for (Node* n : order) n->flags &= static_cast<std::uint8_t>(~kVisited);
-}
-
+namespace {
+thread_local std::vector<Node*> backward_order;  // backward's scratch, kept between calls
 }  // namespace
 
 void release_walk_scratch() noexcept {
@@ -95,9 +32,97 @@ void release_walk_scratch() noexcept {
 
 std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only) {
   std::vector<Node*> order;
-  walk(roots, requires_grad_only, order, [](Node&) {});
-  clear_marks(order);
+  {
+    MarkGuard marks(order);  // its scope ends before `order` is returned (moved)
+    walk(roots, requires_grad_only, order, [](Node&) {});
+  }
   return order;
+}
+
+std::string describe(Node& n) {
+  std::string label = label_of(n);
+  return label.empty() ? fmt::format("'{}'", n.op->name)
+                       : fmt::format("'{}' (labelled '{}')", n.op->name, label);
+}
+
+std::string describe_tensor_or_value(Node& n) {
+  std::string label = label_of(n);
+  std::string what = is_tensor(n)
+                         ? fmt::format("a tensor of shape {}", to_string(as_tensor(n).shape))
+                         : fmt::format("a Value ({})", as_scalar(n).value);
+  if (!label.empty()) what += fmt::format(" labelled '{}'", label);
+  return what;
+}
+
+constexpr const char* kInplaceMessage =
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation";
+
+[[noreturn]] void refuse_released(Node& n) {
+  throw Error("backward",
+              fmt::format("the graph was already backpropagated through op {} and its saved "
+                          "values were freed; call backward(retain_graph=true) the first "
+                          "time to backpropagate twice",
+                          describe(n)));
+}
+
+[[noreturn]] void refuse_leaf_write(Node& n) {
+  throw Error("backward", fmt::format("{}: a leaf Value ({}) was changed by set_data after the "
+                                      "graph used it",
+                                      kInplaceMessage, describe_tensor_or_value(n)));
+}
+
+[[gnu::noinline]] void check_versions(TensorNode& t) {
+  if (t.saved_versions.empty()) return;
+  for (std::size_t i = 0; i < t.inputs.size(); ++i) {
+    Node& in = *t.inputs[i];
+    if (is_tensor(in) && as_tensor(in).storage->version != t.saved_versions[i]) {
+      throw Error("backward",
+                  fmt::format("{}: input {} of op {} ({}) is at version {}; it was at version {} "
+                              "when the op recorded it",
+                              kInplaceMessage, i, describe(t), describe_tensor_or_value(in),
+                              as_tensor(in).storage->version, t.saved_versions[i]));
+    }
+  }
+  if (t.storage->version != t.saved_versions.back()) {
+    throw Error("backward",
+                fmt::format("{}: the output of op {} (shape {}) is at version {}; it was at "
+                            "version {} when recorded",
+                            kInplaceMessage, describe(t), to_string(t.shape), t.storage->version,
+                            t.saved_versions.back()));
+  }
+}
+
+void require_grad_root(Node* root) {
+  if (!(root->flags & kRequiresGrad)) {
+    throw Error("backward",
+                "the output does not require grad: none of its inputs requires grad, or it was "
+                "computed under NoGradGuard or detached");
+  }
+}
+
+// Frees what a tensor node saved for backward (the graph is not retained).
+void release_saved(Node& n) {
+  TensorNode& t = as_tensor(n);
+  t.backward = nullptr;
+  n.flags |= kReleased;
+}
+
+Tensor seed_for(const char* op, TensorNode& output, const Tensor& gradient) {
+  if (gradient.defined()) {
+    if (gradient.shape() != output.shape) {
+      throw Error(op, fmt::format("gradient has shape {} but the output has shape {}",
+                                  to_string(gradient.shape()), to_string(output.shape)));
+    }
+    return gradient.to(output.dtype);
+  }
+  if (ag::numel(output.shape) != 1) {
+    throw Error(
+        op, fmt::format("the output has shape {} ({} elements); a gradient is only implied "
+                        "for a one-element output: pass a gradient of shape {}",
+                        to_string(output.shape), ag::numel(output.shape), to_string(output.shape)));
+  }
+  return ones(output.shape, output.dtype);
 }
 
 namespace {
@@ -110,70 +135,51 @@ void reset_grad(Node& n) {
   }
 }
 
-std::string describe(Node& n) {
-  std::string label = label_of(n);
-  return label.empty() ? fmt::format("'{}'", n.op->name)
-                       : fmt::format("'{}' (labelled '{}')", n.op->name, label);
-}
-
+// First-order backward: gradients are numbers, accumulated in the nodes themselves.
 // seed_root sets the output's gradient after intermediates were reset.
 template <class SeedFn>
 void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
-  if (!(root->flags & kRequiresGrad)) {
-    throw Error("backward",
-                "the output does not require grad: none of its inputs requires grad, or it was "
-                "computed under NoGradGuard or detached");
-  }
-  // One walk: collects the nodes, refuses released ones, resets intermediates' gradients.
+  require_grad_root(root);
+  // One walk: collects the nodes, refuses released or overwritten ones, resets
+  // intermediates' gradients.
   std::vector<Node*>& order = backward_order;
   order.clear();
+  MarkGuard marks(order);
   walk({root}, /*requires_grad_only=*/true, order, [](Node& n) {
-    if (n.flags & kReleased) {
-      throw Error("backward",
-                  fmt::format("the graph was already backpropagated through op {} and its saved "
-                              "values were freed; call backward(retain_graph=true) the first "
-                              "time to backpropagate twice",
-                              describe(n)));
-    }
+    check_runnable(n);
     if (!(n.flags & kLeaf)) reset_grad(n);
   });
   NoGradGuard no_grad;  // backward rules compute with tensors; they must not record
   // Anomaly mode checks each rule's gradients below, not the ops a rule uses inside.
   const bool check_anomalies = anomaly_mode;
   AnomalyModeGuard rules_unchecked(false);
+  seed_root();
+  // Nodes are unmarked as they run; a rule that throws tells the guard where it stopped (a
+  // catch, not a counter the guard reads: that would be a store per node).
+  std::size_t i = order.size();
   try {
-    seed_root();
-  } catch (...) {
-    clear_marks(order);
-    throw;
-  }
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* n = *it;
-    n->flags &= static_cast<std::uint8_t>(~kVisited);
-    if ((n->flags & kLeaf) && !(n->flags & kGradHooks)) continue;
-    try {
+    while (i > 0) {
+      Node* n = order[--i];
+      unmark(*n);
       if (n->flags & kLeaf) {  // every user has run: this leaf's gradient is final
-        run_grad_ready_hooks(*n);
+        if ((n->flags & (kGradHooks | kTensor)) == (kGradHooks | kTensor)) run_grad_ready_hooks(*n);
         continue;
       }
       n->op->backward(*n);
       if (check_anomalies) check_backward_anomaly(*n);
-    } catch (...) {
-      for (auto rest = it; rest != order.rend(); ++rest)
-        (*rest)->flags &= static_cast<std::uint8_t>(~kVisited);
-      throw;
-    }
-    // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
-    // inputs' values are all backward needs), so a scalar graph can be run again.
-    if (is_tensor(*n)) {
-      TensorNode& t = as_tensor(*n);
-      if (!(n->flags & kRetainGrad)) t.grad.reset();
-      if (!retain_graph) {
-        t.backward = nullptr;
-        n->flags |= kReleased;
+      // Tensor nodes free the values saved for backward. Scalar nodes free nothing (their
+      // inputs' values are all backward needs), so a scalar graph can be run again.
+      if (is_tensor(*n)) {
+        TensorNode& t = as_tensor(*n);
+        if (!(n->flags & kRetainGrad)) t.grad.reset();
+        if (!retain_graph) release_saved(*n);
       }
     }
+  } catch (...) {
+    marks.marked = i;
+    throw;
   }
+  marks.marked = 0;
   trim(order);
 }
 
@@ -197,6 +203,10 @@ void accumulate_grad(Node& node, const Tensor& gradient) {
     return;
   }
   TensorNode& dst = as_tensor(node);
+  if (dst.grad_history.defined()) {  // a first-order backward after a create_graph one
+    dst.grad = node_of(dst.grad_history.detach().clone()).storage;
+    dst.grad_history = Tensor();
+  }
   Tensor g = sum_to(gradient, dst.shape).to(dst.dtype);
   if (!dst.grad) {
     TensorNode& src = node_of(g);
@@ -223,71 +233,35 @@ namespace ag {
 
 using namespace detail;
 
-void Value::backward(bool retain_graph) const {
+void Value::backward(bool retain_graph, bool create_graph) const {
   if (!node_) throw Error("backward", "called on an empty Value");
-  run_backward(node_, retain_graph, [&] { as_scalar(*node_).grad = 1.0; });
-}
-
-void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
-  if (!node_) throw Error("backward", "called on an undefined tensor");
-  TensorNode& self = as_tensor(*node_);
-  if (gradient.defined()) {
-    if (gradient.shape() != self.shape) {
-      throw Error("backward", fmt::format("gradient has shape {} but the output has shape {}",
-                                          to_string(gradient.shape()), to_string(self.shape)));
-    }
-  } else if (ag::numel(self.shape) != 1) {
-    throw Error("backward",
-                fmt::format("the output has shape {} ({} elements); backward() without a "
-                            "gradient needs a one-element output: pass a gradient of shape {}",
-                            to_string(self.shape), ag::numel(self.shape), to_string(self.shape)));
+  if (create_graph) {
+    backward_with_graph(node_, Value(1.0).detach(), retain_graph);
+    return;
   }
+  // A leaf's gradient accumulates, as every leaf's does; an intermediate's is the seed.
   run_backward(node_, retain_graph, [&] {
-    Tensor seed =
-        gradient.defined() ? gradient.to(self.dtype).clone() : ones(self.shape, self.dtype);
-    self.grad = node_of(seed).storage;
+    ScalarNode& s = as_scalar(*node_);
+    s.grad = (node_->flags & kLeaf) ? s.grad + 1.0 : 1.0;
   });
 }
 
-std::vector<GraphNode> collect_graph(std::span<const GraphRoot> roots) {
-  std::vector<Node*> root_nodes;
-  for (const auto& r : roots) root_nodes.push_back(r.node());
-  std::vector<Node*> order = topological_order(root_nodes, /*requires_grad_only=*/false);
-  std::unordered_map<const Node*, std::size_t> ids;
-  ids.reserve(order.size());
-  std::vector<GraphNode> out;
-  out.reserve(order.size());
-  for (Node* n : order) {
-    GraphNode g;
-    g.id = out.size();
-    ids[n] = g.id;
-    g.op = n->op->name;
-    g.op_label =
-        n->op->with_parameter && !is_tensor(*n)
-            ? fmt::format(fmt::runtime(n->op->with_parameter), as_scalar(*n).slot[1].constant)
-            : std::string(n->op->name);
-    g.label = label_of(*n);
-    g.scope = scope_name(n->scope);
-    g.is_scalar = !is_tensor(*n);
-    g.is_leaf = n->flags & kLeaf;
-    g.requires_grad = n->flags & kRequiresGrad;
-    for (std::size_t i = 0, k = input_count(*n); i < k; ++i)
-      g.inputs.push_back(ids.at(input_of(*n, i)));
-    retain(n);
-    if (g.is_scalar) {
-      g.value = Value::adopt(n);
-    } else {
-      g.tensor = Tensor::adopt(n);
-    }
-    out.push_back(std::move(g));
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+  if (!node_) throw Error("backward", "called on an undefined tensor");
+  TensorNode& self = as_tensor(*node_);
+  Tensor seed = seed_for("backward", self, gradient);
+  if (create_graph) {
+    backward_with_graph(node_, seed, retain_graph);
+    return;
   }
-  return out;
-}
-
-std::size_t graph_size(std::span<const GraphRoot> roots) {
-  std::vector<Node*> root_nodes;
-  for (const auto& r : roots) root_nodes.push_back(r.node());
-  return topological_order(root_nodes, false).size();
+  run_backward(node_, retain_graph, [&] {
+    if (node_->flags & kLeaf) {
+      accumulate_grad(*node_, seed);  // a leaf accumulates, even as the output
+    } else {
+      if (seed.node() == gradient.node()) seed = seed.clone();  // never adopt the caller's
+      self.grad = node_of(seed).storage;
+    }
+  });
 }
 
 }  // namespace ag

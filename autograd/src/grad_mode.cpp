@@ -13,6 +13,8 @@ thread_local bool grad_mode = true;
 bool grad_enabled() noexcept { return grad_mode; }
 NoGradGuard::NoGradGuard() noexcept : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+EnableGradGuard::EnableGradGuard() noexcept : previous_(grad_mode) { grad_mode = true; }
+EnableGradGuard::~EnableGradGuard() { grad_mode = previous_; }
 
 ScopeGuard::ScopeGuard(const char* name) : previous_(detail::current_scope()) {
   if (name == nullptr) throw Error("ScopeGuard", "the scope name is a null pointer");

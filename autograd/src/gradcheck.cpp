@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "autograd/error.hpp"
+#include "autograd/functional.hpp"
 #include "autograd/grad_mode.hpp"
 
 namespace ag {
@@ -85,6 +86,67 @@ GradcheckResult gradcheck(const std::function<Value(const std::vector<Value>&)>&
   inputs.reserve(point.size());
   for (double x : point) inputs.push_back(scalar_tensor(x, float64));
   return gradcheck(
+      [&](const std::vector<Tensor>& xs) {
+        std::vector<Value> values;
+        values.reserve(xs.size());
+        for (const auto& t : xs) values.emplace_back(t);
+        return Tensor(f(values));
+      },
+      inputs, options);
+}
+
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                              const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined() || inputs[i].dtype() != float64) {
+      throw Error("gradgradcheck", fmt::format("input {} must be a defined float64 tensor", i));
+    }
+  }
+  Tensor weights;  // the output gradient v, fixed for every evaluation
+  {
+    NoGradGuard no_grad;
+    const Tensor y = f(inputs);
+    if (!y.defined() || y.dtype() != float64)
+      throw Error("gradgradcheck", "f must return a defined float64 tensor");
+    Generator gen(0xd0d0);
+    weights = rand(y.shape(), gen, float64) + 0.5;
+  }
+  // inputs -> all first derivatives, flattened into one vector. gradcheck calls it with
+  // leaves that require grad (then the result has history: its backward gives second
+  // derivatives) and, for finite differences, with plain tensors under NoGradGuard.
+  auto first_derivatives = [&](const std::vector<Tensor>& xs) {
+    EnableGradGuard with_grad;
+    bool differentiate_again = false;
+    std::vector<Tensor> at;
+    for (const Tensor& x : xs) {
+      differentiate_again = differentiate_again || x.requires_grad();
+      at.push_back(x.requires_grad() ? x : x.detach().requires_grad_());
+    }
+    const Tensor y = f(at);
+    std::vector<Tensor> gs;
+    if (y.requires_grad())
+      gs = grad(y, at, weights, false, differentiate_again, /*allow_unused=*/true);
+    gs.resize(at.size());
+    std::vector<Tensor> flat;
+    Tensor anchor = scalar_tensor(0.0, float64);
+    for (std::size_t i = 0; i < at.size(); ++i) {
+      flat.push_back((gs[i].defined() ? gs[i] : zeros_like(at[i])).reshape({-1}));
+      if (differentiate_again) anchor = anchor + at[i].sum() * 0.0;
+    }
+    // The 0 * inputs term makes a gradient without history (f linear in an input) a function
+    // of the inputs whose derivative is 0, so that it is checked rather than refused.
+    return cat(flat, 0) + anchor;
+  };
+  GradcheckResult result = gradcheck(first_derivatives, inputs, options);
+  return result;
+}
+
+GradcheckResult gradgradcheck(const std::function<Value(const std::vector<Value>&)>& f,
+                              const std::vector<double>& point, GradcheckOptions options) {
+  std::vector<Tensor> inputs;
+  inputs.reserve(point.size());
+  for (double x : point) inputs.push_back(scalar_tensor(x, float64));
+  return gradgradcheck(
       [&](const std::vector<Tensor>& xs) {
         std::vector<Value> values;
         values.reserve(xs.size());

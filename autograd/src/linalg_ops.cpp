@@ -72,14 +72,17 @@ Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
 Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   Tensor out = batched_gemm(a, false, b, false);
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  return detail::record(kMatmul, out, {&a, &b},
-                        [a = a.detach(), b = b.detach(), need_a, need_b](const Tensor& g) {
-                          // dA = g @ B^T, dB = A^T @ g, at the broadcast batch shape; the engine
-                          // sums them back. An input that needs no gradient (a data batch) gets
-                          // none: its product would be a third of the layer's backward FLOPs.
-                          return Grads{need_a ? batched_gemm(g, false, b, true) : Tensor(),
-                                       need_b ? batched_gemm(a, true, g, false) : Tensor()};
-                        });
+  return detail::record(kMatmul, out, {&a, &b}, [a, b, need_a, need_b](const Tensor& g) {
+    // dA = g @ B^T, dB = A^T @ g, at the broadcast batch shape; the engine
+    // sums them back. An input that needs no gradient (a data batch) gets
+    // none: its product would be a third of the layer's backward FLOPs.
+    if (grad_enabled()) {  // create_graph: the same in recorded ops
+      return Grads{need_a ? matmul(g, b.transpose(-1, -2)) : Tensor(),
+                   need_b ? matmul(a.transpose(-1, -2), g) : Tensor()};
+    }
+    return Grads{need_a ? batched_gemm(g, false, b, true) : Tensor(),
+                 need_b ? batched_gemm(a, true, g, false) : Tensor()};
+  });
 }
 
 }  // namespace
@@ -142,7 +145,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   shape.back() = out_features;
   // The bias is preloaded into the output and the product added to it (beta = 1): one pass
   // over the output instead of a product and a broadcast add.
-  Tensor out = bias.defined() ? detail::broadcast_to(bias, shape).clone() : zeros(shape, x.dtype());
+  Tensor out;
+  {
+    NoGradGuard no_grad;  // a fresh buffer, never a recorded clone of the bias
+    out = bias.defined() ? detail::broadcast_to(bias, shape).clone() : zeros(shape, x.dtype());
+  }
   if (rows > 0 && in > 0 && out_features > 0) {
     dispatch(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
@@ -155,11 +162,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
   return detail::record(
       kLinear, out, inputs,
-      [x = x.detach(), w = weight.detach(), has_bias = bias.defined(), need_x, need_w, rows, in,
+      [x, w = weight, has_bias = bias.defined(), need_x, need_w, rows, in,
        out_features](const Tensor& g) {
         // dX = g W^T, dW = X^T g, db = column sums of g, with X and g seen as 2-D.
         const Tensor g2 = g.reshape({rows, out_features});
         const Tensor x2 = x.reshape({rows, in});
+        if (grad_enabled()) {  // create_graph: the same in recorded ops
+          Grads grads{need_x ? matmul(g2, w.t()).reshape(x.shape()) : Tensor(),
+                      need_w ? matmul(x2.t(), g2) : Tensor()};
+          if (has_bias) grads.push_back(detail::reduce_to(g2, {out_features}));
+          return grads;
+        }
         Grads grads{need_x ? batched_gemm(g2, false, w, true).reshape(x.shape()) : Tensor(),
                     need_w ? batched_gemm(x2, true, g2, false) : Tensor()};
         if (has_bias) grads.push_back(detail::sum_to(g2, {out_features}));

@@ -7,6 +7,7 @@
 #endif
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -64,7 +65,9 @@ void free_tensor_node(TensorNode* node) noexcept {
       node->backward = nullptr;
       node->storage.reset();
       node->grad.reset();
+      node->grad_history = Tensor();
       node->inputs.clear();
+      node->saved_versions.clear();
       node->shape.clear();
       cache.push_back(node);
       return;
@@ -74,12 +77,21 @@ void free_tensor_node(TensorNode* node) noexcept {
   delete node;
 }
 
+std::unordered_map<const Node*, Value>& grad_histories() {
+  static auto* table = new std::unordered_map<const Node*, Value>();
+  return *table;
+}
+
 void free_node(Node* node) noexcept {
   if (node->flags & kLabelled) {
     std::lock_guard lock(side_tables_mutex);
     labels().erase(node);
   }
-  if (node->flags & kGradHooks) drop_grad_ready_hooks(*node);
+  if (is_tensor(*node)) {
+    if (node->flags & kGradHooks) drop_grad_ready_hooks(*node);
+  } else if (node->flags & kGradHistory) {
+    clear_grad_history(*node);
+  }
   if (is_tensor(*node)) {
     free_tensor_node(&as_tensor(*node));
   } else {
@@ -159,6 +171,42 @@ std::string label_of(const Node& n) {
   std::lock_guard lock(side_tables_mutex);
   auto it = labels().find(&n);
   return it == labels().end() ? std::string() : it->second;
+}
+
+void set_grad_history(Node& leaf, const Value& grad) {
+  std::optional<Value> previous;  // released after the lock: its graph may hold histories
+  {
+    std::lock_guard lock(side_tables_mutex);
+    auto [it, fresh] = grad_histories().try_emplace(&leaf, grad);
+    if (!fresh) {
+      previous = std::move(it->second);
+      it->second = grad;
+    }
+    leaf.flags |= kGradHistory;
+  }
+}
+
+Value grad_history_of(const Node& leaf) {
+  if (leaf.flags & kGradHistory) {
+    std::lock_guard lock(side_tables_mutex);
+    auto it = grad_histories().find(&leaf);
+    if (it != grad_histories().end()) return it->second;
+  }
+  return Value(0.0).detach();
+}
+
+void clear_grad_history(Node& leaf) noexcept {
+  if (!(leaf.flags & kGradHistory)) return;
+  std::optional<Value> dropped;  // destroyed outside the lock (its graph may hold histories)
+  {
+    std::lock_guard lock(side_tables_mutex);
+    auto it = grad_histories().find(&leaf);
+    if (it != grad_histories().end()) {
+      dropped = std::move(it->second);
+      grad_histories().erase(it);
+    }
+    leaf.flags &= static_cast<std::uint8_t>(~kGradHistory);
+  }
 }
 
 std::uint16_t current_scope() noexcept { return current_scope_id; }

@@ -26,7 +26,9 @@ enum NodeFlag : std::uint8_t {
   kLabelled = 16,     // has an entry in the label table
   kRetainGrad = 32,   // a tensor intermediate that keeps its gradient
   kTensor = 64,       // a TensorNode (else a ScalarNode)
-  kGradHooks = 128,   // a leaf with grad-ready hooks in the hook table (grad_hooks.cpp)
+  // Bit 128 means one thing per kind of node (flags are full):
+  kGradHooks = 128,    // a tensor leaf with grad-ready hooks in the hook table (grad_hooks.cpp)
+  kGradHistory = 128,  // a scalar leaf whose gradient with history is in the side table
 };
 
 // What an op is: its name (errors, pictures) and how it sends gradients to its inputs.
@@ -41,6 +43,10 @@ struct OpInfo {
   // grad_in[0 .. num_inputs) as recorded Values. Null for leaves and tensor ops (a tensor
   // op's closure is itself written in differentiable ops and is run with grad mode on).
   void (*backward_graph)(Node& self, const Value& grad_out, Value* grad_in) = nullptr;
+  // Tensor ops: whether backward reads the inputs' or the output's values (mul, exp, matmul)
+  // rather than only their shapes (add, sum, reshape). Only then does an in-place write to
+  // them between forward and backward make backward refuse (PyTorch's rule).
+  bool saves_values = true;
 };
 extern const OpInfo kLeafOp;
 
@@ -50,6 +56,9 @@ struct ScalarNode : Node {
   union Slot {
     Node* input;
     double constant;  // a unary op's parameter (pow's exponent, the 2 of x * 2) in slot 1
+    // A leaf has no inputs: slot 0 counts its set_data writes, slot 1 holds that count as it
+    // was when an op last recorded the leaf as an input (backward refuses if they differ).
+    std::uint64_t count;
   } slot[2];
 };
 static_assert(sizeof(ScalarNode) == 48, "a recorded scalar op must stay at 48 bytes");
@@ -77,11 +86,26 @@ struct TensorNode : Node {
   Dtype dtype = Dtype::Float32;
   std::shared_ptr<Storage> storage;
   std::shared_ptr<Storage> grad;  // same shape and dtype; null until a gradient arrives
-  std::vector<Node*> inputs;      // owned references
-  BackwardFn backward;            // null for leaves and after release
+  // The gradient with history, after backward(create_graph=true); then `grad` is null.
+  Tensor grad_history;
+  std::vector<Node*> inputs;  // owned references
+  // Storage versions of the inputs (tensor inputs; 0 for Value inputs) and, last, of the
+  // output, when recorded: an op whose OpInfo saves values refuses backward if one changed.
+  std::vector<std::uint64_t> saved_versions;
+  BackwardFn backward;  // null for leaves and after release
 };
 
 inline bool is_tensor(const Node& n) { return n.flags & kTensor; }
+
+// A scalar op records `input`: a leaf remembers its set_data count as seen by the graph.
+inline void note_recorded_input(Node& input) noexcept {
+  if ((input.flags & (kLeaf | kTensor)) == kLeaf) {
+    ScalarNode& leaf = static_cast<ScalarNode&>(input);
+    leaf.slot[1].count = leaf.slot[0].count;
+  }
+}
+// Value::set_data on a leaf: one more write that recorded graphs did not see.
+inline void note_leaf_write(Node& leaf) noexcept { ++static_cast<ScalarNode&>(leaf).slot[0].count; }
 inline ScalarNode& as_scalar(Node& n) { return static_cast<ScalarNode&>(n); }
 inline TensorNode& as_tensor(Node& n) { return static_cast<TensorNode&>(n); }
 inline std::size_t input_count(Node& n) {
@@ -126,5 +150,15 @@ void release_walk_scratch() noexcept;
 // Adds `gradient` (broadcast shape allowed) into a node's gradient: the engine's one
 // accumulation path, used by tensor backward closures and the Value<->Tensor bridge.
 void accumulate_grad(Node& node, const Tensor& gradient);
+
+// The gradient side table of scalar leaves after backward(create_graph=true) (node.cpp).
+void set_grad_history(Node& leaf, const Value& grad);
+Value grad_history_of(const Node& leaf);  // a constant 0 when there is none
+void clear_grad_history(Node& leaf) noexcept;
+
+// Differentiable forms of broadcast_to / sum_to, recorded when grad mode is on: what backward
+// closures use so that their results carry history under create_graph.
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor reduce_to(const Tensor& grad, const Shape& shape);
 
 }  // namespace ag::detail

@@ -61,6 +61,7 @@ Tensor gate_positive(const Tensor& x, const Tensor& a);
 // ---- Unary rows ----
 struct UnaryRow {
   static constexpr bool uses_output = false;  // does grad read y?
+  static constexpr bool saves_values = true;  // does grad read x or y (see BinaryRow)?
   static constexpr int num_params = 0;
   static constexpr double default_param = 0.0;
   static constexpr double param_lo = 0.0, param_hi = 0.0;  // the sampler's range
@@ -275,11 +276,15 @@ struct Gelu : UnaryRow {
 // ---- Binary rows (NumPy broadcasting on tensors) ----
 struct BinaryRow {
   static constexpr bool uses_output = false;
+  // Whether backward reads the operands' values (an in-place write to them between forward
+  // and backward is then refused); false for rules that only pass the gradient on.
+  static constexpr bool saves_values = true;
   static constexpr OpDomain domain{};
 };
 
 struct Add : BinaryRow {
   static constexpr const char* name = "add";
+  static constexpr bool saves_values = false;
   template <class T>
   static T f(T a, T b) {
     return a + b;
@@ -292,6 +297,7 @@ struct Add : BinaryRow {
 
 struct Sub : BinaryRow {
   static constexpr const char* name = "sub";
+  static constexpr bool saves_values = false;
   template <class T>
   static T f(T a, T b) {
     return a - b;

@@ -7,9 +7,11 @@ namespace {
 
 using namespace op_kit;
 
-constexpr OpInfo kSum = tensor_op("sum");
-constexpr OpInfo kMean = tensor_op("mean");
-constexpr OpInfo kMax = tensor_op("max");
+// Backward rules are written in differentiable ops (expand, reshape, mul by a mask) so that
+// they record history under create_graph; max keeps a direct scatter for first order.
+constexpr OpInfo kSum = tensor_op("sum", false);
+constexpr OpInfo kMean = tensor_op("mean", false);
+constexpr OpInfo kMax = tensor_op("max", false);
 
 struct DimView {
   std::int64_t outer = 1, n = 1, inner = 1;
@@ -100,7 +102,7 @@ Tensor sum(const Tensor& x) {
   detail::checked("sum", x);
   Tensor out = sum_kernel(x, all_as_dim(x));
   return detail::record(kSum, out, {&x}, [shape = x.shape()](const Tensor& g) {
-    return Grads{detail::broadcast_to(g, shape)};
+    return Grads{detail::expand(g, shape)};
   });
 }
 
@@ -108,7 +110,7 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
   DimView v = view_dim("sum", x, dim, keepdim);
   Tensor out = sum_kernel(x, v);
   return detail::record(kSum, out, {&x}, [shape = x.shape(), keep = v.keep_shape](const Tensor& g) {
-    return Grads{detail::broadcast_to(g.reshape(keep), shape)};
+    return Grads{detail::expand(g.reshape(keep), shape)};
   });
 }
 
@@ -120,7 +122,7 @@ Tensor mean(const Tensor& x) {
   dispatch(x.dtype(),
            [&](auto tag) { data<decltype(tag)>(out)[0] *= static_cast<decltype(tag)>(scale); });
   return detail::record(kMean, out, {&x}, [shape = x.shape(), scale](const Tensor& g) {
-    return Grads{detail::broadcast_to(g * scale, shape)};
+    return Grads{detail::expand(g * scale, shape)};
   });
 }
 
@@ -135,7 +137,7 @@ Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
   }
   return detail::record(kMean, out, {&x},
                         [shape = x.shape(), keep = v.keep_shape, scale](const Tensor& g) {
-                          return Grads{detail::broadcast_to((g * scale).reshape(keep), shape)};
+                          return Grads{detail::expand((g * scale).reshape(keep), shape)};
                         });
 }
 
@@ -145,6 +147,10 @@ Tensor max(const Tensor& x) {
   auto [out, index] = max_kernel(x, all_as_dim(x));
   return detail::record(kMax, out, {&x}, [shape = x.shape(), at = index[0]](const Tensor& g) {
     Tensor gx = zeros(shape, g.dtype());
+    if (grad_enabled()) {  // create_graph: g times a one-hot mask (linear in g)
+      dispatch(g.dtype(), [&](auto tag) { data<decltype(tag)>(gx)[at] = 1; });
+      return Grads{detail::expand(g, shape) * gx};
+    }
     dispatch(g.dtype(), [&](auto tag) { data<decltype(tag)>(gx)[at] = data<decltype(tag)>(g)[0]; });
     return Grads{gx};
   });
@@ -154,22 +160,26 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim) {
   DimView v = view_dim("max", x, dim, keepdim);
   require_nonempty("max", x, v.n);
   auto [out, index] = max_kernel(x, v);
-  return detail::record(
-      kMax, out, {&x}, [shape = x.shape(), v, index = std::move(index)](const Tensor& g) {
-        Tensor gx = zeros(shape, g.dtype());
-        dispatch(g.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          const T* src = data<T>(g);
-          T* dst = data<T>(gx);
-          for (std::int64_t a = 0; a < v.outer; ++a) {
-            for (std::int64_t i = 0; i < v.inner; ++i) {
-              const std::int64_t j = a * v.inner + i;
-              dst[(a * v.n + index[static_cast<std::size_t>(j)]) * v.inner + i] = src[j];
-            }
-          }
-        });
-        return Grads{gx};
-      });
+  return detail::record(kMax, out, {&x},
+                        [shape = x.shape(), v, index = std::move(index)](const Tensor& g) {
+                          Tensor gx = zeros(shape, g.dtype());
+                          const bool mask = grad_enabled();  // create_graph: g times a one-hot mask
+                          dispatch(g.dtype(), [&](auto tag) {
+                            using T = decltype(tag);
+                            const T* src = data<T>(g);
+                            T* dst = data<T>(gx);
+                            for (std::int64_t a = 0; a < v.outer; ++a) {
+                              for (std::int64_t i = 0; i < v.inner; ++i) {
+                                const std::int64_t j = a * v.inner + i;
+                                dst[(a * v.n + index[static_cast<std::size_t>(j)]) * v.inner + i] =
+                                    mask ? T(1) : src[j];
+                              }
+                            }
+                          });
+                          if (mask)
+                            return Grads{detail::expand(g.reshape(v.keep_shape), shape) * gx};
+                          return Grads{gx};
+                        });
 }
 
 std::vector<std::int64_t> argmax(const Tensor& x, std::int64_t dim) {

@@ -84,6 +84,8 @@ Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
   n->slot[1].input = b.node();
   detail::retain(a.node());
   detail::retain(b.node());
+  detail::note_recorded_input(*a.node());
+  detail::note_recorded_input(*b.node());
   return Value::adopt(n);
 }
 
@@ -95,6 +97,7 @@ Value record(const OpInfo& op, double value, const Value& a, double parameter = 
   n->slot[0].input = a.node();
   n->slot[1].constant = parameter;
   detail::retain(a.node());
+  detail::note_recorded_input(*a.node());
   return Value::adopt(n);
 }
 
@@ -229,12 +232,14 @@ void Value::set_data(double data) {
                             node_->op->name));
   }
   self(*node_).value = data;
+  detail::note_leaf_write(*node_);
 }
 double Value::grad() const noexcept {
   return node_ && (node_->flags & detail::kRequiresGrad) ? self(*node_).grad : 0.0;
 }
 void Value::zero_grad() noexcept {
   if (node_) self(*node_).grad = 0.0;
+  if (node_) detail::clear_grad_history(*node_);
 }
 Value Value::detach() const { return constant(data()); }
 bool Value::is_leaf() const noexcept { return node_ && (node_->flags & detail::kLeaf); }

@@ -54,15 +54,19 @@ Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool l
 
 Tensor softmax(const Tensor& x, std::int64_t dim) {
   Tensor out = softmax_kernel("softmax", x, dim, false);
-  return detail::record(kSoftmax, out, {&x}, [y = out.detach(), dim](const Tensor& g) {
-    return Grads{y * (g - sum(g * y, dim, true))};
+  // The output factor is recomputed from x under create_graph (a closure never holds its
+  // own output's node), and is the saved buffer otherwise.
+  return detail::record(kSoftmax, out, {&x}, [x, y = out.detach(), dim](const Tensor& g) {
+    const Tensor s = grad_enabled() ? softmax(x, dim) : y;
+    return Grads{s * (g - sum(g * s, dim, true))};
   });
 }
 
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   Tensor out = softmax_kernel("log_softmax", x, dim, true);
-  return detail::record(kLogSoftmax, out, {&x}, [y = out.detach(), dim](const Tensor& g) {
-    return Grads{g - exp(y) * sum(g, dim, true)};
+  return detail::record(kLogSoftmax, out, {&x}, [x, y = out.detach(), dim](const Tensor& g) {
+    const Tensor p = grad_enabled() ? softmax(x, dim) : exp(y);
+    return Grads{g - p * sum(g, dim, true)};
   });
 }
 
@@ -111,22 +115,33 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
     data<T>(loss)[0] = static_cast<T>(total_loss / static_cast<double>(rows));
   });
   std::vector<std::int64_t> saved(labels.begin(), labels.end());
-  return detail::record(kCrossEntropy, loss, {&logits},
-                        [probs, saved = std::move(saved), rows, classes](const Tensor& g) {
-                          // d(mean(-log p[label]))/dx = (p - onehot) / N, scaled by the incoming
-                          // gradient.
-                          Tensor grad = detail::empty(probs.shape(), probs.dtype());
-                          dispatch(probs.dtype(), [&](auto tag) {
-                            using T = decltype(tag);
-                            const T scale = static_cast<T>(g.item() / static_cast<double>(rows));
-                            const T* p = data<T>(probs);
-                            T* d = data<T>(grad);
-                            for (std::int64_t i = 0; i < rows * classes; ++i) d[i] = p[i] * scale;
-                            for (std::int64_t i = 0; i < rows; ++i)
-                              d[i * classes + saved[static_cast<std::size_t>(i)]] -= scale;
-                          });
-                          return Grads{grad};
-                        });
+  return detail::record(
+      kCrossEntropy, loss, {&logits},
+      [logits, probs, saved = std::move(saved), rows, classes](const Tensor& g) {
+        // d(mean(-log p[label]))/dx = (p - onehot) / N, scaled by the incoming
+        // gradient.
+        if (grad_enabled()) {  // create_graph: the same in recorded ops
+          Tensor onehot = zeros(probs.shape(), probs.dtype());
+          dispatch(probs.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            T* d = data<T>(onehot);
+            for (std::int64_t i = 0; i < rows; ++i)
+              d[i * classes + saved[static_cast<std::size_t>(i)]] = T(1);
+          });
+          return Grads{(softmax(logits, 1) - onehot) * (g * (1.0 / static_cast<double>(rows)))};
+        }
+        Tensor grad = detail::empty(probs.shape(), probs.dtype());
+        dispatch(probs.dtype(), [&](auto tag) {
+          using T = decltype(tag);
+          const T scale = static_cast<T>(g.item() / static_cast<double>(rows));
+          const T* p = data<T>(probs);
+          T* d = data<T>(grad);
+          for (std::int64_t i = 0; i < rows * classes; ++i) d[i] = p[i] * scale;
+          for (std::int64_t i = 0; i < rows; ++i)
+            d[i * classes + saved[static_cast<std::size_t>(i)]] -= scale;
+        });
+        return Grads{grad};
+      });
 }
 
 Tensor Tensor::softmax(std::int64_t dim) const { return ag::softmax(*this, dim); }

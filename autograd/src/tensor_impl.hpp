@@ -46,7 +46,10 @@ Tensor record(const OpInfo& op, Tensor result, const std::vector<Tensor>& inputs
 
 // Runs a TensorNode's closure (the backward rule of every tensor op).
 void run_tensor_backward(Node& self);
-constexpr OpInfo tensor_op(const char* name) { return OpInfo{name, &run_tensor_backward}; }
+// saves_values: whether the closure reads its inputs' or output's values (see OpInfo).
+constexpr OpInfo tensor_op(const char* name, bool saves_values = true) {
+  return OpInfo{name, &run_tensor_backward, nullptr, nullptr, saves_values};
+}
 
 // Same dtype required for binary ops: mixing is an error, never a silent promotion.
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
