@@ -184,11 +184,14 @@ int main(int argc, char** argv) {
   app.add_option("--subset", opt.subset, "train on the first N images only (0 = all)")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
-  app.add_option("--lr", opt.lr, "Adam learning rate of the first epoch")->capture_default_str();
+  app.add_option("--lr", opt.lr, "Adam learning rate of the first epoch")
+      ->check(CLI::Range(1e-12, 10.0))
+      ->capture_default_str();
   app.add_option("--lr-decay", opt.lr_decay, "factor applied to the learning rate after each epoch")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--seed", opt.seed, "seed of the initial weights and the shuffles")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--data-dir", opt.data_dir, "directory of the IDX files")->capture_default_str();
   app.add_option("--out", opt.out_dir, "output directory: checkpoint, curves.png, confusion.png")

@@ -5,3 +5,48 @@ if(AG_BUILD_EXAMPLES)
     PASS_REGULAR_EXPRESSION "loss = 0.25.*w1 +1 +1 +1.*w2 +1 +1 +1.*w5 +1.5 +1.5 +1.5.*w6 +0.5 +0.5 +0.5.*bias3 +1 +1 +1.*SGD step matches the seed: yes.*node 2 [-+0-9.]+ \\(inactive\\).*w2 +[-0-9.]+ +0 +[-0-9.e]+ +<-- seed's formula disagrees.*w4.*bias2 +[-0-9.]+ +0.*<-- seed's formula disagrees.*Graph of the loss written"
     LABELS examples TIMEOUT 60)
 endif()
+
+# Every example parses its command line: --help prints the options and exits 0 without running,
+# a malformed or out-of-range number or an unknown option exits non-zero with a message.
+# ag_example_cli_test(NAME TARGET EXIT <code|nonzero> REGEX <regex> [FORBID <regex>] ARGS <args...>)
+function(ag_example_cli_test name target)
+  cmake_parse_arguments(PARSE_ARGV 2 ARG "" "EXIT;REGEX;FORBID" "ARGS")
+  list(JOIN ARG_ARGS "|" args)
+  set(forbid "")
+  if(DEFINED ARG_FORBID)
+    set(forbid "-DFORBID=${ARG_FORBID}")
+  endif()
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${target}> "-DARGS=${args}"
+           -DEXIT=${ARG_EXIT} "-DREGEX=${ARG_REGEX}" ${forbid} -P ${PROJECT_SOURCE_DIR}/cmake/ExpectRun.cmake)
+  set_tests_properties(${name} PROPERTIES LABELS examples TIMEOUT 60)
+endfunction()
+
+if(AG_BUILD_EXAMPLES)
+  foreach(example seed_000_linear_vs_relu seed_001_activations seed_002_activation_functions
+                  seed_003_dense_layers spiral_regions fashion_mnist)
+    ag_example_cli_test(${example}_help ${example} EXIT 0 REGEX "Usage:.*--help"
+                        FORBID "epoch +[0-9]|accuracy|final" ARGS --help)
+    ag_example_cli_test(${example}_unknown_option ${example} EXIT nonzero
+                        REGEX "--no-such-option" ARGS --no-such-option)
+  endforeach()
+  ag_example_cli_test(seed_001_activations_bad_number seed_001_activations EXIT nonzero
+                      REGEX "50x" FORBID "final:" ARGS 50x)
+  ag_example_cli_test(seed_003_dense_layers_negative seed_003_dense_layers EXIT nonzero
+                      REGEX "-5" FORBID "final:" ARGS -5)
+  ag_example_cli_test(seed_003_dense_layers_zero seed_003_dense_layers EXIT nonzero
+                      REGEX "not in range" FORBID "final:" ARGS --epochs 0)
+  ag_example_cli_test(seed_000_linear_vs_relu_bad_steps seed_000_linear_vs_relu EXIT nonzero
+                      REGEX "steps" ARGS --steps 0)
+  ag_example_cli_test(seed_002_bad_activation seed_002_activation_functions EXIT nonzero
+                      REGEX "softplus" ARGS softplus)
+  ag_example_cli_test(spiral_regions_bad_epochs spiral_regions EXIT nonzero
+                      REGEX "epochs" ARGS --epochs 1e3x)
+  ag_example_cli_test(fashion_mnist_negative_lr fashion_mnist EXIT nonzero
+                      REGEX "--lr" ARGS --lr -0.5)
+  ag_example_cli_test(fashion_mnist_bad_seed fashion_mnist EXIT nonzero
+                      REGEX "--seed" ARGS --seed -3)
+  # Two epochs train (and, below 0.9 accuracy, say so in the exit status).
+  ag_example_cli_test(seed_001_activations_epochs seed_001_activations EXIT 1
+                      REGEX "       2 +[0-9.]+ +[0-9.]+ .*final: loss [0-9.]+, accuracy 0\\.[0-9]+ \\(< 0\\.9\\)"
+                      ARGS --epochs 2)
+endif()
