@@ -477,64 +477,109 @@ SafetensorsFile load_safetensors(const std::filesystem::path& path) {
 namespace {
 constexpr std::string_view kOptimPrefix = "optim.";
 
-NamedTensors checkpoint_tensors(const Module& module, const Optimizer* optimizer) {
-  NamedTensors tensors = module.named_parameters();
-  if (optimizer != nullptr)
-    for (auto& [name, t] : optimizer->named_state())
-      tensors.emplace_back(std::string(kOptimPrefix) + name, t);
-  return tensors;
+// One tensor a checkpoint holds for the module or the optimizer. `legacy_name` is the name an
+// older writer gave optimizer state ("optim.<parameter name>.<slot>"), accepted when loading.
+struct CheckpointEntry {
+  std::string name;
+  Tensor tensor;
+  std::string legacy_name;
+};
+
+std::vector<CheckpointEntry> checkpoint_entries(const Module& module, const Optimizer* optimizer) {
+  std::vector<CheckpointEntry> entries;
+  const NamedTensors params = module.named_parameters();
+  for (const auto& [name, t] : params) entries.push_back({name, t, ""});
+  if (optimizer == nullptr) return entries;
+  for (const auto& [name, t] : optimizer->named_state()) {
+    std::string legacy;
+    // "<index>.<slot>": the module's name for that parameter, when the optimizer holds one.
+    const auto dot = name.find('.');
+    const bool indexed = dot != std::string::npos && dot > 0 &&
+                         std::all_of(name.begin(), name.begin() + static_cast<std::ptrdiff_t>(dot),
+                                     [](char c) { return c >= '0' && c <= '9'; });
+    if (indexed) {
+      const auto index = static_cast<std::size_t>(std::stoul(name.substr(0, dot)));
+      const auto& optimized = optimizer->named_params();
+      if (index < optimized.size())
+        for (const auto& [param_name, p] : params)
+          if (p.node() == optimized[index].second.node())
+            legacy = std::string(kOptimPrefix) + param_name + name.substr(dot);
+    }
+    entries.push_back({std::string(kOptimPrefix) + name, t, legacy});
+  }
+  return entries;
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (std::size_t i = 0; i < names.size() && i < 8; ++i)
+    list += (i ? ", " : "") + ("'" + names[i] + "'");
+  if (names.size() > 8) list += ", ... (" + std::to_string(names.size()) + " in all)";
+  return list;
 }
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const Module& module,
                      const Optimizer* optimizer, const Metadata& metadata) {
-  save_safetensors(path, checkpoint_tensors(module, optimizer), metadata);
+  NamedTensors tensors;
+  for (auto& entry : checkpoint_entries(module, optimizer))
+    tensors.emplace_back(std::move(entry.name), std::move(entry.tensor));
+  save_safetensors(path, tensors, metadata);
 }
 
 Metadata load_checkpoint(const std::filesystem::path& path, Module& module, Optimizer* optimizer) {
   SafetensorsFile file = load_safetensors(path);
   const std::string source = path.string();
-  NamedTensors targets = checkpoint_tensors(module, optimizer);
+  std::vector<CheckpointEntry> targets = checkpoint_entries(module, optimizer);
 
   // Check everything before writing anything, so that a refused file changes nothing.
   std::vector<std::string> missing;
-  for (const auto& [name, target] : targets) {
-    const auto it = file.tensors.find(name);
+  std::vector<const Tensor*> sources;
+  std::vector<std::string> used;
+  for (const auto& target : targets) {
+    auto it = file.tensors.find(target.name);
+    if (it == file.tensors.end() && !target.legacy_name.empty())
+      it = file.tensors.find(target.legacy_name);
     if (it == file.tensors.end()) {
-      missing.push_back(name);
+      missing.push_back(target.name);
       continue;
     }
+    used.push_back(it->first);
     const Tensor& stored = it->second;
-    if (stored.dtype() != target.dtype() || stored.shape() != target.shape())
-      fail(source, "tensor '" + name + "' is " + std::string(ag::name(stored.dtype())) + " " +
+    sources.push_back(&stored);
+    if (stored.dtype() != target.tensor.dtype() || stored.shape() != target.tensor.shape())
+      fail(source, "tensor '" + it->first + "' is " + std::string(ag::name(stored.dtype())) + " " +
                        to_string(stored.shape()) + " in the file but " +
-                       std::string(ag::name(target.dtype())) + " " + to_string(target.shape()) +
-                       " in the " + (name.starts_with(kOptimPrefix) ? "optimizer" : "module"));
+                       std::string(ag::name(target.tensor.dtype())) + " " +
+                       to_string(target.tensor.shape()) + " in the " +
+                       (target.name.starts_with(kOptimPrefix) ? "optimizer" : "module"));
   }
   if (!missing.empty()) {
-    std::string list;
-    for (std::size_t i = 0; i < missing.size() && i < 8; ++i)
-      list += (i ? ", " : "") + ("'" + missing[i] + "'");
-    if (missing.size() > 8) list += ", ... (" + std::to_string(missing.size()) + " in all)";
     const bool optim_only = std::all_of(missing.begin(), missing.end(), [](const std::string& n) {
       return n.starts_with(kOptimPrefix);
     });
-    fail(source, "checkpoint lacks " + list +
-                     (optim_only ? " (saved without optimizer state?)" : " (a different model?)"));
+    std::vector<std::string> stored_optim;
+    for (const auto& stored : file.tensors)
+      if (stored.first.starts_with(kOptimPrefix)) stored_optim.push_back(stored.first);
+    std::string hint = " (a different model?)";
+    if (optim_only)
+      hint = stored_optim.empty() ? " (saved without optimizer state?)"
+                                  : " (the file's optimizer state, " + quoted_list(stored_optim) +
+                                        ", belongs to another optimizer or model)";
+    fail(source, "checkpoint lacks " + quoted_list(missing) + hint);
   }
   for (const auto& stored_entry : file.tensors) {
-    const std::string& name = stored_entry.first;  // not a structured binding: the lambda uses it
+    const std::string& name = stored_entry.first;
     const bool is_optim = name.starts_with(kOptimPrefix);
     if (is_optim && optimizer == nullptr) continue;  // state not asked for
-    const bool known = std::any_of(targets.begin(), targets.end(),
-                                   [&](const auto& entry) { return entry.first == name; });
-    if (!known)
+    if (std::find(used.begin(), used.end(), name) == used.end())
       fail(source, "tensor '" + name + "' in the checkpoint matches nothing in the " +
                        (is_optim ? "optimizer" : "module") + " (a different model?)");
   }
 
-  for (auto& [name, target] : targets) {
-    const Tensor& stored = file.tensors.at(name);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Tensor& stored = *sources[i];
+    Tensor& target = targets[i].tensor;
     const auto bytes = static_cast<std::size_t>(stored.numel()) * size_of(stored.dtype());
     if (bytes == 0) continue;
     if (target.dtype() == float32)
