@@ -45,8 +45,50 @@ struct Options {
   std::string data_dir = ag::nn::kFashionMnistDir;
   std::string out_dir = "fashion_mnist_out";
   std::string resume;  // checkpoint to continue from
+  bool allow_config_change = false;
   bool plots = true;
 };
+
+// What a run was trained with, stored in the checkpoint's metadata under "config.<option>":
+// a resumed run with other values would silently train a different model. --epochs, --out,
+// --data-dir and --no-plots are left out: they do not change what an epoch computes.
+ag::nn::Metadata run_config(const Options& opt) {
+  auto real = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return std::string(buf);
+  };
+  return {{"config.batch", std::to_string(opt.batch)},
+          {"config.lr", real(opt.lr)},
+          {"config.lr-decay", real(opt.lr_decay)},
+          {"config.seed", std::to_string(opt.seed)},
+          {"config.subset", std::to_string(opt.subset)},
+          {"config.threads", std::to_string(opt.threads)}};
+}
+
+// Refuses to resume a checkpoint trained with another configuration, unless asked to.
+void check_resumed_config(const ag::nn::Metadata& stored, const Options& opt) {
+  std::string differences;
+  for (const auto& [key, value] : run_config(opt)) {
+    const std::string option = "--" + key.substr(std::strlen("config."));
+    const auto it = stored.find(key);
+    if (it == stored.end())
+      differences +=
+          "\n  " + option + ": not recorded (checkpoint from an older version), now " + value;
+    else if (it->second != value)
+      differences += "\n  " + option + ": checkpoint " + it->second + ", now " + value;
+  }
+  if (differences.empty()) return;
+  if (opt.allow_config_change) {
+    std::printf("note: continuing with a configuration other than the checkpoint's:%s\n",
+                differences.c_str());
+    return;
+  }
+  throw ag::Error(
+      "fashion_mnist",
+      "'" + opt.resume + "' was trained with another configuration:" + differences +
+          "\npass the checkpoint's values, or --allow-config-change to continue anyway");
+}
 
 // Rows `rows` of a float32 [N, D] tensor, copied straight (no detour through doubles).
 ag::Tensor gather_rows(const ag::Tensor& x, std::span<const std::int64_t> rows) {
@@ -196,7 +238,11 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", opt.data_dir, "directory of the IDX files")->capture_default_str();
   app.add_option("--out", opt.out_dir, "output directory: checkpoint, curves.png, confusion.png")
       ->capture_default_str();
-  app.add_option("--resume", opt.resume, "continue from this checkpoint");
+  app.add_option(
+      "--resume", opt.resume,
+      "continue from this checkpoint (trained with the same options: see config.* in it)");
+  app.add_flag("--allow-config-change", opt.allow_config_change,
+               "resume even if --batch, --lr, --lr-decay, --seed, --subset or --threads differ");
   app.add_flag("!--no-plots", opt.plots, "skip the PNG pictures");
   CLI11_PARSE(app, argc, argv);
 
@@ -238,9 +284,7 @@ int main(int argc, char** argv) {
             "fashion_mnist",
             "'" + opt.resume + "' has no 'epoch' metadata: not written by this program");
       first_epoch = std::stoi(metadata.at("epoch"));
-      if (metadata.count("seed") && std::stoull(metadata.at("seed")) != opt.seed)
-        std::printf("note: the checkpoint was trained with --seed %s\n",
-                    metadata.at("seed").c_str());
+      check_resumed_config(metadata, opt);
       history.train_loss = split(metadata.count("train_loss") ? metadata.at("train_loss") : "");
       history.train_accuracy =
           split(metadata.count("train_accuracy") ? metadata.at("train_accuracy") : "");
@@ -296,15 +340,15 @@ int main(int argc, char** argv) {
       std::printf("epoch %2d: train %.2f s, test loss %.4f, test accuracy %.4f (eval %.2f s)\n",
                   epoch + 1, train_seconds, last_eval.loss, last_eval.accuracy, eval_seconds);
 
-      ag::nn::save_checkpoint(checkpoint, net, &adam,
-                              {{"epoch", std::to_string(epoch + 1)},
-                               {"seed", std::to_string(opt.seed)},
-                               {"model", "Dense 784-256-128-10, ReLU"},
-                               {"test_accuracy", std::to_string(last_eval.accuracy)},
-                               {"train_loss", join(history.train_loss)},
-                               {"train_accuracy", join(history.train_accuracy)},
-                               {"test_loss", join(history.test_loss)},
-                               {"test_accuracy_history", join(history.test_accuracy)}});
+      ag::nn::Metadata metadata = run_config(opt);
+      metadata.insert({{"epoch", std::to_string(epoch + 1)},
+                       {"model", "Dense 784-256-128-10, ReLU"},
+                       {"test_accuracy", std::to_string(last_eval.accuracy)},
+                       {"train_loss", join(history.train_loss)},
+                       {"train_accuracy", join(history.train_accuracy)},
+                       {"test_loss", join(history.test_loss)},
+                       {"test_accuracy_history", join(history.test_accuracy)}});
+      ag::nn::save_checkpoint(checkpoint, net, &adam, metadata);
     }
     if (epoch_seconds.empty()) {
       std::printf("nothing to train: the checkpoint already holds %d epochs\n", first_epoch);

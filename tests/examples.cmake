@@ -50,3 +50,26 @@ if(AG_BUILD_EXAMPLES)
                       REGEX "       2 +[0-9.]+ +[0-9.]+ .*final: loss [0-9.]+, accuracy 0\\.[0-9]+ \\(< 0\\.9\\)"
                       ARGS --epochs 2)
 endif()
+
+# fashion_mnist --resume refuses a checkpoint trained with other options, unless told to.
+if(AG_BUILD_EXAMPLES)
+  set(fm_config_dir ${CMAKE_CURRENT_BINARY_DIR}/fashion_mnist_config)
+  add_test(NAME fashion_mnist_config_first_epoch COMMAND fashion_mnist --subset 300 --epochs 1
+           --no-plots --out ${fm_config_dir}/first)
+  set_tests_properties(fashion_mnist_config_first_epoch PROPERTIES FIXTURES_SETUP fm_config
+                       LABELS examples TIMEOUT 120)
+  set(fm_checkpoint ${fm_config_dir}/first/checkpoint.safetensors)
+  ag_example_cli_test(fashion_mnist_resume_refuses_other_config fashion_mnist EXIT nonzero
+    REGEX "another configuration:.*--lr: checkpoint 0.001, now 0.01.*--subset: checkpoint 300, now 600.*--allow-config-change"
+    FORBID "epoch 2: train"
+    ARGS --subset 600 --lr 0.01 --epochs 2 --no-plots --out ${fm_config_dir}/refused --resume ${fm_checkpoint})
+  ag_example_cli_test(fashion_mnist_resume_same_config fashion_mnist EXIT 0
+    REGEX "resumed from .* after epoch 1.*epoch  2: train" FORBID "another configuration"
+    ARGS --subset 300 --epochs 2 --no-plots --out ${fm_config_dir}/same --resume ${fm_checkpoint})
+  ag_example_cli_test(fashion_mnist_resume_override fashion_mnist EXIT 0
+    REGEX "note: continuing with a configuration other than the checkpoint's:.*--subset: checkpoint 300, now 600.*epoch  2: train"
+    ARGS --subset 600 --epochs 2 --no-plots --allow-config-change --out ${fm_config_dir}/override
+         --resume ${fm_checkpoint})
+  set_tests_properties(fashion_mnist_resume_refuses_other_config fashion_mnist_resume_same_config
+                       fashion_mnist_resume_override PROPERTIES FIXTURES_REQUIRED fm_config TIMEOUT 120)
+endif()
