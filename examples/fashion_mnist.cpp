@@ -10,6 +10,7 @@
 // Data: /usr/share/datasets/fashion-mnist (Debian: apt-get install dataset-fashion-mnist).
 // A resumed run continues bit for bit where the checkpoint left off: each epoch's shuffle is
 // drawn from its own generator (seed + epoch), and Adam's moments and step count are restored.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <numeric>
@@ -118,6 +120,17 @@ std::string format_duration(double seconds) {
 
 // One line per update on a terminal (redrawn with \r); on a pipe or file, a plain line about
 // every 25% of an epoch so that logs stay readable.
+// The terminal's width: the tty's own (TIOCGWINSZ), else $COLUMNS, else 80.
+int terminal_columns() {
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    const int n = std::atoi(columns);
+    if (n > 0) return n;
+  }
+  return 80;
+}
+
 class Progress {
  public:
   Progress(int epoch, int epochs, std::int64_t total_samples)
@@ -127,6 +140,43 @@ class Progress {
         tty_(::isatty(STDOUT_FILENO)),
         start_(Clock::now()) {}
 
+  // The progress line in at most `width` columns: the parts that fit, most important first
+  // (epoch, percentage, loss, ETA, accuracy, rate), and a bar in the room left.
+  std::string progress_line(int width, double fraction, double loss, double accuracy, double rate,
+                            const std::string& eta) const {
+    char buf[64];
+    auto part = [&](const char* format, auto... values) {
+      std::snprintf(buf, sizeof buf, format, values...);
+      return std::string(buf);
+    };
+    const std::string epoch = part("epoch %d/%d", epoch_, epochs_);
+    const std::string percent = part("%3.0f%%", 100 * fraction);
+    std::vector<std::string> extras = {part("loss %.4f", loss), eta,
+                                       part("acc %5.2f%%", 100 * accuracy),
+                                       part("%.0f samples/s", rate)};
+    auto joined = [&](std::size_t n_extras) {
+      std::string s = percent;
+      for (std::size_t i = 0; i < n_extras; ++i) s += "  " + extras[i];
+      return s;
+    };
+    std::size_t n = extras.size();
+    while (n > 0 && static_cast<int>(epoch.size() + 1 + joined(n).size()) > width) --n;
+    std::string tail = joined(n);
+    // The bar takes what is left, between 5 and 24 cells (plus its brackets and a space).
+    const int room = width - static_cast<int>(epoch.size() + 1 + tail.size()) - 3;
+    std::string line = epoch;
+    if (room >= 5) {
+      const int cells = std::min(room, 24);
+      const int filled = static_cast<int>(fraction * cells);
+      line += " [" + std::string(static_cast<std::size_t>(filled), '#') +
+              std::string(static_cast<std::size_t>(cells - filled), '.') + "]";
+    }
+    line += " " + tail;
+    if (static_cast<int>(line.size()) > width)
+      line.resize(static_cast<std::size_t>(std::max(width, 0)));
+    return line;
+  }
+
   void update(std::int64_t done, double loss, double accuracy, bool final = false) {
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
@@ -135,14 +185,11 @@ class Progress {
     if (tty_) {
       if (!final && elapsed - last_draw_ < 0.1) return;  // ~10 redraws per second
       last_draw_ = elapsed;
-      constexpr int kWidth = 24;
-      const int filled = static_cast<int>(fraction * kWidth);
-      std::string bar(static_cast<std::size_t>(filled), '#');
-      bar.append(static_cast<std::size_t>(kWidth - filled), '.');
-      std::printf("\repoch %2d/%d [%s] %3.0f%%  loss %.4f  acc %5.2f%%  %6.0f samples/s  %s %s  ",
-                  epoch_, epochs_, bar.c_str(), 100 * fraction, loss, 100 * accuracy, rate,
-                  final ? "took" : "ETA", format_duration(final ? elapsed : eta).c_str());
-      if (final) std::printf("\n");
+      const std::string line = progress_line(
+          terminal_columns() - 1, fraction, loss, accuracy, rate,
+          std::string(final ? "took " : "ETA ") + format_duration(final ? elapsed : eta));
+      // Back to the line's start, the line, then clear what a longer previous line left.
+      std::printf("\r%s\033[K%s", line.c_str(), final ? "\n" : "");
       std::fflush(stdout);
     } else {
       const int quarter = static_cast<int>(fraction * 4);

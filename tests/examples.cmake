@@ -73,3 +73,15 @@ if(AG_BUILD_EXAMPLES)
   set_tests_properties(fashion_mnist_resume_refuses_other_config fashion_mnist_resume_same_config
                        fashion_mnist_resume_override PROPERTIES FIXTURES_REQUIRED fm_config TIMEOUT 120)
 endif()
+
+# The Fashion-MNIST progress line fits the terminal (80 and 40 columns, on a pseudo-terminal)
+# and becomes plain lines into a pipe.
+if(AG_BUILD_EXAMPLES AND EXISTS /usr/bin/python3)
+  foreach(columns 80 40)
+    add_test(NAME fashion_mnist_progress_${columns}_columns
+      COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/examples/progress_width.py
+              $<TARGET_FILE:fashion_mnist> ${columns} --subset 6000 --epochs 1 --no-plots
+              --out ${CMAKE_CURRENT_BINARY_DIR}/fashion_mnist_progress_${columns})
+    set_tests_properties(fashion_mnist_progress_${columns}_columns PROPERTIES LABELS examples TIMEOUT 120)
+  endforeach()
+endif()
