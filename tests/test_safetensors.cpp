@@ -174,6 +174,31 @@ BOOST_AUTO_TEST_CASE(damaged_files_are_refused) {
                {"appears twice"});
 }
 
+BOOST_AUTO_TEST_CASE(header_values_of_the_wrong_type_are_refused) {
+  const Bytes two_floats = raw<float>({1.0f, 2.0f});
+  const std::string tensor = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  auto decode = [](const std::string& header, const Bytes& data) {
+    return [=] { ag::nn::decode_safetensors(make_file(header, data), "f"); };
+  };
+  expect_error(decode(R"({"__metadata__":{"epoch":3},)" + tensor + "}", two_floats),
+               {"'f'", "metadata 'epoch' must be a string, found number"});
+  expect_error(decode(R"({"__metadata__":[1],)" + tensor + "}", two_floats),
+               {"'__metadata__' must be an object of strings, found array"});
+  expect_error(decode(R"({"a":[1,2]})", two_floats),
+               {"tensor 'a': expected an object with dtype, shape and data_offsets, found array"});
+  expect_error(decode(R"({"a":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", two_floats),
+               {"tensor 'a': dtype must be a string, found number"});
+  expect_error(decode(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", two_floats),
+               {"tensor 'a' shape: expected a non-negative integer, found 2.5"});
+  expect_error(decode(R"({"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", two_floats),
+               {"tensor 'a' shape: expected an array of integers, found number"});
+  expect_error(decode(R"({"__metadata__":{},"__metadata__":{},)" + tensor + "}", two_floats),
+               {"'__metadata__' appears twice"});
+  // Nesting a million levels deep is a parse error, not a stack overflow.
+  const std::string deep = R"({"__metadata__":)" + std::string(1'000'000, '[') + "}";
+  expect_error(decode(deep, {}), {"'f'", "bad JSON header at byte"});
+}
+
 BOOST_AUTO_TEST_CASE(save_refuses_bad_names_and_keeps_the_old_file) {
   TempDir dir;
   const auto path = dir.path / "keep.safetensors";
