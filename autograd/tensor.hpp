@@ -10,6 +10,7 @@
 //
 // A Tensor is a handle: copies share the node and its storage. Ops never modify their inputs.
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <random>
 #include <span>
@@ -74,6 +75,14 @@ class Tensor {
   void zero_grad();     // drops the accumulated gradient
   // Keep this intermediate's gradient after backward (leaves always keep theirs).
   Tensor& retain_grad();
+  // Runs hook(*this) each time a backward pass has finished this leaf's gradient: when the
+  // walk reaches the leaf, after every op that sends it gradient, while backward carries on
+  // with the rest of the graph (distributed training starts each all-reduce from here).
+  // grad() is final for that pass (undefined if no gradient reached the leaf). Hooks run in
+  // the order added, on the thread running backward, under NoGradGuard; one that throws
+  // stops the backward pass. Leaves that require grad only. Returns an id for removal.
+  std::uint64_t add_grad_ready_hook(std::function<void(const Tensor& leaf)> hook);
+  void remove_grad_ready_hook(std::uint64_t id);  // unknown ids are ignored
   // Backpropagates. A non-scalar output needs `gradient` (same shape as this tensor).
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
   // Same storage, no history.

@@ -150,8 +150,12 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = *it;
     n->flags &= static_cast<std::uint8_t>(~kVisited);
-    if (n->flags & kLeaf) continue;
+    if ((n->flags & kLeaf) && !(n->flags & kGradHooks)) continue;
     try {
+      if (n->flags & kLeaf) {  // every user has run: this leaf's gradient is final
+        run_grad_ready_hooks(*n);
+        continue;
+      }
       n->op->backward(*n);
       if (check_anomalies) check_backward_anomaly(*n);
     } catch (...) {

@@ -64,6 +64,7 @@ void free_node(Node* node) noexcept {
     std::lock_guard lock(side_tables_mutex);
     labels().erase(node);
   }
+  if (node->flags & kGradHooks) drop_grad_ready_hooks(*node);
   if (is_tensor(*node)) {
     free_tensor_node(&as_tensor(*node));
   } else {

@@ -26,6 +26,7 @@ enum NodeFlag : std::uint8_t {
   kLabelled = 16,     // has an entry in the label table
   kRetainGrad = 32,   // a tensor intermediate that keeps its gradient
   kTensor = 64,       // a TensorNode (else a ScalarNode)
+  kGradHooks = 128,   // a leaf with grad-ready hooks in the hook table (grad_hooks.cpp)
 };
 
 // What an op is: its name (errors, pictures) and how it sends gradients to its inputs.
@@ -96,6 +97,11 @@ TensorNode* allocate_tensor_node();
 void set_label(Node& n, std::string_view label);
 std::string label_of(const Node& n);
 std::uint16_t current_scope() noexcept;
+
+// Grad-ready hooks (grad_hooks.cpp), kept in a side table like labels: the engine runs a
+// flagged leaf's hooks when backward reaches it; freeing the node drops them.
+void run_grad_ready_hooks(Node& leaf);
+void drop_grad_ready_hooks(const Node& leaf) noexcept;
 std::string_view scope_name(std::uint16_t id);
 
 // The one graph walker: nodes reachable from roots, inputs before their users. With

@@ -64,7 +64,11 @@ if(MODE STREQUAL "shared")
   run("" ${CMAKE_COMMAND} -S ${AUTOGRAD_SOURCE_DIR} -B ${WORK_DIR}/library -DBUILD_SHARED_LIBS=ON
       -DAG_BUILD_TESTS=OFF -DAG_BUILD_EXAMPLES=OFF -DAG_BUILD_TOOLS=ON -DCMAKE_BUILD_TYPE=Release
       -DCMAKE_CXX_COMPILER=${CXX_COMPILER} ${launcher})
-  run("" ${CMAKE_COMMAND} --build ${WORK_DIR}/library -j2 --target autograd nn agexpr)
+  set(libraries autograd nn)
+  if(EXISTS ${WORK_DIR}/library/dist)  # autograd::dist, built when MPI was found
+    list(APPEND libraries dist)
+  endif()
+  run("" ${CMAKE_COMMAND} --build ${WORK_DIR}/library -j2 --target ${libraries} agexpr)
   run("" ${CMAKE_COMMAND} --install ${WORK_DIR}/library --prefix ${prefix})
   foreach(lib autograd autograd_nn)
     if(NOT EXISTS ${prefix}/lib/lib${lib}.so OR EXISTS ${prefix}/lib/lib${lib}.a)
