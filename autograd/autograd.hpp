@@ -4,6 +4,7 @@
 #include "autograd/dot.hpp"
 #include "autograd/dtype.hpp"
 #include "autograd/error.hpp"
+#include "autograd/explain.hpp"
 #include "autograd/format.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/gradcheck.hpp"

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -26,14 +27,29 @@ enum class DotView : std::uint8_t {
   Tensor,  // torchviz: one box per op or tensor with label, shape, dtype; top to bottom
 };
 
+enum class DotLayout : std::uint8_t {
+  Auto,         // top to bottom: fits a screen for the graphs a learner draws
+  TopToBottom,  // inputs at the top, the output at the bottom
+  LeftToRight,  // inputs on the left (wide for long chains)
+};
+
 struct DotOptions {
   DotView view = DotView::Auto;
+  DotLayout layout = DotLayout::Auto;
+  // Label each edge with its local derivative d(user)/d(input), the number backward
+  // multiplies by (scalar nodes and one-element tensors; read off the op's own backward rule).
+  bool edge_derivatives = false;
+  // Draw every path from this node to the roots in red: the paths ag::explain lists.
+  std::optional<GraphRoot> highlight_from;
   // Graphs with more nodes than this draw each ag::ScopeGuard scope (e.g. a module) as one
   // summary node; nodes outside any scope stay as they are.
   std::size_t collapse_above = 300;
   // Graphs with more reachable nodes than this are refused with an ag::Error (a DOT file that
   // Graphviz cannot lay out helps nobody). Raise it to export anyway.
   std::size_t max_nodes = 100'000;
+  // render_graph (render.hpp) refuses graphs with more nodes than this: Graphviz's layout
+  // takes seconds from about here on. write_dot still exports them.
+  std::size_t max_render_nodes = 2'000;
   // Tensor view: tensors with at most this many elements print their values and gradients.
   std::int64_t max_elements_shown = 8;
   // Significant digits of printed numbers.

@@ -5,13 +5,17 @@
 // formulas, backward(), finite differences), reproduces the seed's step, then searches for a
 // point where the seed's formulas for w2, w4 and bias2 go wrong: they use node 1's ReLU
 // derivative where node 2's belongs, which only shows when node 2 is inactive and node 1 is not.
+// There it explains the engine's gradients of w2 and w5 path by path (ag::explain), prints the
+// backward trace (ag::backward_trace) and draws the graph with w2's paths in red.
 //
-//   seed_004_relu_net [--graph FILE.png|.svg|.pdf]   (default: seed_004_graph.png)
+//   seed_004_relu_net [--graph FILE.png|.svg|.pdf] [--search-seed N]
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <array>
 #include <autograd/autograd.hpp>
 #include <cmath>
+#include <optional>
 #include <string>
 
 namespace {
@@ -32,7 +36,12 @@ ag::Value loss_of(const std::vector<ag::Value>& p, const Point& at) {
   ag::Value node1 = relu(at.input1 * w1 + at.input2 * w3 + b1);
   ag::Value node2 = relu(at.input1 * w2 + at.input2 * w4 + b2);
   ag::Value node3 = relu(node1 * w5 + node2 * w6 + b3);
-  return pow(node3 - at.target, 2.0);
+  node1.set_label("node_1_output");  // the seed's names, shown by explain and the picture
+  node2.set_label("node_2_output");
+  node3.set_label("node_3_output");
+  ag::Value loss = pow(node3 - at.target, 2.0);
+  loss.set_label("loss");
+  return loss;
 }
 
 double relu_d(double x) {
@@ -94,10 +103,24 @@ void print_table(const Gradients& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{
+      "Seed 004: the hand-derived gradients of a 2-2-1 ReLU network, checked and "
+      "explained by the engine"};
   std::string graph_file = "seed_004_graph.png";
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == "--graph") graph_file = argv[i + 1];
-  }
+  std::uint64_t search_seed = 2024;
+  app.add_option("--graph", graph_file,
+                 "Picture of the graph at the failing point (.png, .svg or .pdf)")
+      ->capture_default_str();
+  app.add_option("--search-seed", search_seed, "Seed of the search for a failing point")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return v.find_first_not_of("0123456789") == std::string::npos && !v.empty()
+                       ? std::string()
+                       : "must be a whole number >= 0, got '" + v + "'";
+          },
+          "COUNT"))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const Point seed_point{{1, 0.5, 1, -0.5, 1, 1, 0.5, 0, 0.5}, 1, 0, 2};
 
   fmt::print("Seed 004: 2-2-1 ReLU network, input (1, 0), target 2, squared error\n\n");
@@ -122,8 +145,9 @@ int main(int argc, char** argv) {
   // At the seed's point both hidden nodes are active, so the mix-up is invisible. Search for
   // a point where node 2 is inactive, node 1 active, and the output node active.
   fmt::print("\nWhere hand derivation goes wrong: searching for a point with node 2 inactive...\n");
-  ag::Generator gen(2024);
-  for (int attempt = 1; attempt <= 100000; ++attempt) {
+  ag::Generator gen(search_seed);
+  std::optional<Point> failing;
+  for (int attempt = 1; attempt <= 100000 && !failing; ++attempt) {
     Point at = seed_point;
     auto quarter = [&] { return std::round((gen.uniform() * 4 - 2) * 4) / 4; };  // readable numbers
     for (double& v : at.p) v = quarter();
@@ -147,18 +171,32 @@ int main(int argc, char** argv) {
         "their true gradients are 0, as backward() and finite differences agree.\n"
         "(The seed's formulas also leave out the output node's ReLU derivative: right only while\n"
         "node 3 is active, as it is at both points above.)\n");
-    break;
+    failing = at;
+  }
+  if (!failing) {
+    fmt::print(stderr, "no failing point found with --search-seed {}\n", search_seed);
+    return 1;
   }
 
-  // The picture of the graph that produced the gradients.
+  // Why: the engine's chain rule at the failing point, path by path, then the whole backward.
   std::vector<ag::Value> params;
-  for (std::size_t i = 0; i < 9; ++i) params.emplace_back(seed_point.p[i], kNames[i]);
-  ag::Value loss = loss_of(params, seed_point);
-  loss.set_label("loss");
+  for (std::size_t i = 0; i < 9; ++i) params.emplace_back(failing->p[i], kNames[i]);
+  ag::Value loss = loss_of(params, *failing);
   loss.backward();
+  fmt::print("\nWhy backward() gives w2 a zero gradient there: every path from w2 to the loss\n");
+  fmt::print("{}", ag::explain(loss, params[1]).text());
+  fmt::print("\nand w5, whose formula (2 * node_1_output * err) the seed got right:\n");
+  fmt::print("{}", ag::explain(loss, params[4]).text());
+  fmt::print("\nThe backward trace: each node's adjoint as the sum over its users\n");
+  fmt::print("{}", ag::backward_trace(loss).text());
+
+  // The picture: local derivatives on the edges, w2's paths in red.
+  ag::DotOptions picture;
+  picture.edge_derivatives = true;
+  picture.highlight_from = params[1];
   try {
-    ag::render_graph({loss}, graph_file);
-    fmt::print("\nGraph of the loss written to {}\n", graph_file);
+    ag::render_graph({loss}, graph_file, picture);
+    fmt::print("\nGraph of the loss written to {} (w2's path in red)\n", graph_file);
   } catch (const ag::Error& e) {
     fmt::print(stderr, "could not render the graph: {}\n", e.what());
     return 1;

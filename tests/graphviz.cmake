@@ -49,7 +49,7 @@ if(AG_BUILD_TOOLS)
     "agexpr: error in the expression, column 14: expected a number, a name or '\\(' but the expression ended\n  relu\\(x1\\*w1 \\+ \n               \\^"
     "relu(x1*w1 + " --at x1=1,w1=2)
   ag_expr_test(agexpr_error_unknown_function
-    "column 5: unknown function 'foo' \\(known: exp log sqrt tanh sigmoid relu abs step\\)\n  1 \\+ foo\\(x\\)\n      \\^"
+    "column 5: unknown function 'foo' \\(known: exp log sqrt tanh sigmoid relu abs step max min pow\\)\n  1 \\+ foo\\(x\\)\n      \\^"
     "1 + foo(x)" --at x=1)
   ag_expr_test(agexpr_error_in_def
     "agexpr: error in --def h, column 2: unexpected 'x' right after a number \\(write 2\\*x, not 2x\\)\n  2x\n   \\^"

@@ -13,6 +13,7 @@
 #include "autograd/dot.hpp"
 #include "autograd/error.hpp"
 #include "autograd/grad_mode.hpp"
+#include "autograd/render.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
 #include "test_support.hpp"
@@ -60,13 +61,13 @@ BOOST_AUTO_TEST_CASE(scalar_view_matches_golden_and_hand_computed_gradients) {
   const std::string dot = scalar_example();
   check_golden("scalar_small.dot", dot);
   // d = 4, L = -8; dL/dd = f = -2, dL/df = d = 4, dL/da = -2 * b = 6, dL/db = -2 * a = -4.
-  BOOST_TEST(dot.find("rankdir=LR") != std::string::npos);
-  BOOST_TEST(dot.find("label=\"{ a | data 2 | grad 6 }\"") != std::string::npos);
-  BOOST_TEST(dot.find("label=\"{ b | data -3 | grad -4 }\"") != std::string::npos);
-  BOOST_TEST(dot.find("label=\"{ c | data 10 | grad -2 }\"") != std::string::npos);
-  BOOST_TEST(dot.find("label=\"{ f | data -2 | grad 4 }\"") != std::string::npos);
-  BOOST_TEST(dot.find("label=\"{ d | data 4 | grad -2 }\"") != std::string::npos);
-  BOOST_TEST(dot.find("label=\"{ L | data -8 | grad 1 }\"") != std::string::npos);
+  BOOST_TEST(dot.find("rankdir=TB") != std::string::npos);  // fits a screen; LR on request
+  BOOST_TEST(dot.find("label=\"a | data 2 | grad 6\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"b | data -3 | grad -4\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"c | data 10 | grad -2\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"f | data -2 | grad 4\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"d | data 4 | grad -2\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"L | data -8 | grad 1\"") != std::string::npos);
   // 7 value records, 3 op nodes, and 2 + 2 + 2 input edges plus 3 op -> value edges.
   BOOST_TEST(count(dot, "shape=record") == 7u);
   BOOST_TEST(count(dot, " -> ") == 9u);
@@ -102,7 +103,7 @@ BOOST_AUTO_TEST_CASE(labels_are_escaped) {
   ag::Value v(1.0, "a\"{b}|<c>\\");
   const ag::Value out = v * 2.0;
   const std::string dot = ag::to_dot({out});
-  BOOST_TEST(dot.find("{ a\\\"\\{b\\}\\|\\<c\\>\\\\ | data 1") != std::string::npos);
+  BOOST_TEST(dot.find("\"a\\\"\\{b\\}\\|\\<c\\>\\\\ | data 1") != std::string::npos);
   ag::DotOptions tensor_view;
   tensor_view.view = ag::DotView::Tensor;
   BOOST_TEST(ag::to_dot({out}, tensor_view).find("label=\"a\\\"{b}|<c>\\\\\\n[] float64") !=
@@ -157,7 +158,7 @@ BOOST_AUTO_TEST_CASE(deep_chain_exports_when_the_limit_is_raised) {
   const std::string dot = ag::to_dot({y}, options);
   BOOST_TEST(count(dot, "shape=record") == static_cast<std::size_t>(kOps + 1));
   BOOST_TEST(count(dot, " -> ") == static_cast<std::size_t>(2 * kOps));
-  BOOST_TEST(dot.find("label=\"{ data 300001 | grad 0 }\"") != std::string::npos);
+  BOOST_TEST(dot.find("label=\"data 300001 | grad 0\"") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(write_dot_is_whole_or_nothing) {
@@ -192,4 +193,59 @@ BOOST_AUTO_TEST_CASE(op_nodes_show_their_constants) {
   BOOST_TEST(dot.find("[label=\"+ 1\"]") != std::string::npos, dot);
   BOOST_TEST(dot.find("[label=\"10 /\"]") != std::string::npos, dot);
   BOOST_TEST(dot.find("[label=\"-\"]") != std::string::npos, dot);  // Value - Value: no constant
+}
+
+// Pictures a learner reads: local derivatives on the edges, the explained paths in red,
+// `x - 2` as written, differentiated leaves apart from constants, layouts.
+BOOST_AUTO_TEST_CASE(edge_derivatives_highlight_and_readable_ops) {
+  ag::Value w(0.5, "w"), x(2.0, "x");
+  ag::Value u = w * x - 0.3;  // recorded as w*x + (-0.3)
+  ag::Value f = ag::relu(u) * w;
+  f.set_label("f");
+  const ag::Value constant = ag::Value(3.0).detach();
+  ag::DotOptions options;
+  options.edge_derivatives = true;
+  options.highlight_from = x;
+  const std::string dot = ag::to_dot({f}, options);
+  BOOST_TEST(dot.find("[label=\"- 0.3\", color=red") != std::string::npos);
+  // d(w*x)/dw = x = 2 and d(w*x)/dx = w = 0.5 on the edges into the product (op node o2).
+  BOOST_TEST(dot.find("v0 -> o2 [label=\"2\"]") != std::string::npos);
+  BOOST_TEST(dot.find("v1 -> o2 [label=\"0.5\", color=red") != std::string::npos);
+  // df/drelu = w = 0.5 (on x's path: red); df/dw directly = relu(0.7) = 0.7 (w is not x's
+  // path: plain).
+  BOOST_TEST(dot.find("-> o5 [label=\"0.5\", color=red") != std::string::npos);
+  BOOST_TEST(dot.find("v0 -> o5 [label=\"0.7\"]") != std::string::npos);
+  // Red: x, the 4 ops on its path and their 4 value records; 4 input edges, 4 op -> value.
+  BOOST_TEST(count(dot, "penwidth=2]") == 9u);
+  BOOST_TEST(count(dot, "penwidth=2.5") == 8u);
+  BOOST_TEST(dot.find("rankdir=TB") != std::string::npos);
+  ag::DotOptions wide;
+  wide.layout = ag::DotLayout::LeftToRight;
+  const std::string lr = ag::to_dot({f}, wide);
+  BOOST_TEST(lr.find("rankdir=LR") != std::string::npos);
+  BOOST_TEST(lr.find("label=\"{ f | data 0.35 | grad 0 }\"") != std::string::npos);
+
+  // A constant leaf (no gradient) is drawn white, apart from the blue variables.
+  const ag::Value g = w * ag::Value(3.0).detach();
+  const std::string with_constant = ag::to_dot({g});
+  BOOST_TEST(with_constant.find("data 3 | grad 0\", style=filled, fillcolor=white") !=
+             std::string::npos);
+  BOOST_TEST(with_constant.find("w | data 0.5 | grad 0\", style=filled, fillcolor=lightblue") !=
+             std::string::npos);
+}
+
+// Rendering a graph Graphviz cannot lay out in seconds is refused, naming the limit, and
+// writes nothing; the DOT text of the same graph still exports.
+BOOST_AUTO_TEST_CASE(render_refuses_graphs_above_max_render_nodes) {
+  ag::Value x(0.5, "x");
+  ag::Value h = x;
+  for (int i = 0; i < 2500; ++i) h = h * 1.001;
+  ag_test::TempDir dir;
+  const fs::path png = dir.path / "big.png";
+  ag_test::expect_error(
+      [&] { ag::render_graph({h}, png); },
+      {"render", "2501 nodes", "DotOptions::max_render_nodes = 2000", "write_dot"});
+  BOOST_TEST(!fs::exists(png));
+  BOOST_TEST(dir.entries() == 0u);
+  BOOST_TEST(!ag::to_dot({h}).empty());
 }

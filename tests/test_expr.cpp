@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <string>
+#include <tuple>
 
 #include "tools/expr/parser.hpp"
 #include "tools/expr/program.hpp"
@@ -183,4 +184,55 @@ BOOST_AUTO_TEST_CASE(check_rejects_unknown_names) {
                     ag::expr::ProgramError);
   BOOST_CHECK_THROW(ag::expr::check_partial(p, "w2", ag::expr::parse("q"), seed004_point(p)),
                     ag::expr::ProgramError);
+}
+
+BOOST_AUTO_TEST_CASE(functions_a_learner_types) {
+  BOOST_TEST(eval("max(2, 3) + max(3, 2)") == 6.0);
+  BOOST_TEST(eval("min(2, 3) + min(3, 2)") == 4.0);
+  BOOST_TEST(eval("max(0, -1.5)") == 0.0);
+  BOOST_TEST(eval("pow(2, 3) + pow(4, 0.5)") == 10.0);
+  BOOST_TEST(eval("EXP(0) + Relu(-1) + Abs(-2)") == 3.0);  // names case-insensitive in calls
+  BOOST_TEST(eval("e") == std::exp(1.0));
+  BOOST_TEST(eval("e^2") == std::exp(2.0));  // exp(2), not pow(e, 2)
+  BOOST_TEST(eval("2*e^-1") == 2.0 * std::exp(-1.0));
+  BOOST_TEST(error_message("max(1)") == "function 'max' takes two arguments, separated by ','");
+  BOOST_TEST(error_message("exp(1, 2)") == "function 'exp' takes one argument");
+  BOOST_TEST(error_message("min()") == "function 'min' needs two arguments");
+  BOOST_TEST(error_message("foo(1)") ==
+             "unknown function 'foo' (known: exp log sqrt tanh sigmoid relu abs step max min pow)");
+  BOOST_CHECK_THROW(Program(ag::expr::parse("e"), {{"e", ag::expr::parse("1")}}),
+                    ag::expr::ProgramError);
+}
+
+BOOST_AUTO_TEST_CASE(max_and_min_gradients_at_ties_go_to_the_first_argument) {
+  const Program p(ag::expr::parse("max(x, y) + 10*min(x, y)"), {});
+  for (const auto& [at, dx, dy] : {std::tuple{std::vector<double>{1, 2}, 10.0, 1.0},
+                                   std::tuple{std::vector<double>{2, 1}, 1.0, 10.0},
+                                   std::tuple{std::vector<double>{2, 2}, 11.0, 0.0}}) {
+    Program::Graph g = p.build(at);
+    g.output.backward();
+    BOOST_TEST(g.variables[0].grad() == dx);
+    BOOST_TEST(g.variables[1].grad() == dy);
+  }
+  // max(0, x) is relu(x): one node, derivative 0 at 0.
+  const Program relu_like(ag::expr::parse("max(0, x)"), {});
+  Program::Graph g = relu_like.build({0.0});
+  g.output.backward();
+  BOOST_TEST(g.variables[0].grad() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(partials_with_respect_to_a_definition_are_checked) {
+  const Program p = seed004();
+  // dL/dh1 = 2 (out - y) relu'(pre3) w5, holding the variables h1 does not use.
+  const auto right =
+      ag::expr::parse("2*(relu(h1*w5 + h2*w6 + b3) - y)*step(h1*w5 + h2*w6 + b3)*w5");
+  const auto ok = ag::expr::check_partial(p, "h1", right, seed004_point(p));
+  BOOST_TEST(ok.points == 1001u);
+  BOOST_TEST(ok.disagreements.empty());
+  BOOST_TEST(ok.finite_difference_only.size() < 5u);
+  // The seed's form leaves out relu'(pre3): wrong wherever the output ReLU is off.
+  const auto wrong = ag::expr::parse("2*(h1*w5 + h2*w6 + b3 - y)*w5");
+  const auto bad = ag::expr::check_partial(p, "h1", wrong, seed004_point(p));
+  BOOST_TEST(!bad.disagreements.empty());
+  for (const auto& d : bad.disagreements) BOOST_TEST(d.engine == 0.0);
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "autograd/error.hpp"
+#include "local_derivative.hpp"
 
 namespace ag {
 namespace detail {
@@ -127,10 +128,13 @@ std::string nested_list(const std::vector<double>& values, const Shape& shape, i
   return out;
 }
 
-const char* const kParameterColor = "lightblue";
+const char* const kParameterColor = "lightblue";  // leaves that backward differentiates
+const char* const kConstantColor = "white";       // leaves that need no gradient
+const char* const kNamedColor = "lemonchiffon";   // labelled intermediates (agexpr's --def)
 const char* const kOutputColor = "darkolivegreen1";
 const char* const kOpColor = "lightgrey";
 const char* const kScopeColor = "lightyellow";
+const char* const kHighlightColor = "red";
 
 class DotWriter {
  public:
@@ -143,13 +147,16 @@ class DotWriter {
       for (const GraphNode& n : nodes_) scalar_view_ = scalar_view_ && n.is_scalar;
     }
     if (nodes_.size() > options.collapse_above) assign_scopes();
+    if (options.highlight_from) mark_highlighted(options.highlight_from->node());
   }
 
   std::string write() {
     out_ += "digraph autograd {\n";
-    out_ += scalar_view_ ? "  graph [rankdir=LR];\n" : "  graph [rankdir=TB];\n";
+    const bool left_to_right = options_.layout == DotLayout::LeftToRight;
+    out_ += left_to_right ? "  graph [rankdir=LR];\n" : "  graph [rankdir=TB];\n";
     out_ += "  node [fontname=\"Helvetica\", fontsize=11];\n";
-    out_ += "  edge [arrowsize=0.7];\n";
+    out_ += "  edge [arrowsize=0.7, fontname=\"Helvetica\", fontsize=10];\n";
+    if (!left_to_right) out_ += "  graph [ranksep=0.3, nodesep=0.2];\n";
     for (const GraphNode& n : nodes_) {
       declare(n);
       edges_into(n);
@@ -173,14 +180,60 @@ class DotWriter {
     }
   }
 
+  // Nodes on a path from `from` to a root: `from` and every node with such an input.
+  void mark_highlighted(const detail::Node* from) {
+    highlighted_.assign(nodes_.size(), 0);
+    for (const GraphNode& n : nodes_) {
+      if (node_of(n) == from) {
+        highlighted_[n.id] = 1;
+        continue;
+      }
+      for (const std::size_t in : n.inputs) highlighted_[n.id] |= highlighted_[in];
+    }
+  }
+  bool highlighted(std::size_t id) const { return !highlighted_.empty() && highlighted_[id]; }
+  static detail::Node* node_of(const GraphNode& n) {
+    return n.is_scalar ? n.value->node() : n.tensor.node();
+  }
+
+  // " [label=..., color=...]" of the edge from `input` into `n`, or "".
+  std::string edge_attributes(const GraphNode& n, std::size_t input,
+                              const std::vector<detail::LocalDerivative>& locals) const {
+    std::vector<std::string> attrs;
+    if (options_.edge_derivatives) {
+      for (const auto& d : locals) {
+        if (d.input == node_of(nodes_[input]) && !std::isnan(d.value)) {
+          attrs.push_back("label=" + dot_string(number(d.value, options_.precision)));
+        }
+      }
+    }
+    if (highlighted(input) && highlighted(n.id)) {
+      attrs.push_back(
+          fmt::format("color={}, penwidth=2.5, fontcolor={}", kHighlightColor, kHighlightColor));
+    }
+    if (attrs.empty()) return "";
+    std::string out = " [";
+    for (std::size_t i = 0; i < attrs.size(); ++i) out += (i ? ", " : "") + attrs[i];
+    return out + "]";
+  }
+
+  // The local derivatives of n's edges, when they are shown (empty where unknown: a tensor
+  // node whose saved values backward released).
+  std::vector<detail::LocalDerivative> edge_locals(const GraphNode& n) const {
+    if (!options_.edge_derivatives || n.is_leaf) return {};
+    try {
+      return detail::local_derivatives(*node_of(n), "to_dot");
+    } catch (const Error&) {
+      return {};
+    }
+  }
+
   bool collapsed(std::size_t id) const { return !scope_of_.empty() && scope_of_[id] != kNoScope; }
   bool scalar_record(const GraphNode& n) const { return scalar_view_ && n.is_scalar; }
   bool is_root(const GraphNode& n) const {
     return root_nodes_.count(n.is_scalar ? n.value->node() : n.tensor.node()) > 0;
   }
-  bool is_parameter(const GraphNode& n) const {
-    return n.is_leaf && n.requires_grad && !n.label.empty();
-  }
+  bool is_parameter(const GraphNode& n) const { return n.is_leaf && n.requires_grad; }
 
   // DOT node names: v<id> value record, o<id> op, n<id> box, s<index> collapsed scope.
   static std::string port(char kind, std::size_t number) {
@@ -202,13 +255,15 @@ class DotWriter {
   // One edge per (input, consumer) pair: x * x draws one arrow.
   void edges_into(const GraphNode& n) {
     const std::string to = input_port(n.id);
+    const std::vector<detail::LocalDerivative> locals = edge_locals(n);
     for (std::size_t k = 0; k < n.inputs.size(); ++k) {
       const std::size_t input = n.inputs[k];
       if (std::find(n.inputs.begin(), n.inputs.begin() + k, input) != n.inputs.begin() + k)
         continue;
       const std::string from = output_port(input);
       if (from == to) continue;  // inside one collapsed scope
-      std::string line = fmt::format("  {} -> {};\n", from, to);
+      std::string line =
+          fmt::format("  {} -> {}{};\n", from, to, edge_attributes(n, input, locals));
       // Only edges touching a collapsed scope can repeat across nodes.
       if ((collapsed(input) || collapsed(n.id)) && !emitted_edges_.insert(line).second) continue;
       out_ += line;
@@ -216,8 +271,14 @@ class DotWriter {
   }
 
   std::string fill(const GraphNode& n, const char* otherwise) const {
-    const char* color = is_root(n) ? kOutputColor : is_parameter(n) ? kParameterColor : otherwise;
-    return color ? fmt::format(", style=filled, fillcolor={}", color) : "";
+    const char* color = is_root(n)                        ? kOutputColor
+                        : is_parameter(n)                 ? kParameterColor
+                        : n.is_leaf                       ? kConstantColor
+                        : !n.label.empty() && n.is_scalar ? kNamedColor
+                                                          : otherwise;
+    std::string out = color ? fmt::format(", style=filled, fillcolor={}", color) : "";
+    if (highlighted(n.id)) out += fmt::format(", color={}, penwidth=2", kHighlightColor);
+    return out;
   }
 
   void declare(const GraphNode& n) {
@@ -240,17 +301,24 @@ class DotWriter {
   // micrograd: "{ label | data 1.5 | grad 0.5 }" and, for results, a separate op node.
   void declare_record(const GraphNode& n) {
     const Value& v = *n.value;
-    std::string label = "\"{ ";
+    // Fields side by side: braces flip a record's direction, and rankdir=LR flips it back.
+    const bool left_to_right = options_.layout == DotLayout::LeftToRight;
+    std::string label = left_to_right ? "\"{ " : "\"";
     if (!n.label.empty()) {
       append_quoted_text(label, n.label, true);
       label += " | ";
     }
-    label += fmt::format("data {} | grad {} }}\"", number(v.data(), options_.precision),
-                         number(v.grad(), options_.precision));
+    label += fmt::format("data {} | grad {}{}\"", number(v.data(), options_.precision),
+                         number(v.grad(), options_.precision), left_to_right ? " }" : "");
     out_ += fmt::format("  v{} [shape=record, label={}{}];\n", n.id, label, fill(n, nullptr));
     if (!n.is_leaf) {
-      out_ += fmt::format("  o{} [label={}];\n", n.id, dot_string(n.op_label));
-      out_ += fmt::format("  o{} -> v{};\n", n.id, n.id);
+      const std::string mark =
+          highlighted(n.id) ? fmt::format(", color={}, penwidth=2", kHighlightColor) : "";
+      out_ += fmt::format("  o{} [label={}{}];\n", n.id, dot_string(detail::readable_op_label(n)),
+                          mark);
+      out_ += fmt::format(
+          "  o{} -> v{}{};\n", n.id, n.id,
+          highlighted(n.id) ? fmt::format(" [color={}, penwidth=2.5]", kHighlightColor) : "");
     }
   }
 
@@ -260,7 +328,8 @@ class DotWriter {
     if (n.is_leaf) {
       title = !n.label.empty() ? n.label : n.requires_grad ? "leaf" : "constant";
     } else {
-      title = n.label.empty() ? std::string(n.op) : fmt::format("{} ({})", n.label, n.op);
+      const std::string op = detail::readable_op_label(n);
+      title = n.label.empty() ? op : fmt::format("{} ({})", n.label, op);
     }
     std::vector<std::string> lines{title};
     if (n.is_scalar) {
@@ -295,6 +364,7 @@ class DotWriter {
   std::vector<std::size_t> scope_of_;  // empty when nothing collapses
   std::vector<Scope> scopes_;
   std::unordered_set<std::string> emitted_edges_;
+  std::vector<char> highlighted_;  // empty when nothing is highlighted
   std::string out_;
 };
 

@@ -105,6 +105,17 @@ void render_dot(std::string_view dot_text, const std::filesystem::path& path) {
 void render_graph(std::span<const GraphRoot> roots, const std::filesystem::path& path,
                   const DotOptions& options) {
   const char* format = format_of(path);  // fail before the export on a wrong name
+  for (const GraphRoot& r : roots) {
+    if (r.node() == nullptr) throw Error("render", "a root is an empty Value or undefined Tensor");
+  }
+  const std::size_t size = graph_size(roots);
+  if (size > options.max_render_nodes) {
+    throw Error("render", fmt::format("the graph has {} nodes, more than "
+                                      "DotOptions::max_render_nodes = {} that Graphviz lays out "
+                                      "in seconds; write DOT text instead (write_dot, agexpr "
+                                      "--dot) or raise max_render_nodes",
+                                      size, options.max_render_nodes));
+  }
   const std::string bytes = render_to_memory(to_dot(roots, options), format);
   detail::write_file_atomically(path, bytes, "render");
 }

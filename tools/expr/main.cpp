@@ -1,8 +1,9 @@
-// agexpr: differentiate an expression with the autograd engine, draw its graph, and check
-// hand-derived partial derivatives against the engine and finite differences.
+// agexpr: differentiate an expression with the autograd engine, explain its gradients, draw
+// its graph, and check hand-derived partial derivatives against the engine and finite
+// differences. Options and the JSON schema: docs/agexpr.md.
 //
 //   agexpr 'relu(h1*w5 + h2*w6 + b3)' --def h1='relu(x1*w1 + x2*w3 + b1)'
-//          --def h2='relu(x1*w2 + x2*w4 + b2)' --at x1=1,x2=0,w1=1,... --render net.png
+//          --def h2='relu(x1*w2 + x2*w4 + b2)' --at x1=1,x2=0,w1=1,... --explain w2
 //
 // Exit status: 0 fine, 1 a checked formula disagrees with the engine, 2 bad input.
 #include <fmt/format.h>
@@ -11,21 +12,27 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "autograd/dot.hpp"
 #include "autograd/error.hpp"
+#include "autograd/explain.hpp"
 #include "autograd/render.hpp"
+#include "tools/expr/cli.hpp"
 #include "tools/expr/program.hpp"
+#include "tools/expr/report.hpp"
 
 namespace {
 
 using ag::expr::Expr;
+using nlohmann::json;
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-// Bad input: printed as "agexpr: <message>" with exit status 2.
+// Bad input: printed as "agexpr: <message>" (or {"error": ...}) with exit status 2.
 struct UsageError {
   std::string message;
 };
@@ -33,6 +40,14 @@ struct UsageError {
 std::string num(double v) {
   if (v == 0.0) v = 0.0;
   return fmt::format("{:.12g}", v);
+}
+
+json jnum(double v) { return std::isfinite(v) ? json(v == 0.0 ? 0.0 : v) : json(nullptr); }
+
+std::string trim(std::string s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
 Expr parse_or_explain(const std::string& source, const std::string& what) {
@@ -44,29 +59,40 @@ Expr parse_or_explain(const std::string& source, const std::string& what) {
   }
 }
 
-// Splits "name=text" at the first '='.
+// Splits "name=text" at the first '=', trimming spaces around the name ("x=1, w=2").
 std::pair<std::string, std::string> split_assignment(const std::string& arg,
                                                      const std::string& option) {
   const auto eq = arg.find('=');
-  if (eq == std::string::npos || eq == 0) {
+  const std::string name = eq == std::string::npos ? "" : trim(arg.substr(0, eq));
+  if (name.empty()) {
     throw UsageError{fmt::format("{} '{}': expected NAME=..., e.g. {} x=1", option, arg, option)};
   }
-  std::string name = arg.substr(0, eq);
-  while (!name.empty() && name.back() == ' ') name.pop_back();
   return {name, arg.substr(eq + 1)};
 }
 
-double parse_number(const std::string& text, const std::string& context) {
+double parse_number(const std::string& raw, const std::string& context) {
+  const std::string text = trim(raw);
   double v = 0.0;
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   if (begin != end && *begin == '+') ++begin;
   const auto [ptr, ec] = std::from_chars(begin, end, v);
-  if (ec != std::errc() || ptr != end) {
+  if (ec != std::errc() || ptr != end || begin == end) {
     throw UsageError{fmt::format("{}: '{}' is not a number", context, text)};
+  }
+  if (!std::isfinite(v)) {
+    throw UsageError{fmt::format("{}: '{}' is not a finite number", context, text)};
   }
   return v;
 }
+
+struct Output {
+  bool json_mode = false;
+  json doc = json::object();
+  void text(const std::string& s) const {
+    if (!json_mode) fmt::print("{}", s);
+  }
+};
 
 std::string describe_point(const ag::expr::Program& program, const ag::expr::Disagreement& d,
                            const std::vector<std::size_t>& order) {
@@ -85,44 +111,25 @@ std::string describe_point(const ag::expr::Program& program, const ag::expr::Dis
   return s;
 }
 
-int run(int argc, char** argv) {
-  CLI::App app{
-      "Differentiates an expression with the autograd engine: prints its value and every partial "
-      "derivative, draws its graph, and checks hand-derived derivatives.\n"
-      "Syntax: + - * / ^ (or **), unary minus, parentheses, numbers, names, and the functions "
-      "exp log sqrt tanh sigmoid relu abs step (step(x) = 1 if x > 0 else 0, relu's derivative).",
-      "agexpr"};
-  std::string expression;
-  std::vector<std::string> definitions, at_args, checks;
-  std::string render_path, dot_path;
-  ag::expr::CheckOptions check_options;
-  std::size_t max_report = 5;
-  app.add_option("expression", expression, "The expression f, e.g. 'relu(x*w + b)'")->required();
-  app.add_option("--def", definitions,
-                 "Named sub-expression NAME=EXPR, usable in f and in other "
-                 "definitions (repeatable)");
-  app.add_option("--at", at_args, "Variable values NAME=VALUE, comma-separated (repeatable)")
-      ->delimiter(',');
-  app.add_option("--render", render_path, "Draw the graph to an image (.png, .svg or .pdf)");
-  app.add_option("--dot", dot_path, "Write the graph as Graphviz DOT text");
-  app.add_option("--check", checks, "Check a hand-derived df/dNAME: NAME=FORMULA (repeatable)");
-  app.add_option("--samples", check_options.samples, "Random points per check")
-      ->capture_default_str();
-  app.add_option("--seed", check_options.seed, "Seed of the random points")->capture_default_str();
-  app.add_option("--range", check_options.range,
-                 "Random points lie within +-RANGE of the --at values")
-      ->capture_default_str();
-  app.add_option("--max-report", max_report, "Disagreements printed per check")
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+json point_json(const ag::expr::Program& program, const std::vector<double>& point) {
+  json j = json::object();
+  for (std::size_t i = 0; i < point.size(); ++i) j[program.variables()[i]] = jnum(point[i]);
+  return j;
+}
 
-  Expr main_expr = parse_or_explain(expression, "error in the expression");
+struct Settings {
+  std::string expression;
+  std::vector<std::string> definitions, at_args, checks, explain;
+  std::string render_path, dot_path, layout = "auto";
+  bool trace = false, edge_derivatives = false;
+  ag::expr::CheckOptions check_options;
+  std::size_t max_report = 5, max_paths = 64;
+};
+
+int run(const Settings& s, Output& out) {
+  Expr main_expr = parse_or_explain(s.expression, "error in the expression");
   std::vector<ag::expr::Definition> defs;
-  for (const std::string& arg : definitions) {
+  for (const std::string& arg : s.definitions) {
     auto [name, text] = split_assignment(arg, "--def");
     defs.push_back({name, parse_or_explain(text, fmt::format("error in --def {}", name))});
   }
@@ -138,16 +145,21 @@ int run(int argc, char** argv) {
   std::vector<double> point(program.variables().size(), std::nan(""));
   std::vector<bool> given(point.size(), false);
   std::vector<std::size_t> order;
-  for (const std::string& arg : at_args) {
+  for (const std::string& arg : s.at_args) {
     const auto [name, text] = split_assignment(arg, "--at");
     const double v = parse_number(text, "--at " + name);
     const std::size_t i = program.variable_index(name);
     if (i == npos) {
+      if (program.definition_index(name) != npos) {
+        throw UsageError{
+            fmt::format("--at {}: '{}' is a definition, computed from the variables", name, name)};
+      }
       fmt::print(stderr, "agexpr: warning: --at {}: the expression has no variable '{}'\n", name,
                  name);
       continue;
     }
-    if (!given[i]) order.push_back(i);
+    if (given[i]) throw UsageError{fmt::format("--at {}: '{}' is given twice", name, name)};
+    order.push_back(i);
     given[i] = true;
     point[i] = v;
   }
@@ -161,68 +173,144 @@ int run(int argc, char** argv) {
   }
 
   ag::expr::Program::Graph graph = program.build(point);
-  if (program.variables().empty()) {
-    fmt::print("f = {}\n", num(graph.output.data()));
-  } else {
-    graph.output.backward(/*retain_graph=*/true);
-    fmt::print("f = {}\n", num(graph.output.data()));
-    for (std::size_t i = 0; i < program.definitions().size(); ++i) {
-      fmt::print("{} = {}\n", program.definitions()[i].name, num(graph.definitions[i].data()));
-    }
-    for (const std::size_t i : order) {
-      fmt::print("df/d{} = {}\n", program.variables()[i], num(graph.variables[i].grad()));
-    }
+  const bool differentiable = !program.variables().empty();
+  if (differentiable) graph.output.backward();
+  out.text(fmt::format("f = {}\n", num(graph.output.data())));
+  out.doc["value"] = jnum(graph.output.data());
+  out.doc["definitions"] = json::object();
+  for (std::size_t i = 0; i < program.definitions().size(); ++i) {
+    out.text(
+        fmt::format("{} = {}\n", program.definitions()[i].name, num(graph.definitions[i].data())));
+    out.doc["definitions"][program.definitions()[i].name] = jnum(graph.definitions[i].data());
   }
-  if (!dot_path.empty()) {
-    ag::write_dot(dot_path, {graph.output});
-    fmt::print("wrote {}\n", dot_path);
+  out.doc["partials"] = json::object();
+  auto partial = [&](const std::string& name, double v) {
+    out.text(fmt::format("df/d{} = {}\n", name, num(v)));
+    out.doc["partials"][name] = jnum(v);
+  };
+  for (const std::size_t i : order) {
+    partial(program.variables()[i], differentiable ? graph.variables[i].grad() : 0.0);
   }
-  if (!render_path.empty()) {
-    ag::render_graph({graph.output}, render_path);
-    fmt::print("wrote {}\n", render_path);
+  for (std::size_t i = 0; i < program.definitions().size(); ++i) {
+    partial(program.definitions()[i].name, differentiable ? graph.definitions[i].grad() : 0.0);
+  }
+
+  auto named = [&](const std::string& name, const std::string& option,
+                   const ag::expr::Program::Graph* in = nullptr) {
+    try {
+      return ag::expr::node_named(program, in ? *in : graph, name, option);
+    } catch (const ag::expr::ProgramError& e) {
+      throw UsageError{e.what()};
+    }
+  };
+  if (!s.explain.empty()) out.doc["explain"] = json::array();
+  ag::ExplainOptions explain_options;
+  explain_options.max_paths = s.max_paths;
+  for (const std::string& name : s.explain) {
+    const ag::Value wrt = named(name, "--explain");
+    const ag::Explanation e = ag::explain(graph.output, wrt, explain_options);
+    out.text("\n" + e.text());
+    out.doc["explain"].push_back(ag::expr::to_json(e));
+  }
+  if (s.trace) {
+    const ag::BackwardTrace t = ag::backward_trace(graph.output);
+    out.text("\n" + t.text());
+    out.doc["trace"] = ag::expr::to_json(t);
+  }
+
+  ag::DotOptions dot_options;
+  dot_options.edge_derivatives = s.edge_derivatives;
+  dot_options.layout = s.layout == "lr"   ? ag::DotLayout::LeftToRight
+                       : s.layout == "tb" ? ag::DotLayout::TopToBottom
+                                          : ag::DotLayout::Auto;
+  if (!s.explain.empty()) dot_options.highlight_from = named(s.explain.front(), "--explain");
+  if (!s.dot_path.empty()) {
+    ag::write_dot(s.dot_path, {graph.output}, dot_options);
+    out.text(fmt::format("wrote {}\n", s.dot_path));
+    out.doc["dot"] = s.dot_path;
+  }
+  if (!s.render_path.empty()) {
+    ag::render_graph({graph.output}, s.render_path, dot_options);
+    out.text(fmt::format("wrote {}\n", s.render_path));
+    out.doc["render"] = s.render_path;
   }
 
   int status = 0;
-  for (const std::string& arg : checks) {
+  if (!s.checks.empty()) out.doc["checks"] = json::array();
+  const ag::expr::CheckOptions& co = s.check_options;
+  for (const std::string& arg : s.checks) {
     const auto [name, text] = split_assignment(arg, "--check");
     const Expr formula = parse_or_explain(text, fmt::format("error in --check {}", name));
     ag::expr::CheckResult r;
     try {
-      r = ag::expr::check_partial(program, name, formula, point, check_options);
+      r = ag::expr::check_partial(program, name, formula, point, co);
     } catch (const ag::expr::ProgramError& e) {
       throw UsageError{fmt::format("--check {}: {}", name, e.what())};
     }
-    fmt::print("\ncheck df/d{} = {}\n", name, text);
-    fmt::print(
-        "  {} points (the --at point and {} random ones, seed {}, each variable within "
-        "+-{} of its --at value); {} skipped outside the domain\n",
-        r.points, check_options.samples, check_options.seed, check_options.range, r.skipped_points);
+    json jc{{"variable", name},      {"formula", text},
+            {"points", r.points},    {"skipped_points", r.skipped_points},
+            {"samples", co.samples}, {"seed", co.seed},
+            {"range", co.range},     {"given_point_agrees", r.given_point_agrees}};
+    out.text(fmt::format("\ncheck df/d{} = {}\n", name, text));
+    out.text(
+        fmt::format("  {} points (the --at point and {} random ones, seed {}, each variable within "
+                    "+-{} of its --at value); {} skipped outside the domain\n",
+                    r.points, co.samples, co.seed, co.range, r.skipped_points));
+    json jd = json::array();
     std::size_t shown = 0;
     for (const auto& d : r.disagreements) {
-      if (shown++ == max_report) break;
-      fmt::print("  DISAGREE at {}{}:\n    formula {}, engine {}, finite difference {}\n",
-                 d.given_point ? "the --at point " : "", describe_point(program, d, order),
-                 num(d.formula), num(d.engine), num(d.finite_difference));
+      if (shown++ == s.max_report) break;
+      out.text(fmt::format("  DISAGREE at {}{}:\n    formula {}, engine {}, finite difference {}\n",
+                           d.given_point ? "the --at point " : "",
+                           describe_point(program, d, order), num(d.formula), num(d.engine),
+                           num(d.finite_difference)));
+      // Why the engine says what it says there: every kink's side, and the paths.
+      ag::expr::Program::Graph at = program.build(d.point);
+      const auto kinks = ag::expr::kinks_of(at.output);
+      const ag::Explanation e =
+          ag::explain(at.output, named(name, "--check", &at), explain_options);
+      out.text("    kinks there:\n" + ag::expr::kinks_text(kinks, "      "));
+      out.text("    the engine's chain rule there:\n" + ag::expr::indented(e.text(), "      "));
+      jd.push_back({{"point", point_json(program, d.point)},
+                    {"given_point", d.given_point},
+                    {"formula", jnum(d.formula)},
+                    {"engine", jnum(d.engine)},
+                    {"finite_difference", jnum(d.finite_difference)},
+                    {"kinks", ag::expr::to_json(kinks)},
+                    {"explain", ag::expr::to_json(e)}});
     }
-    if (r.disagreements.size() > max_report) {
-      fmt::print("  ... and {} more disagreements\n", r.disagreements.size() - max_report);
+    jc["disagreements"] = std::move(jd);
+    jc["disagreement_count"] = r.disagreements.size();
+    if (r.disagreements.size() > s.max_report) {
+      out.text(
+          fmt::format("  ... and {} more disagreements\n", r.disagreements.size() - s.max_report));
     }
     if (!r.finite_difference_only.empty()) {
       const auto& d = r.finite_difference_only.front();
-      fmt::print(
-          "  note: at {} points formula and engine agree but finite differences do not "
-          "(a kink such as relu at 0?), e.g. at {}: {} vs finite difference {}\n",
-          r.finite_difference_only.size(), describe_point(program, d, order), num(d.engine),
-          num(d.finite_difference));
+      out.text(
+          fmt::format("  note: at {} points formula and engine agree but finite differences do not "
+                      "(a kink such as relu at 0?), e.g. at {}: {} vs finite difference {}\n",
+                      r.finite_difference_only.size(), describe_point(program, d, order),
+                      num(d.engine), num(d.finite_difference)));
     }
-    if (r.disagreements.empty()) {
-      fmt::print("OK: df/d{} formula agrees with the engine at all {} points\n", name, r.points);
+    jc["finite_difference_only"] = r.finite_difference_only.size();
+    bool ok = r.disagreements.empty() && r.points > 0;
+    if (r.points == 0) {
+      out.text(
+          fmt::format("FAIL: df/d{}: no point where f, the formula and the engine are all finite "
+                      "(all {} skipped): nothing was compared\n",
+                      name, r.skipped_points));
+    } else if (ok) {
+      out.text(fmt::format("OK: df/d{} formula agrees with the engine at all {} points\n", name,
+                           r.points));
     } else {
-      fmt::print("FAIL: df/d{} formula disagrees with the engine at {} of {} points{}\n", name,
-                 r.disagreements.size(), r.points,
-                 r.given_point_agrees ? " (it agrees at the --at point)" : "");
-      status = 1;
+      out.text(fmt::format("FAIL: df/d{} formula disagrees with the engine at {} of {} points{}\n",
+                           name, r.disagreements.size(), r.points,
+                           r.given_point_agrees ? " (it agrees at the --at point)" : ""));
     }
+    jc["ok"] = ok;
+    if (!ok) status = 1;
+    out.doc["checks"].push_back(std::move(jc));
   }
   return status;
 }
@@ -230,13 +318,93 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{
+      "Differentiates an expression with the autograd engine: prints its value and every partial "
+      "derivative (with respect to each variable and each --def name), explains them path by "
+      "path, draws the graph, and checks hand-derived derivatives.\n"
+      "Syntax: + - * / ^ (or **), unary minus, parentheses, numbers, names, e (Euler's number; "
+      "e^x is exp(x)), and the functions (names case-insensitive):\n" +
+          [] {
+            std::string list;
+            for (const auto& f : ag::expr::functions()) {
+              list += fmt::format("  {}{}: {}\n", f.name, f.arity == 1 ? "(x)" : "(a, b)", f.help);
+            }
+            return list;
+          }(),
+      "agexpr"};
+  Settings s;
+  bool json_mode = false;
+  app.add_option("expression", s.expression, "The expression f, e.g. 'relu(x*w + b)'")->required();
+  app.add_option("--def", s.definitions,
+                 "Named sub-expression NAME=EXPR, usable in f and in other definitions; its "
+                 "partial df/dNAME is printed and checkable (repeatable)");
+  app.add_option("--at", s.at_args, "Variable values NAME=VALUE, comma-separated (repeatable)")
+      ->delimiter(',');
+  app.add_option("--explain", s.explain,
+                 "Explain df/dNAME (a variable or a --def name) path by path: each local "
+                 "derivative, each path's product (repeatable)");
+  app.add_flag("--trace", s.trace,
+               "Print the backward trace: each node's adjoint as the sum over its users");
+  app.add_flag("--json", json_mode, "Print everything as one JSON object (docs/agexpr.md)");
+  app.add_option("--render", s.render_path, "Draw the graph to an image (.png, .svg or .pdf)");
+  app.add_option("--dot", s.dot_path, "Write the graph as Graphviz DOT text");
+  app.add_flag("--edge-derivatives", s.edge_derivatives,
+               "Label the picture's edges with local derivatives");
+  app.add_option("--layout", s.layout, "Picture layout: auto, tb (top to bottom) or lr")
+      ->check(CLI::IsMember({"auto", "tb", "lr"}))
+      ->capture_default_str();
+  app.add_option("--check", s.checks,
+                 "Check a hand-derived df/dNAME (NAME a variable or a --def name): "
+                 "NAME=FORMULA (repeatable)");
+  app.add_option("--samples", s.check_options.samples, "Random points per check (at most 1e7)")
+      ->check(ag::expr::kCount)
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))
+      ->capture_default_str();
+  app.add_option("--seed", s.check_options.seed, "Seed of the random points")
+      ->check(ag::expr::kCount)
+      ->capture_default_str();
+  app.add_option("--range", s.check_options.range,
+                 "Random points lie within +-RANGE of the --at values")
+      ->check(ag::expr::kFinitePositive)
+      ->capture_default_str();
+  app.add_option("--max-report", s.max_report, "Disagreements printed per check")
+      ->check(ag::expr::kCount)
+      ->capture_default_str();
+  app.add_option("--max-paths", s.max_paths,
+                 "More paths than this and --explain prints the linear view")
+      ->check(ag::expr::kCount)
+      ->capture_default_str();
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& a : args) json_mode = json_mode || a == "--json";
+  Output out;
+  out.json_mode = json_mode;
+  auto fail = [&](const std::string& message) {
+    if (json_mode) {
+      out.doc["error"] = message;
+      fmt::print("{}\n", out.doc.dump(2));
+    } else {
+      fmt::print(stderr, "agexpr: {}\n", message);
+    }
+    return 2;
+  };
   try {
-    return run(argc, argv);
+    ag::expr::protect_negative_expression(args, app);
+    std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    if (!json_mode) return app.exit(e) == 0 ? 0 : 2;
+    return fail(e.what());
+  }
+  try {
+    const int status = run(s, out);
+    if (json_mode) fmt::print("{}\n", out.doc.dump(2));
+    return status;
   } catch (const UsageError& e) {
-    fmt::print(stderr, "agexpr: {}\n", e.message);
-    return 2;
+    return fail(e.message);
   } catch (const ag::Error& e) {
-    fmt::print(stderr, "agexpr: {}\n", e.what());
-    return 2;
+    return fail(e.what());
   }
 }

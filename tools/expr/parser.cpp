@@ -1,7 +1,6 @@
 #include "tools/expr/parser.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -10,17 +9,6 @@
 
 namespace ag::expr {
 namespace {
-
-constexpr std::array<std::pair<std::string_view, Function>, 8> kFunctions{{
-    {"exp", Function::Exp},
-    {"log", Function::Log},
-    {"sqrt", Function::Sqrt},
-    {"tanh", Function::Tanh},
-    {"sigmoid", Function::Sigmoid},
-    {"relu", Function::Relu},
-    {"abs", Function::Abs},
-    {"step", Function::Step},
-}};
 
 bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -142,7 +130,17 @@ class Parser {
     } else {
       return base;
     }
+    const bool base_is_e = base == euler_node_;
     const std::size_t exponent = parse_unary();  // right-associative, allows 2^-1
+    if (base_is_e) {
+      // e^x is exp(x): exp's own derivative, not pow's x * log(e) with log(e) rounded.
+      ExprNode n;
+      n.kind = Kind::Call;
+      n.function = Function::Exp;
+      n.lhs = exponent;
+      n.position = op_pos;
+      return add(std::move(n));
+    }
     return binary(Kind::Pow, base, exponent, op_pos);
   }
 
@@ -163,40 +161,67 @@ class Parser {
       while (!at_end() && is_name_char(src_[pos_])) ++pos_;
       const std::string_view word = src_.substr(start, pos_ - start);
       skip_space();
-      const auto fn = std::find_if(kFunctions.begin(), kFunctions.end(),
-                                   [&](const auto& f) { return f.first == word; });
+      const FunctionInfo* fn = find_function(word);
       if (peek() == '(') {
-        if (fn == kFunctions.end()) {
-          throw ParseError("unknown function '" + std::string(word) +
-                               "' (known: exp log sqrt tanh sigmoid relu abs step)",
-                           start);
+        if (fn == nullptr) {
+          throw ParseError(
+              "unknown function '" + std::string(word) + "' (known: " + function_names() + ")",
+              start);
         }
-        const std::size_t open = pos_++;
-        skip_space();
-        if (peek() == ')')
-          throw ParseError("function '" + std::string(word) + "' needs an argument", pos_);
-        const std::size_t arg = parse_expr();
-        expect_close(open);
-        ExprNode n;
-        n.kind = Kind::Call;
-        n.function = fn->second;
-        n.lhs = arg;
-        n.position = start;
-        return add(std::move(n));
+        return parse_call(*fn, start);
       }
-      if (fn != kFunctions.end()) {
+      if (fn != nullptr && fn->name == word) {
         throw ParseError(
             "'" + std::string(word) + "' is a function: write " + std::string(word) + "(...)",
             start);
       }
       ExprNode n;
-      n.kind = Kind::Variable;
-      n.name = std::string(word);
       n.position = start;
+      if (word == "e") {
+        n.kind = Kind::Number;
+        n.number = kEuler;
+        euler_node_ = nodes_.size();
+      } else {
+        n.kind = Kind::Variable;
+        n.name = std::string(word);
+      }
       return add(std::move(n));
     }
     if (c == ')') throw ParseError("unexpected ')': nothing to close", pos_);
     throw ParseError("unexpected " + describe(c) + ": expected a number, a name or '('", pos_);
+  }
+
+  // name '(' expr (',' expr)? ')': the arity from the function table.
+  std::size_t parse_call(const FunctionInfo& fn, std::size_t start) {
+    const std::size_t open = pos_++;
+    skip_space();
+    if (peek() == ')') {
+      throw ParseError("function '" + std::string(fn.name) + "' needs " +
+                           (fn.arity == 1 ? "an argument" : "two arguments"),
+                       pos_);
+    }
+    const std::size_t first = parse_expr();
+    std::size_t second = 0;
+    skip_space();
+    if (fn.arity == 2) {
+      if (peek() != ',') {
+        throw ParseError(
+            "function '" + std::string(fn.name) + "' takes two arguments, separated by ','", pos_);
+      }
+      ++pos_;
+      second = parse_expr();
+    } else if (peek() == ',') {
+      throw ParseError("function '" + std::string(fn.name) + "' takes one argument", pos_);
+    }
+    expect_close(open);
+    if (fn.function == Function::Pow) return binary(Kind::Pow, first, second, start);
+    ExprNode n;
+    n.kind = Kind::Call;
+    n.function = fn.function;
+    n.lhs = first;
+    n.rhs = second;
+    n.position = start;
+    return add(std::move(n));
   }
 
   std::size_t parse_number() {
@@ -246,16 +271,49 @@ class Parser {
   std::string_view src_;
   std::size_t pos_ = 0;
   int depth_ = 0;
+  std::size_t euler_node_ = static_cast<std::size_t>(-1);  // the last bare `e`
   std::vector<ExprNode> nodes_;
 };
 
 }  // namespace
 
+const std::vector<FunctionInfo>& functions() {
+#define AG_EXPR_INFO(name, enumerator, arity, help) {#name, Function::enumerator, arity, help},
+  static const std::vector<FunctionInfo> table{AG_EXPR_FUNCTIONS(AG_EXPR_INFO)};
+#undef AG_EXPR_INFO
+  return table;
+}
+
 std::string_view name(Function f) {
-  for (const auto& [n, fn] : kFunctions) {
-    if (fn == f) return n;
+  for (const FunctionInfo& info : functions()) {
+    if (info.function == f) return info.name;
   }
   return "?";
+}
+
+std::string function_names() {
+  std::string out;
+  for (const FunctionInfo& info : functions()) {
+    if (!out.empty()) out += ' ';
+    out += info.name;
+  }
+  return out;
+}
+
+const FunctionInfo* find_function(std::string_view word) {
+  for (const FunctionInfo& info : functions()) {
+    if (info.name.size() != word.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < word.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(word[i])) == info.name[i];
+    }
+    if (same) return &info;
+  }
+  return nullptr;
+}
+
+bool is_reserved_name(std::string_view word) {
+  return word == "e" || find_function(word) != nullptr;
 }
 
 Expr parse(std::string_view source) { return Parser(source).run(); }

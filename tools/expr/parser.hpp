@@ -6,10 +6,11 @@
 //   term    := unary (('*' | '/') unary)*
 //   unary   := ('-' | '+') unary | power
 //   power   := primary (('^' | '**') unary)?        right-associative: 2^3^2 = 2^9
-//   primary := number | name | function '(' expr ')' | '(' expr ')'
+//   primary := number | name | 'e' | function '(' expr (',' expr)? ')' | '(' expr ')'
 //
-// Functions: exp log sqrt tanh sigmoid relu abs step (step(x) = 1 if x > 0 else 0, the
-// derivative of relu). Nesting is capped (kMaxDepth) so that no input can overflow the stack.
+// Functions: tools/expr/functions.hpp (the one list; names case-insensitive in calls).
+// `e` is Euler's number and `e^x` is exp(x); pow(a, b) is a^b. Nesting is capped (kMaxDepth)
+// so that no input can overflow the stack.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -17,14 +18,33 @@
 #include <string_view>
 #include <vector>
 
+#include "tools/expr/functions.hpp"
+
 namespace ag::expr {
 
 inline constexpr int kMaxDepth = 200;
 
 enum class Kind : std::uint8_t { Number, Variable, Negate, Add, Sub, Mul, Div, Pow, Call };
-enum class Function : std::uint8_t { Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Abs, Step };
+#define AG_EXPR_ENUMERATOR(name, enumerator, arity, help) enumerator,
+enum class Function : std::uint8_t { AG_EXPR_FUNCTIONS(AG_EXPR_ENUMERATOR) };
+#undef AG_EXPR_ENUMERATOR
 
+struct FunctionInfo {
+  std::string_view name;
+  Function function;
+  int arity;
+  std::string_view help;
+};
+// Every function, in the order of functions.hpp.
+const std::vector<FunctionInfo>& functions();
 std::string_view name(Function f);
+// "exp log ... pow": the names, for messages.
+std::string function_names();
+// The function named `word`, case-insensitively; null if none.
+const FunctionInfo* find_function(std::string_view word);
+// Names an expression cannot use for a variable or a definition: functions and `e`.
+bool is_reserved_name(std::string_view word);
+inline constexpr double kEuler = 2.718281828459045235360287;
 
 // One node of a parsed expression. Nodes are stored children-first (post-order), so a single
 // forward loop over Expr::nodes evaluates an expression without recursion.
@@ -34,7 +54,7 @@ struct ExprNode {
   double number = 0.0;                // Kind::Number only
   std::string name;                   // Kind::Variable only
   std::size_t lhs = 0;                // operand (unary, call) or left operand (binary)
-  std::size_t rhs = 0;                // right operand (binary)
+  std::size_t rhs = 0;                // right operand (binary, two-argument call)
   std::size_t position = 0;           // byte offset in the source, for messages
 };
 

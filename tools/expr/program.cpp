@@ -15,14 +15,6 @@ namespace {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
-bool is_function_name(const std::string& name) {
-  for (const Function f : {Function::Exp, Function::Log, Function::Sqrt, Function::Tanh,
-                           Function::Sigmoid, Function::Relu, Function::Abs, Function::Step}) {
-    if (expr::name(f) == name) return true;
-  }
-  return false;
-}
-
 bool is_identifier(const std::string& name) {
   if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
     return false;
@@ -32,7 +24,9 @@ bool is_identifier(const std::string& name) {
   });
 }
 
-double apply(Function f, double x) {
+// Each function of functions.hpp in doubles. max and min are written as the graph builds
+// them (a + relu(b - a), a - relu(a - b)) so both give the same bits.
+double apply(Function f, double x, double y) {
   switch (f) {
     case Function::Exp:
       return std::exp(x);
@@ -50,6 +44,16 @@ double apply(Function f, double x) {
       return std::abs(x);
     case Function::Step:
       return x > 0 ? 1.0 : 0.0;
+    case Function::Max: {
+      const double d = y - x;
+      return x + (d > 0 ? d : 0.0);
+    }
+    case Function::Min: {
+      const double d = x - y;
+      return x - (d > 0 ? d : 0.0);
+    }
+    case Function::Pow:
+      return std::pow(x, y);
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
@@ -88,7 +92,7 @@ double evaluate_doubles(const Expr& e, Lookup&& lookup) {
         v[i] = -v[n.lhs];
         break;
       case Kind::Call:
-        v[i] = apply(n.function, v[n.lhs]);
+        v[i] = apply(n.function, v[n.lhs], v[n.rhs]);
         break;
       default:
         v[i] = apply(n.kind, v[n.lhs], v[n.rhs]);
@@ -105,6 +109,14 @@ struct Operand {
   double data() const { return value ? value->data() : constant; }
 };
 
+Operand combine(Kind k, const Operand& a, const Operand& b);
+
+Operand relu_of(const Operand& x) {
+  if (!x.value) return {std::nullopt, x.constant > 0 ? x.constant : 0.0};
+  return {ag::relu(*x.value)};
+}
+
+// One-argument functions on a Value (two-argument ones are built in call()).
 Value apply(Function f, const Value& x) {
   switch (f) {
     case Function::Exp:
@@ -121,10 +133,29 @@ Value apply(Function f, const Value& x) {
       return ag::relu(x);
     case Function::Abs:
       return ag::abs(x);
-    case Function::Step:
-      break;  // handled by the caller: a constant
+    case Function::Step:  // handled by call(): a constant
+    case Function::Max:
+    case Function::Min:
+    case Function::Pow:
+      break;
   }
   throw Error("agexpr", "unreachable function");
+}
+
+Operand call(Function f, const Operand& x, const Operand& y) {
+  switch (f) {
+    case Function::Max:  // a + relu(b - a): max(0, x) is relu(x), relu's derivative at 0
+      return combine(Kind::Add, x, relu_of(combine(Kind::Sub, y, x)));
+    case Function::Min:
+      return combine(Kind::Sub, x, relu_of(combine(Kind::Sub, x, y)));
+    case Function::Pow:
+      return combine(Kind::Pow, x, y);
+    default:
+      break;
+  }
+  // step (relu's derivative) is piecewise constant: its derivative is 0 wherever defined.
+  if (!x.value || f == Function::Step) return {std::nullopt, apply(f, x.data(), 0.0)};
+  return {apply(f, *x.value)};
 }
 
 Operand combine(Kind k, const Operand& a, const Operand& b) {
@@ -144,6 +175,9 @@ Operand combine(Kind k, const Operand& a, const Operand& b) {
         return {ag::pow(x, y)};
     }
   }
+  // x + 0, x - 0 and 0 + x add no node (max(0, x) builds 0 + relu(x - 0)).
+  if (a.value && !b.value && b.constant == 0.0 && (k == Kind::Add || k == Kind::Sub)) return a;
+  if (b.value && !a.value && a.constant == 0.0 && k == Kind::Add) return b;
   if (a.value) {
     const Value& x = *a.value;
     const double c = b.constant;
@@ -193,12 +227,7 @@ Operand build_graph(const Expr& e, Lookup&& lookup) {
             v[n.lhs].value ? Operand{-*v[n.lhs].value} : Operand{std::nullopt, -v[n.lhs].constant};
         break;
       case Kind::Call:
-        // step (relu's derivative) is piecewise constant: its derivative is 0 wherever defined.
-        if (!v[n.lhs].value || n.function == Function::Step) {
-          v[i].constant = apply(n.function, v[n.lhs].data());
-        } else {
-          v[i].value = apply(n.function, *v[n.lhs].value);
-        }
+        v[i] = call(n.function, v[n.lhs], v[n.rhs]);
         break;
       default:
         v[i] = combine(n.kind, v[n.lhs], v[n.rhs]);
@@ -218,7 +247,10 @@ Program::Program(Expr main, std::vector<Definition> definitions) : main_(std::mo
       throw ProgramError("definition name '" + name +
                          "' is not a name (letters, digits and _, not starting with a digit)");
     }
-    if (is_function_name(name)) throw ProgramError("definition name '" + name + "' is a function");
+    if (is_reserved_name(name)) {
+      throw ProgramError("definition name '" + name + "' is " +
+                         (name == "e" ? "Euler's number" : "a function"));
+    }
     if (!index.emplace(name, i).second) throw ProgramError("'" + name + "' is defined twice");
   }
   // Kahn's algorithm: a definition is ready once every definition it uses is placed.
@@ -278,15 +310,15 @@ std::size_t Program::definition_index(const std::string& name) const {
   return npos;
 }
 
-double Program::evaluate(const std::vector<double>& point,
-                         std::vector<double>* definition_values) const {
+double Program::evaluate(const std::vector<double>& point, std::vector<double>* definition_values,
+                         std::size_t held_definition, double held_value) const {
   std::vector<double> defs(definitions_.size());
   auto lookup = [&](const std::string& name) {
     const std::size_t d = definition_index(name);
     return d != npos ? defs[d] : point[variable_index(name)];
   };
   for (std::size_t i = 0; i < definitions_.size(); ++i) {
-    defs[i] = evaluate_doubles(definitions_[i].expr, lookup);
+    defs[i] = i == held_definition ? held_value : evaluate_doubles(definitions_[i].expr, lookup);
   }
   const double result = evaluate_doubles(main_, lookup);
   if (definition_values) *definition_values = std::move(defs);
@@ -337,10 +369,11 @@ Program::Graph Program::build(const std::vector<double>& point) const {
 
 CheckResult check_partial(const Program& program, const std::string& variable, const Expr& formula,
                           const std::vector<double>& at, const CheckOptions& options) {
-  const std::size_t wrt = program.variable_index(variable);
-  if (wrt == npos) {
+  const std::size_t var = program.variable_index(variable);
+  const std::size_t def = var == npos ? program.definition_index(variable) : npos;
+  if (var == npos && def == npos) {
     throw ProgramError("cannot check d/d" + variable + ": '" + variable +
-                       "' is not a variable of the expression");
+                       "' is neither a variable of the expression nor a definition");
   }
   program.validate_other(formula);
   CheckResult result;
@@ -369,16 +402,26 @@ CheckResult check_partial(const Program& program, const std::string& variable, c
     try {
       Program::Graph g = program.build(point);
       g.output.backward();
-      d.engine = g.variables[wrt].grad();
+      d.engine = var != npos ? g.variables[var].grad() : g.definitions[def].grad();
     } catch (const ag::Error&) {
       d.engine = std::numeric_limits<double>::quiet_NaN();  // outside the engine's domain
     }
-    const double h = 1e-6 * std::max(1.0, std::abs(point[wrt]));
-    std::vector<double> plus = point, minus = point;
-    plus[wrt] += h;
-    minus[wrt] -= h;
-    d.finite_difference =
-        (program.evaluate(plus) - program.evaluate(minus)) / (plus[wrt] - minus[wrt]);
+    // Central differences in the variable, or in the definition's value with the variables
+    // (and so every other definition that does not use it) held.
+    const double x0 = var != npos ? point[var] : d.definition_values[def];
+    const double h = 1e-6 * std::max(1.0, std::abs(x0));
+    if (var != npos) {
+      std::vector<double> plus = point, minus = point;
+      plus[var] += h;
+      minus[var] -= h;
+      d.finite_difference =
+          (program.evaluate(plus) - program.evaluate(minus)) / (plus[var] - minus[var]);
+    } else {
+      const double up = x0 + h, down = x0 - h;
+      d.finite_difference = (program.evaluate(point, nullptr, def, up) -
+                             program.evaluate(point, nullptr, def, down)) /
+                            (up - down);
+    }
 
     if (!std::isfinite(f) || !std::isfinite(d.formula) || !std::isfinite(d.engine)) {
       ++result.skipped_points;

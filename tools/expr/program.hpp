@@ -37,9 +37,12 @@ class Program {
   std::size_t definition_index(const std::string& name) const;
 
   // Plain double evaluation (NaN where a function is undefined). `definition_values`, when
-  // given, receives each definition's value.
+  // given, receives each definition's value. `held_definition` (an index) takes the value
+  // `held_value` instead of its formula: the partial with respect to a definition.
   double evaluate(const std::vector<double>& point,
-                  std::vector<double>* definition_values = nullptr) const;
+                  std::vector<double>* definition_values = nullptr,
+                  std::size_t held_definition = static_cast<std::size_t>(-1),
+                  double held_value = 0.0) const;
   // Evaluates another expression (a derivative formula) over the same variables and
   // definitions; throws ProgramError if it names anything else.
   double evaluate_other(const Expr& formula, const std::vector<double>& point) const;
@@ -88,8 +91,10 @@ struct CheckResult {
   bool given_point_agrees = false;
 };
 
-// Compares `formula` (a hand-derived df/d`variable`) with the engine's gradient and central
-// finite differences at `at` and at options.samples seeded random points.
+// Compares `formula` (a hand-derived df/d`variable`, where `variable` may also name a
+// definition: the partial holding the variables the definition does not use) with the
+// engine's gradient and central finite differences at `at` and at options.samples seeded
+// random points. Zero compared points is the caller's failure to report (CheckResult::points).
 CheckResult check_partial(const Program& program, const std::string& variable, const Expr& formula,
                           const std::vector<double>& at, const CheckOptions& options = {});
 
