@@ -5,6 +5,8 @@
 // a chunk goes back to the system as soon as its last node dies (one empty chunk is kept).
 namespace ag {
 // Gives this thread's cached tensor buffers and nodes, spare scalar chunk and the graph walker's
-// scratch (kept up to 4M entries between backward calls) back to the system.
+// scratch (kept up to 4M entries between backward calls) back to the system, then asks the C
+// library to return its free heap pages too (malloc_trim on glibc), so that resident memory
+// falls back after a big graph dies.
 void release_cached_memory() noexcept;
 }  // namespace ag

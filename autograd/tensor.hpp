@@ -179,6 +179,32 @@ Tensor abs(const Tensor& x);
 // Elementwise clamp into [lo, hi]; the gradient is 0 where clamped.
 Tensor clamp(const Tensor& x, double lo, double hi);
 
+// ---- More elementwise functions (libtorch's names and semantics) ----
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor log1p(const Tensor& x);     // log(1 + x), accurate near 0; throws for elements < -1
+Tensor expm1(const Tensor& x);     // e^x - 1, accurate near 0
+Tensor softplus(const Tensor& x);  // log(1 + e^x), finite for any x
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor gelu(const Tensor& x);  // tanh approximation (libtorch's approximate="tanh")
+// Elementwise smaller / larger (broadcasting); at a tie the gradient goes to b.
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+// Comparisons (broadcasting): masks of 1 and 0 in the operands' dtype, without gradient.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, double b);
+Tensor lt(const Tensor& a, double b);
+Tensor le(const Tensor& a, double b);
+Tensor gt(const Tensor& a, double b);
+Tensor ge(const Tensor& a, double b);
+// a where condition is nonzero, else b (all three broadcast). Gradients flow to the branch
+// taken; an Inf or NaN in the other branch does not leak into either result or gradient.
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+
 // ---- Reductions: over all elements (0-d result) or one dim ----
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim = false);
@@ -201,6 +227,36 @@ Tensor reshape(const Tensor& x, const Shape& shape);  // one dim may be -1
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
 Tensor cat(std::span<const Tensor> tensors, std::int64_t dim);
 Tensor cat(std::initializer_list<Tensor> tensors, std::int64_t dim);
+
+// ---- Indexing and view-like ops (libtorch's names and semantics) ----
+// Minimum of all elements / along dim (the gradient goes to the first minimal element).
+Tensor min(const Tensor& x);
+Tensor min(const Tensor& x, std::int64_t dim, bool keepdim = false);
+// Drops every size-1 dim / dim `dim` if its size is 1; inserts a size-1 dim at `dim`.
+Tensor squeeze(const Tensor& x);
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+// Merges dims start_dim..end_dim into one.
+Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+// x broadcast to `shape` (-1 keeps a dim, new dims may lead); gradients are summed back.
+Tensor expand(const Tensor& x, const Shape& shape);
+// Joins same-shape tensors along a new dim.
+Tensor stack(std::span<const Tensor> tensors, std::int64_t dim);
+Tensor stack(std::initializer_list<Tensor> tensors, std::int64_t dim);
+// x[..., start:start+length, ...] along dim (a copy; gradients scatter back).
+Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t length);
+// x[..., index, ...]: drops dim (negative index counts from the end).
+Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index);
+// x[..., start:end:step, ...] with Python's rules (negative bounds count from the end,
+// bounds out of range are clamped); step > 0.
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end,
+             std::int64_t step = 1);
+// The slices index[0], index[1], ... of dim (repeats allowed; their gradients add up).
+Tensor index_select(const Tensor& x, std::int64_t dim, std::span<const std::int64_t> index);
+// out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and so on): index has x's rank, its
+// values (row-major, shape index_shape) index dim; gradients scatter-add back.
+Tensor gather(const Tensor& x, std::int64_t dim, std::span<const std::int64_t> index,
+              const Shape& index_shape);
 
 // ---- Softmax family (max subtracted: finite for any finite logits) ----
 Tensor softmax(const Tensor& x, std::int64_t dim);

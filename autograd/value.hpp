@@ -100,4 +100,16 @@ Value sigmoid(const Value& x);  // stable for any |x|
 Value relu(const Value& x);     // derivative 0 at x <= 0
 Value abs(const Value& x);      // derivative 0 at x == 0
 
+// ---- More elementwise functions (libtorch's names and semantics) ----
+Value sin(const Value& x);
+Value cos(const Value& x);
+Value log1p(const Value& x);     // log(1 + x), accurate near 0; throws for x < -1
+Value expm1(const Value& x);     // e^x - 1, accurate near 0
+Value softplus(const Value& x);  // log(1 + e^x), finite for any x
+Value leaky_relu(const Value& x, double negative_slope = 0.01);
+Value gelu(const Value& x);  // tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+// The smaller / larger of two Values; at a tie the gradient goes to b.
+Value minimum(const Value& a, const Value& b);
+Value maximum(const Value& a, const Value& b);
+
 }  // namespace ag

@@ -9,8 +9,8 @@
 //   auto file = ag::nn::load_safetensors("w.safetensors");   // file.tensors.at("w")
 //
 // Every failure is an ag::Error (op "idx" or "safetensors") naming the file and what is wrong.
-// Writes are atomic: a temporary file in the same directory, fsync, rename; a reader never
-// sees a half-written file, and a failed write leaves the old file in place.
+// Writes go through ag::write_file_atomically (autograd/write_file.hpp): a reader never sees a
+// half-written file, and a failed write leaves the old file in place.
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -117,10 +117,5 @@ void save_checkpoint(const std::filesystem::path& path, const Module& module,
 // unknown names): on any mismatch or damage it throws ag::Error and changes nothing.
 Metadata load_checkpoint(const std::filesystem::path& path, Module& module,
                          Optimizer* optimizer = nullptr);
-
-// Replaces `path` atomically with `bytes` (temporary file in the same directory, fsync, rename,
-// fsync of the directory). `component` names the caller in errors.
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
-                           std::string_view component);
 
 }  // namespace ag::nn

@@ -105,7 +105,11 @@ enum class Op {
   VRelu,
   VAbs,
   ValueOfTensor,
-  Count
+  Count,
+  // Not in kOps: the registry's elementwise ops that have no entry above (ag::op_registry),
+  // as tensor ops ("sin") and as Value ops ("v_sin"). Drawn and checked from the registry.
+  Table,
+  VTable,
 };
 
 struct OpInfo {
@@ -199,12 +203,59 @@ constexpr OpInfo kOps[] = {
 };
 static_assert(std::size(kOps) == static_cast<std::size_t>(Op::Count));
 
-const OpInfo* find_op(std::string_view name) {
+const OpInfo* find_static_op(std::string_view name) {
   for (const auto& info : kOps)
     if (name == info.name) return &info;
   return nullptr;
 }
-const OpInfo& info_of(Op op) { return kOps[static_cast<int>(op)]; }
+
+// The registry's elementwise ops with no kOps entry, in registry order: tensor forms first.
+struct TableOp {
+  OpInfo info;
+  const ag::OpEntry* entry;
+};
+const std::vector<TableOp>& table_ops() {
+  static const std::vector<TableOp> ops = [] {
+    std::vector<TableOp> v;
+    static std::vector<std::string> names;  // stable storage for OpInfo::name
+    names.reserve(2 * ag::op_registry().size());
+    for (const ag::OpEntry& e : ag::op_registry()) {
+      if (e.kind == ag::OpKind::Other) {  // tensor operands at the entry's example shapes
+        const std::string name(e.name);
+        if (find_static_op(name)) continue;
+        names.push_back(name);
+        v.push_back({{Op::Table, names.back().c_str(), e.arity == 1 ? "T" : "TT", 'T', 0, 0}, &e});
+        continue;
+      }
+      const bool binary = e.kind == ag::OpKind::ElementwiseBinary;
+      const std::string tensor_name(e.name), value_name = "v_" + std::string(e.name);
+      if (!find_static_op(tensor_name)) {
+        names.push_back(tensor_name);
+        v.push_back(
+            {{Op::Table, names.back().c_str(), binary ? "TT" : "T", 'T', 0, e.num_params}, &e});
+      }
+      if (e.on_values && !find_static_op(value_name)) {
+        names.push_back(value_name);
+        v.push_back(
+            {{Op::VTable, names.back().c_str(), binary ? "VV" : "V", 'V', 0, e.num_params}, &e});
+      }
+    }
+    return v;
+  }();
+  return ops;
+}
+
+const OpInfo* find_op(std::string_view name) {
+  if (const OpInfo* info = find_static_op(name)) return info;
+  for (const auto& t : table_ops())
+    if (name == t.info.name) return &t.info;
+  return nullptr;
+}
+const ag::OpEntry& entry_of(const NodeSpec& spec) {
+  for (const auto& t : table_ops())
+    if (spec.op == t.info.name) return *t.entry;
+  throw std::logic_error("no registry entry for " + spec.op);
+}
 
 // Safe-domain constants: finite differences with eps = 1e-6 move an intermediate by far less
 // than kKinkMargin, so no kink or tie is crossed, and log/sqrt/pow stay well-conditioned.
@@ -319,6 +370,32 @@ std::optional<Kind> predict(const NodeSpec& spec, const std::vector<Kind>& kinds
       return out;
     case Op::TensorOfValue:
       return out;  // 0-d
+    case Op::VTable:
+      return out;
+    case Op::Table: {
+      const ag::OpEntry& e = entry_of(spec);
+      if (e.kind == ag::OpKind::Other) {
+        // Fixed operand shapes; the result's shape is what the op gives on zeros (PyTorch's
+        // shapes for these ops are checked by the stored references).
+        std::vector<Tensor> zs;
+        for (const Kind* k : in) zs.push_back(zeros(k->shape, float64));
+        bool fits = false;
+        for (const auto& shapes : e.example_shapes) {
+          bool same = shapes.size() == in.size();
+          for (std::size_t i = 0; same && i < in.size(); ++i) same = shapes[i] == in[i]->shape;
+          fits = fits || same;
+        }
+        if (!fits) return std::nullopt;
+        NoGradGuard no_grad;
+        out.shape = e.on_tensors(zs, {}).shape();
+        return out;
+      }
+      if (in.size() == 1) {
+        out.shape = in[0]->shape;
+        return out;
+      }
+    }
+      [[fallthrough]];
     case Op::Add:
     case Op::Sub:
     case Op::Mul:
@@ -709,6 +786,18 @@ Slot evaluate(const NodeSpec& spec, const std::vector<Slot>& slots, const Value*
     case Op::ValueOfTensor:
       r.value = Value(T(0));
       break;
+    case Op::Table: {
+      std::vector<Tensor> xs;
+      for (std::size_t i = 0; i < spec.args.size(); ++i) xs.push_back(T(static_cast<int>(i)));
+      r.tensor = entry_of(spec).on_tensors(xs, spec.reals);
+      break;
+    }
+    case Op::VTable: {
+      std::vector<Value> xs;
+      for (std::size_t i = 0; i < spec.args.size(); ++i) xs.push_back(V(static_cast<int>(i)));
+      r.value = entry_of(spec).on_values(xs, spec.reals);
+      break;
+    }
     case Op::Count:
       break;
   }
@@ -734,6 +823,32 @@ std::string unsafe_operands(const NodeSpec& spec, const std::vector<Slot>& slots
   auto away_from_zero = [](double x) { return std::abs(x) >= kPositiveFloor; };
   const double c = spec.reals.empty() ? 0.0 : spec.reals[0];
   switch (info.op) {
+    case Op::Table:
+    case Op::VTable: {
+      // The registry's domain: inside [lo, hi], off the kinks.
+      const ag::OpEntry& e = entry_of(spec);
+      for (std::size_t i = 0; i < spec.args.size(); ++i) {
+        if (!all_of(arg(static_cast<int>(i)), [&](double x) {
+              return x >= e.domain.lo && x <= e.domain.hi && !e.domain.near_kink(x, kKinkMargin);
+            }))
+          return "outside the op's domain";
+      }
+      if (e.domain.kink_at_ties && spec.args.size() == 1) {
+        std::vector<double> xs = arg(0);
+        std::sort(xs.begin(), xs.end());
+        for (std::size_t i = 1; i < xs.size(); ++i)
+          if (xs[i] - xs[i - 1] < kKinkMargin) return "elements tie";
+      } else if (e.domain.kink_at_ties) {
+        NoGradGuard no_grad;
+        const Slot& a = slots[spec.args[0]];
+        const Slot& b = slots[spec.args[1]];
+        const std::vector<double> d = info.op == Op::VTable
+                                          ? std::vector<double>{a.value.data() - b.value.data()}
+                                          : (a.tensor - b.tensor).to_vector();
+        if (!all_of(d, [](double x) { return std::abs(x) >= kKinkMargin; })) return "operands tie";
+      }
+      break;
+    }
     case Op::TensorIn:
     case Op::ValueIn:
       for (double x : spec.reals)
@@ -1135,16 +1250,30 @@ class Rng {
 
 class Builder {
  public:
-  Builder(std::uint64_t seed, const GenerateOptions& options) : rng_(seed), options_(options) {}
+  Builder(std::uint64_t seed, const GenerateOptions& options)
+      : rng_(seed), table_rng_(seed ^ 0x7ab1e0b5ULL), options_(options) {}
 
   RandomGraph build() {
     const int ops = 1 + rng_.below(options_.max_ops);
-    int added = 0;
     if (rng_.chance(0.8)) new_tensor(random_shape());
     if (rng_.chance(0.5) || g_.nodes.empty()) new_value();
+    if (!add_ops(ops, false)) return g_;
+    // The op registry's table ops come on top, drawn from a stream of their own, so that
+    // what comes before is the same graph for a seed whatever the table holds.
+    std::swap(rng_, table_rng_);
+    add_ops(rng_.below(4), true);
+    return g_;
+  }
+
+ private:
+  enum class Verdict { Keep, Drop, Broken };
+
+  // Appends up to `ops` op nodes; false when the engine broke (the graph is the finding).
+  bool add_ops(int ops, bool table) {
+    int added = 0;
     for (int attempt = 0; attempt < ops * 20 && added < ops; ++attempt) {
       const std::size_t mark = g_.nodes.size();
-      if (!propose()) {
+      if (!propose(table)) {
         rollback(mark);
         continue;
       }
@@ -1156,14 +1285,11 @@ class Builder {
           rollback(mark);
           break;
         case Verdict::Broken:
-          return g_;  // the engine failed: that is the finding
+          return false;
       }
     }
-    return g_;
+    return true;
   }
-
- private:
-  enum class Verdict { Keep, Drop, Broken };
 
   // Evaluates the newest node; keeps it when the engine agrees with the reference shape and
   // the op is in its safe domain.
@@ -1288,19 +1414,48 @@ class Builder {
   }
 
   // Appends one op node (and any fresh inputs it needs); false when nothing fits.
-  bool propose() {
-    static const std::vector<Op> ops = [] {
-      std::vector<Op> v;
+  bool propose(bool table) {
+    static const std::vector<const OpInfo*> ops = [] {
+      std::vector<const OpInfo*> v;
       for (const auto& info : kOps)
-        if (info.op != Op::TensorIn && info.op != Op::ValueIn) v.push_back(info.op);
+        if (info.op != Op::TensorIn && info.op != Op::ValueIn) v.push_back(&info);
       return v;
     }();
-    const OpInfo& info = info_of(rng_.pick(ops));
+    static const std::vector<const OpInfo*> table_ops_only = [] {
+      std::vector<const OpInfo*> v;
+      for (const auto& t : table_ops()) v.push_back(&t.info);
+      return v;
+    }();
+    const OpInfo& info = *rng_.pick(table ? table_ops_only : ops);
     NodeSpec spec;
     spec.op = info.name;
     const std::string_view operands = info.operands;
     if (info.reals == 1) spec.reals = {random_constant()};
+    if (info.op == Op::Table || info.op == Op::VTable) {
+      const ag::OpEntry& e = entry_of(spec);
+      spec.reals.clear();
+      for (int k = 0; k < e.num_params; ++k)
+        spec.reals.push_back(e.param_lo + (e.param_hi - e.param_lo) * rng_.uniform());
+    }
+    if (info.op == Op::Table && entry_of(spec).kind == ag::OpKind::Other) {
+      const auto& cases = entry_of(spec).example_shapes;
+      const auto& shapes =
+          cases[static_cast<std::size_t>(rng_.below(static_cast<int>(cases.size())))];
+      for (const Shape& want : shapes) {
+        const int x = tensor_operand([&](const Shape& s) { return s == want; }, want);
+        if (x < 0) return false;
+        spec.args.push_back(x);
+      }
+      g_.nodes.push_back(std::move(spec));
+      return true;
+    }
     switch (info.op) {
+      case Op::Table:
+        if (operands == "T") {
+          spec.args = {any_tensor()};
+          break;
+        }
+        [[fallthrough]];
       case Op::Add:
       case Op::Sub:
       case Op::Mul:
@@ -1452,6 +1607,7 @@ class Builder {
   }
 
   Rng rng_;
+  Rng table_rng_;
   GenerateOptions options_;
   RandomGraph g_;
   std::vector<Kind> kinds_;
@@ -1586,6 +1742,7 @@ std::vector<std::string> op_names() {
   std::vector<std::string> names;
   for (const auto& info : kOps)
     if (info.op != Op::TensorIn && info.op != Op::ValueIn) names.emplace_back(info.name);
+  for (const auto& t : table_ops()) names.emplace_back(t.info.name);
   return names;
 }
 

@@ -46,6 +46,7 @@ BOOST_AUTO_TEST_CASE(op_values_and_hand_derivatives) {
     Value (*f)(const Value&);
     double x, value, derivative;
   };
+  const double k = std::sqrt(2.0 / M_PI);  // gelu's
   const Case cases[] = {
       {"exp", [](const Value& v) { return exp(v); }, 1.0, std::exp(1.0), std::exp(1.0)},
       {"log", [](const Value& v) { return log(v); }, 2.0, std::log(2.0), 0.5},
@@ -62,6 +63,18 @@ BOOST_AUTO_TEST_CASE(op_values_and_hand_derivatives) {
       {"c/x", [](const Value& v) { return 1.0 / v; }, 4.0, 0.25, -1.0 / 16},
       {"c-x", [](const Value& v) { return 5.0 - v; }, 2.0, 3.0, -1.0},
       {"x/c", [](const Value& v) { return v / 4.0; }, 2.0, 0.5, 0.25},
+      {"sin", [](const Value& v) { return sin(v); }, 0.5, std::sin(0.5), std::cos(0.5)},
+      {"cos", [](const Value& v) { return cos(v); }, 0.5, std::cos(0.5), -std::sin(0.5)},
+      {"log1p", [](const Value& v) { return log1p(v); }, 1e-10, 1e-10 - 5e-21, 1 / (1 + 1e-10)},
+      {"expm1", [](const Value& v) { return expm1(v); }, 1e-10, 1e-10 + 5e-21, std::exp(1e-10)},
+      {"softplus", [](const Value& v) { return softplus(v); }, 0.0, std::log(2.0), 0.5},
+      {"softplus far", [](const Value& v) { return softplus(v); }, 800.0, 800.0, 1.0},
+      {"leaky_relu-", [](const Value& v) { return leaky_relu(v); }, -2.0, -0.02, 0.01},
+      {"leaky_relu+", [](const Value& v) { return leaky_relu(v, 0.2); }, 3.0, 3.0, 1.0},
+      {"gelu0", [](const Value& v) { return gelu(v); }, 0.0, 0.0, 0.5},
+      {"gelu1", [](const Value& v) { return gelu(v); }, 1.0, 0.5 * (1 + std::tanh(k * 1.044715)),
+       0.5 * (1 + std::tanh(k * 1.044715)) +
+           0.5 * (1 - std::tanh(k * 1.044715) * std::tanh(k * 1.044715)) * k * (1 + 3 * 0.044715)},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.name) {

@@ -6,6 +6,11 @@ Run with Debian's python3-torch (the system python, not a pyenv):
     /usr/bin/python3 tools/make_torch_refs.py            # rewrites tests/data/torch_refs.txt
     /usr/bin/python3 tools/make_torch_refs.py --check    # exit 1 if the stored file is stale
 
+Besides the hand-written cases below, every op of the op registry gets its cases from
+tests/data/op_table.txt (written by `build/tools/ag_op_table > tests/data/op_table.txt`):
+one line per op name in TORCH_OPS gives PyTorch's expression; a registered op missing there
+stops this script, and a registered op without cases fails tests/test_op_table.cpp.
+
 Every case builds one expression in float64 from deterministic inputs, and records the output
 and the gradient of sum(output * W) with respect to each input, for a stored random weight W of
 the output's shape (for scalar Value cases: the gradient of the output itself). The C++ test
@@ -624,6 +629,135 @@ def value_extreme(c):
             + torch.sigmoid(pf) * 5.0 + torch.sigmoid(nf) * 6.0 + torch.tanh(nf) * 7.0)
 
 
+# ---------------------------------------------------------------- the op registry's ops
+# tests/data/op_table.txt (written by the ag_op_table tool) lists every registered op; each
+# gets cases "op_NAME_K" (tensors: every broadcasting case for binary ops) and, where it has a
+# Value form, "op_v_NAME_K". The expression for each op name is the one line per op below.
+F = torch.nn.functional
+TORCH_OPS = {
+    "exp": lambda x, p: torch.exp(x[0]),
+    "log": lambda x, p: torch.log(x[0]),
+    "sqrt": lambda x, p: torch.sqrt(x[0]),
+    "tanh": lambda x, p: torch.tanh(x[0]),
+    "sigmoid": lambda x, p: torch.sigmoid(x[0]),
+    "relu": lambda x, p: torch.relu(x[0]),
+    "abs": lambda x, p: torch.abs(x[0]),
+    "sin": lambda x, p: torch.sin(x[0]),
+    "cos": lambda x, p: torch.cos(x[0]),
+    "log1p": lambda x, p: torch.log1p(x[0]),
+    "expm1": lambda x, p: torch.expm1(x[0]),
+    "softplus": lambda x, p: F.softplus(x[0]),
+    "leaky_relu": lambda x, p: F.leaky_relu(x[0], p),
+    "gelu": lambda x, p: F.gelu(x[0], approximate="tanh"),
+    "add": lambda x, p: x[0] + x[1],
+    "sub": lambda x, p: x[0] - x[1],
+    "mul": lambda x, p: x[0] * x[1],
+    "div": lambda x, p: x[0] / x[1],
+    "minimum": lambda x, p: torch.minimum(x[0], x[1]),
+    "maximum": lambda x, p: torch.maximum(x[0], x[1]),
+    "pow": lambda x, p: torch.pow(x[0], x[1]),
+    "clamp": lambda x, p: torch.clamp(x[0], -0.7, 0.8),
+    "where": lambda x, p: torch.where(x[0] > x[1], x[0] * x[1], x[1]),
+    "sum": lambda x, p: x[0].sum(),
+    "sum_dim": lambda x, p: x[0].sum(1, keepdim=True),
+    "mean": lambda x, p: x[0].mean(),
+    "mean_dim": lambda x, p: x[0].mean(-1),
+    "max_dim": lambda x, p: x[0].max(1).values,
+    "matmul": lambda x, p: torch.matmul(x[0], x[1]),
+    "reshape": lambda x, p: x[0].reshape(4, -1),
+    "transpose": lambda x, p: x[0].transpose(0, 2),
+    "softmax": lambda x, p: torch.softmax(x[0], 1),
+    "log_softmax": lambda x, p: torch.log_softmax(x[0], 0),
+    "cat": lambda x, p: torch.cat([x[0], x[1]], 0),
+    "min": lambda x, p: x[0].min(),
+    "min_dim": lambda x, p: x[0].min(1).values,
+    "squeeze": lambda x, p: x[0].squeeze(),
+    "unsqueeze": lambda x, p: x[0].unsqueeze(1),
+    "flatten": lambda x, p: x[0].flatten(1),
+    "expand": lambda x, p: x[0].expand(2, 3, 4),
+    "stack": lambda x, p: torch.stack([x[0], x[1]], 1),
+    "narrow": lambda x, p: x[0].narrow(1, 1, 3),
+    "select": lambda x, p: x[0].select(0, -2),
+    "slice": lambda x, p: x[0][-4:100:3, 0:6:2],
+    "index_select": lambda x, p: x[0].index_select(0, torch.tensor([2, 0, 2])),
+    "gather": lambda x, p: x[0].gather(1, torch.tensor([[0, 3, 3], [1, 0, 2], [2, 2, 1]])),
+}
+# The broadcasting cases of every binary op (as tests/test_op_table.cpp checks them).
+BROADCAST_CASES = [
+    ([2, 3], [2, 3]), ([2, 3], []), ([], [2, 3]), ([2, 3], [3]), ([2, 3], [2, 1]),
+    ([3, 1], [1, 4]), ([2, 3, 4], [4]), ([2, 1, 4], [3, 1]), ([1], [2, 2]),
+]
+UNARY_SHAPES = [[2, 3], []]
+MARGIN = 0.15
+
+
+def read_op_table(path):
+    ops = []
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("op "):
+                continue
+            w = line.split()
+            shapes = []
+            if w[12] != "-":
+                for group in w[12].split("|"):
+                    shapes.append([[int(d) for d in s.split(",")] if s else []
+                                   for s in group.split(";")])
+            ops.append(dict(name=w[1], kind=w[2], arity=int(w[3]), values=w[4] == "1",
+                            num_params=int(w[5]), param=float(w[6]), lo=float(w[7]),
+                            hi=float(w[8]), kinks=[float(k) for k in w[9:11] if k != "nan"],
+                            ties=w[11] == "1", shapes=shapes))
+    return ops
+
+
+def draw(c, shape, op):
+    x = op["lo"] + (op["hi"] - op["lo"]) * torch.rand(shape, generator=c.gen, dtype=F64)
+    for k in op["kinks"]:
+        d = x - k
+        x = torch.where(d.abs() < MARGIN, k + torch.where(d < 0, -MARGIN, MARGIN) + d, x)
+    return x.to(F32).to(F64)
+
+
+def draw_operands(c, shapes, op):
+    for _ in range(100):
+        xs = [draw(c, s, op) for s in shapes]
+        if not op["ties"]:
+            return xs
+        if len(xs) >= 2 and (xs[0] - xs[1]).abs().min() >= MARGIN:
+            return xs
+        flat = xs[0].reshape(-1)
+        gaps = (flat[:, None] - flat[None, :]).abs() + torch.eye(flat.numel(), dtype=F64)
+        if len(xs) == 1 and gaps.min() >= MARGIN:
+            return xs
+    raise AssertionError(("no tie-free operands", c.name))
+
+
+def register_op_cases(path):
+    for op in read_op_table(path):
+        fn = TORCH_OPS[op["name"]]  # every registered op needs its torch expression here
+        if op["kind"] == "unary":
+            shape_cases = [[s] for s in UNARY_SHAPES]
+        elif op["kind"] == "binary":
+            shape_cases = [list(pair) for pair in BROADCAST_CASES]
+        else:
+            shape_cases = op["shapes"]
+
+        for k, shapes in enumerate(shape_cases):
+            def tensor_case(c, op=op, shapes=shapes, fn=fn):
+                xs = draw_operands(c, shapes, op)
+                leaves = [c._leaf(f"x{i}", "tensor", x) for i, x in enumerate(xs)]
+                return fn(leaves, op["param"])
+
+            CASES.append((f"op_{op['name']}_{k}", "tensor", tensor_case))
+        if op["values"]:
+            def value_case(c, op=op, fn=fn):
+                xs = draw_operands(c, [[]] * op["arity"], op)
+                leaves = [c.value(f"x{i}", float(x)) for i, x in enumerate(xs)]
+                return fn(leaves, op["param"])
+
+            CASES.append((f"op_v_{op['name']}_0", "value", value_case))
+
+
 # ---------------------------------------------------------------- output
 def fmt_number(x):
     x = float(x)
@@ -677,7 +811,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--output", default=os.path.join(root, "tests", "data", "torch_refs.txt"))
     parser.add_argument("--check", action="store_true", help="compare with the stored file only")
+    parser.add_argument("--op-table", default=os.path.join(root, "tests", "data", "op_table.txt"))
     args = parser.parse_args()
+    register_op_cases(args.op_table)
     text = render()
     if args.check:
         with open(args.output) as f:

@@ -16,55 +16,10 @@
 #include <vector>
 
 #include "autograd/error.hpp"
+#include "autograd/write_file.hpp"
 #include "local_derivative.hpp"
 
 namespace ag {
-namespace detail {
-
-// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-// reader never sees a partial file and a failure leaves nothing behind. Shared with render.cpp.
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes,
-                           std::string_view op) {
-  if (path.filename().empty()) {
-    throw Error(op, fmt::format("'{}' names a directory, not a file", path.string()));
-  }
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  std::string temp = (dir / fmt::format(".{}.tmp-XXXXXX", path.filename().string())).string();
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) {
-    throw Error(op, fmt::format("cannot write '{}': cannot create a temporary file in '{}': {}",
-                                path.string(), dir.string(), std::strerror(errno)));
-  }
-  auto fail = [&](std::string_view what) {
-    const std::string reason = std::strerror(errno);
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw Error(op, fmt::format("cannot write '{}': {}: {}", path.string(), what, reason));
-  };
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ::ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  // mkstemp creates the file 0600; give it the permissions of an ordinary new file.
-  if (::fchmod(fd, 0644) != 0) fail("chmod failed");
-  if (::close(fd) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(temp.c_str());
-    throw Error(op, fmt::format("cannot write '{}': close failed: {}", path.string(), reason));
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(temp.c_str());
-    throw Error(op, fmt::format("cannot write '{}': rename failed: {}", path.string(), reason));
-  }
-}
-
-}  // namespace detail
 
 namespace {
 
@@ -389,7 +344,7 @@ std::string to_dot(std::span<const GraphRoot> roots, const DotOptions& options) 
 
 void write_dot(const std::filesystem::path& path, std::span<const GraphRoot> roots,
                const DotOptions& options) {
-  detail::write_file_atomically(path, to_dot(roots, options), "write_dot");
+  write_file_atomically(path, to_dot(roots, options), "write_dot");
 }
 
 }  // namespace ag

@@ -1,10 +1,13 @@
-// Elementwise tensor ops: forward kernel and backward rule side by side, one op per block.
-// Backward rules are written with tensor ops (they run under NoGradGuard); the engine sums
-// each returned gradient back to its input's shape, so broadcasting needs no code here.
+// Elementwise tensor ops: the op table's rows (op_table.hpp) as tensor ops, plus pow, clamp,
+// comparisons and where. Backward rules return gradients at the broadcast shape; the engine
+// sums each back to its input's shape, so broadcasting needs no code here. Closures hold
+// their inputs as plain handles, and a saved output only for the first-order path (with grad
+// mode on, for create_graph, they recompute it with history).
 #include <cmath>
 
 #include "autograd/value.hpp"
 #include "broadcast.hpp"
+#include "op_table.hpp"
 #include "tensor_impl.hpp"
 
 namespace ag {
@@ -91,52 +94,90 @@ void check_elements(const char* op, const Tensor& x, Pred bad, const char* why) 
 
 Tensor like(const Tensor& t, double v) { return scalar_tensor(v, t.dtype()); }
 
-constexpr OpInfo kAdd = tensor_op("add");
-constexpr OpInfo kSub = tensor_op("sub");
-constexpr OpInfo kMul = tensor_op("mul");
-constexpr OpInfo kDiv = tensor_op("div");
+// Three tensors of one shape and dtype -> f per element (a row's derivative, fused; where).
+template <class F>
+Tensor ternary_kernel(const Tensor& g, const Tensor& x, const Tensor& y, F f) {
+  Tensor out = detail::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = data<T>(g);
+    const T* xp = data<T>(x);
+    const T* yp = data<T>(y);
+    T* o = data<T>(out);
+    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) o[i] = f(gp[i], xp[i], yp[i]);
+  });
+  return out;
+}
+
+template <class Row>
+constexpr OpInfo kTensorOp = tensor_op(Row::name);
 constexpr OpInfo kNeg = tensor_op("neg");
 constexpr OpInfo kPow = tensor_op("pow");
-constexpr OpInfo kExp = tensor_op("exp");
-constexpr OpInfo kLog = tensor_op("log");
-constexpr OpInfo kSqrt = tensor_op("sqrt");
-constexpr OpInfo kTanh = tensor_op("tanh");
-constexpr OpInfo kSigmoid = tensor_op("sigmoid");
-constexpr OpInfo kRelu = tensor_op("relu");
-constexpr OpInfo kAbs = tensor_op("abs");
 constexpr OpInfo kClamp = tensor_op("clamp");
+constexpr OpInfo kWhere = tensor_op("where");
 
-// Sign-like masks used by backward rules (no graph).
-Tensor step_positive(const Tensor& x) {  // 1 where x > 0
+// 1 where x > 0, else 0 (no graph).
+Tensor step_positive(const Tensor& x) {
   return unary_kernel("relu", x, [](auto v) { return v > 0 ? decltype(v)(1) : decltype(v)(0); });
+}
+
+// A unary row of the op table as a tensor op. First order (grad mode off, the engine's normal
+// path): one fused pass over g, x and the saved output. create_graph (grad mode on): the
+// row's derivative in tensor ops, with the output recomputed from x so that it has history.
+template <class Row>
+Tensor unary(const Tensor& x, double p = Row::default_param) {
+  detail::checked(Row::name, x);
+  if constexpr (Row::why[0] != '\0') {
+    check_elements(
+        Row::name, x, [](double v) { return !Row::valid(v); }, Row::why);
+  }
+  Tensor out = unary_kernel(Row::name, x, [p](auto v) { return Row::f(v, p); });
+  return detail::record(
+      kTensorOp<Row>, out, {&x},
+      [x, y = Row::uses_output ? out.detach() : Tensor(), p](const Tensor& g) -> Grads {
+        if (!grad_enabled()) {
+          return {ternary_kernel(g, x, Row::uses_output ? y : x, [p](auto gv, auto xv, auto yv) {
+            return Row::grad(gv, xv, yv, p);
+          })};
+        }
+        const Tensor y_with_history = Row::uses_output ? unary<Row>(x, p) : Tensor();
+        return {Row::grad(g, x, y_with_history, p)};
+      });
+}
+
+// A binary row as a tensor op (broadcasting). Its derivative runs in tensor ops both ways.
+template <class Row, const OpInfo& op = kTensorOp<Row>>
+Tensor binary(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_kernel(Row::name, a, b, [](auto x, auto y) { return Row::f(x, y); });
+  return detail::record(
+      op, out, {&a, &b}, [a, b, y = Row::uses_output ? out.detach() : Tensor()](const Tensor& g) {
+        const Tensor saved =
+            !Row::uses_output ? Tensor() : (grad_enabled() ? binary<Row, op>(a, b) : y);
+        auto [ga, gb] = Row::grads(g, a, b, saved);
+        return Grads{std::move(ga), std::move(gb)};
+      });
 }
 
 }  // namespace
 
-Tensor operator+(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_kernel("add", a, b, [](auto x, auto y) { return x + y; });
-  return detail::record(kAdd, out, {&a, &b}, [](const Tensor& g) { return Grads{g, g}; });
+// The derivative primitives on tensors: masks without history.
+Tensor op_math::sign(const Tensor& x) {
+  return unary_kernel("abs", x, [](auto v) { return op_math::sign(v); });
+}
+Tensor op_math::gate_positive(const Tensor& x, const Tensor& a) {
+  if (!grad_enabled() && x.shape() == a.shape() && x.dtype() == a.dtype()) {
+    return binary_kernel("relu", a, x,
+                         [](auto av, auto xv) { return op_math::gate_positive(xv, av); });
+  }
+  return a * step_positive(x);
 }
 
-Tensor operator-(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_kernel("sub", a, b, [](auto x, auto y) { return x - y; });
-  return detail::record(kSub, out, {&a, &b}, [](const Tensor& g) { return Grads{g, -g}; });
-}
-
-Tensor operator*(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_kernel("mul", a, b, [](auto x, auto y) { return x * y; });
-  return detail::record(kMul, out, {&a, &b}, [a = a.detach(), b = b.detach()](const Tensor& g) {
-    return Grads{g * b, g * a};
-  });
-}
-
-Tensor operator/(const Tensor& a, const Tensor& b) {
-  Tensor out = binary_kernel("div", a, b, [](auto x, auto y) { return x / y; });
-  return detail::record(kDiv, out, {&a, &b}, [b = b.detach(), out = out.detach()](const Tensor& g) {
-    Tensor ga = g / b;
-    return Grads{ga, -ga * out};
-  });
-}
+Tensor operator+(const Tensor& a, const Tensor& b) { return binary<op_math::Add>(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return binary<op_math::Sub>(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return binary<op_math::Mul>(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return binary<op_math::Div>(a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return binary<op_math::Minimum>(a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return binary<op_math::Maximum>(a, b); }
 
 Tensor operator-(const Tensor& a) {
   Tensor out = unary_kernel("neg", a, [](auto x) { return -x; });
@@ -177,8 +218,10 @@ Tensor pow(const Tensor& base, double exponent) {
     if (exponent == -1.0) return T(1) / x;
     return static_cast<T>(std::pow(x, exponent));
   });
-  return detail::record(kPow, out, {&base}, [x = base.detach(), exponent](const Tensor& g) {
-    return Grads{g * exponent * pow(x, exponent - 1.0)};
+  return detail::record(kPow, out, {&base}, [base, exponent](const Tensor& g) {
+    // d/dx x^0 is exactly 0, also at x == 0 (PyTorch), where 0 * 0^-1 would be NaN.
+    if (exponent == 0.0) return Grads{zeros_like(base)};
+    return Grads{g * exponent * pow(base, exponent - 1.0)};
   });
 }
 
@@ -194,70 +237,48 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
   });
   return detail::record(
       kPow, out, {&base, &exponent},
-      [x = base.detach(), e = exponent.detach(), out = out.detach(),
-       need_e = exponent.requires_grad()](const Tensor& g) {
-        return Grads{g * e * pow(x, e - 1.0), need_e ? g * out * log(x) : Tensor()};
+      [base, exponent, out = out.detach(), need_e = exponent.requires_grad()](const Tensor& g) {
+        Tensor gx = g * exponent * pow(base, exponent - 1.0);
+        // 0 where the exponent is 0 (PyTorch's masked_fill), not 0 * 0^-1 = NaN at base 0.
+        const Tensor zero_exponent = eq(exponent, zeros_like(exponent));
+        if (zero_exponent.sum().item() > 0) gx = where(zero_exponent, zeros_like(gx), gx);
+        if (!need_e) return Grads{gx, Tensor()};
+        const Tensor y = grad_enabled() ? pow(base, exponent) : out;
+        return Grads{gx, g * y * log(base)};
       });
 }
 
-Tensor exp(const Tensor& x) {
-  Tensor out = unary_kernel("exp", x, [](auto v) { return std::exp(v); });
-  return detail::record(kExp, out, {&x},
-                        [out = out.detach()](const Tensor& g) { return Grads{g * out}; });
+Tensor exp(const Tensor& x) { return unary<op_math::Exp>(x); }
+Tensor log(const Tensor& x) { return unary<op_math::Log>(x); }
+Tensor sqrt(const Tensor& x) { return unary<op_math::Sqrt>(x); }
+Tensor tanh(const Tensor& x) { return unary<op_math::Tanh>(x); }
+Tensor sigmoid(const Tensor& x) { return unary<op_math::Sigmoid>(x); }
+Tensor relu(const Tensor& x) { return unary<op_math::Relu>(x); }
+Tensor abs(const Tensor& x) { return unary<op_math::Abs>(x); }
+Tensor sin(const Tensor& x) { return unary<op_math::Sin>(x); }
+Tensor cos(const Tensor& x) { return unary<op_math::Cos>(x); }
+Tensor log1p(const Tensor& x) { return unary<op_math::Log1p>(x); }
+Tensor expm1(const Tensor& x) { return unary<op_math::Expm1>(x); }
+Tensor softplus(const Tensor& x) { return unary<op_math::Softplus>(x); }
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return unary<op_math::LeakyRelu>(x, negative_slope);
 }
+Tensor gelu(const Tensor& x) { return unary<op_math::Gelu>(x); }
 
-Tensor log(const Tensor& x) {
-  detail::checked("log", x);
-  check_elements(
-      "log", x, [](double v) { return v < 0.0 || std::isnan(v); }, "log needs x >= 0");
-  Tensor out = unary_kernel("log", x, [](auto v) { return std::log(v); });
-  return detail::record(kLog, out, {&x},
-                        [x = x.detach()](const Tensor& g) { return Grads{g / x}; });
+template <class Row>
+Tensor op_math::unary_op(const Tensor& x, double param) {
+  return unary<Row>(x, param);
 }
-
-Tensor sqrt(const Tensor& x) {
-  detail::checked("sqrt", x);
-  check_elements(
-      "sqrt", x, [](double v) { return v < 0.0 || std::isnan(v); }, "sqrt needs x >= 0");
-  Tensor out = unary_kernel("sqrt", x, [](auto v) { return std::sqrt(v); });
-  return detail::record(kSqrt, out, {&x},
-                        [out = out.detach()](const Tensor& g) { return Grads{g * 0.5 / out}; });
+template <class Row>
+Tensor op_math::binary_op(const Tensor& a, const Tensor& b) {
+  return binary<Row>(a, b);
 }
-
-Tensor tanh(const Tensor& x) {
-  Tensor out = unary_kernel("tanh", x, [](auto v) { return std::tanh(v); });
-  return detail::record(kTanh, out, {&x}, [out = out.detach()](const Tensor& g) {
-    return Grads{g * (1.0 - out * out)};
-  });
-}
-
-Tensor sigmoid(const Tensor& x) {
-  // exp of -|x| only: finite for any input.
-  Tensor out = unary_kernel("sigmoid", x, [](auto v) {
-    using T = decltype(v);
-    const T e = std::exp(-std::abs(v));
-    return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
-  });
-  return detail::record(kSigmoid, out, {&x}, [out = out.detach()](const Tensor& g) {
-    return Grads{g * out * (1.0 - out)};
-  });
-}
-
-Tensor relu(const Tensor& x) {
-  Tensor out = unary_kernel("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  return detail::record(kRelu, out, {&x}, [x = x.detach()](const Tensor& g) {
-    // One pass, no mask tensor.
-    return Grads{
-        binary_kernel("relu", g, x, [](auto gv, auto v) { return v > 0 ? gv : decltype(gv)(0); })};
-  });
-}
-
-Tensor abs(const Tensor& x) {
-  Tensor out = unary_kernel("abs", x, [](auto v) { return std::abs(v); });
-  return detail::record(kAbs, out, {&x}, [x = x.detach()](const Tensor& g) {
-    return Grads{g * (step_positive(x) - step_positive(-x))};
-  });
-}
+#define AG_INSTANTIATE_UNARY(Row) \
+  template Tensor op_math::unary_op<op_math::Row>(const Tensor&, double);
+#define AG_INSTANTIATE_BINARY(Row) \
+  template Tensor op_math::binary_op<op_math::Row>(const Tensor&, const Tensor&);
+AG_ELEMENTWISE_UNARY_OPS(AG_INSTANTIATE_UNARY)
+AG_ELEMENTWISE_BINARY_OPS(AG_INSTANTIATE_BINARY)
 
 Tensor clamp(const Tensor& x, double lo, double hi) {
   if (!(lo <= hi)) throw Error("clamp", fmt::format("needs lo <= hi, got lo={} hi={}", lo, hi));
@@ -265,12 +286,52 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
     using T = decltype(v);
     return v < T(lo) ? T(lo) : (v > T(hi) ? T(hi) : v);
   });
-  return detail::record(kClamp, out, {&x}, [x = x.detach(), lo, hi](const Tensor& g) {
+  return detail::record(kClamp, out, {&x}, [x, lo, hi](const Tensor& g) {
     Tensor inside = unary_kernel("clamp", x, [lo, hi](auto v) {
       using T = decltype(v);
       return v >= T(lo) && v <= T(hi) ? T(1) : T(0);
     });
     return Grads{g * inside};
+  });
+}
+
+// ---- Comparisons (masks of 1 and 0 in the operands' dtype, no gradient) and where ----
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return binary_kernel("eq", a, b, [](auto x, auto y) { return decltype(x)(x == y); });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return binary_kernel("lt", a, b, [](auto x, auto y) { return decltype(x)(x < y); });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return binary_kernel("le", a, b, [](auto x, auto y) { return decltype(x)(x <= y); });
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return binary_kernel("gt", a, b, [](auto x, auto y) { return decltype(x)(x > y); });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return binary_kernel("ge", a, b, [](auto x, auto y) { return decltype(x)(x >= y); });
+}
+Tensor eq(const Tensor& a, double b) { return eq(a, like(a, b)); }
+Tensor lt(const Tensor& a, double b) { return lt(a, like(a, b)); }
+Tensor le(const Tensor& a, double b) { return le(a, like(a, b)); }
+Tensor gt(const Tensor& a, double b) { return gt(a, like(a, b)); }
+Tensor ge(const Tensor& a, double b) { return ge(a, like(a, b)); }
+
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  detail::checked("where", condition);
+  detail::checked("where", a);
+  detail::checked("where", b);
+  detail::check_same_dtype("where", a, b);
+  const Shape shape =
+      broadcast_shapes("where", broadcast_shapes("where", condition.shape(), a.shape()), b.shape());
+  // Selects, never blends: an Inf or NaN in the branch not taken cannot leak in.
+  const Tensor c = detail::broadcast_to(condition.to(a.dtype()), shape);
+  const Tensor x = detail::broadcast_to(a, shape);
+  const Tensor y = detail::broadcast_to(b, shape);
+  Tensor out = ternary_kernel(c, x, y, [](auto cv, auto xv, auto yv) { return cv != 0 ? xv : yv; });
+  return detail::record(kWhere, out, {&a, &b}, [condition](const Tensor& g) {
+    const Tensor zero = like(g, 0.0);
+    return Grads{where(condition, g, zero), where(condition, zero, g)};
   });
 }
 

@@ -41,6 +41,7 @@ Tensor batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b
   Shape shape = batch;
   shape.push_back(m);
   shape.push_back(n);
+  checked_numel("matmul", shape);  // [2^40, 0] @ [0, 2^40] is valid, its product is not
   // gemm with beta = 0 overwrites the output: clearing it first is wasted (k == 0 excepted).
   Tensor out = k == 0 ? zeros(shape, a.dtype()) : detail::empty(shape, a.dtype());
   if (m == 0 || n == 0 || k == 0) return out;
@@ -134,7 +135,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                               out_features, to_string(weight.shape())));
     }
   }
-  const std::int64_t rows = in == 0 ? 0 : x.numel() / in;
+  // The rows are x's leading dims (not numel / in: in may be 0).
+  std::int64_t rows = 1;
+  for (std::int64_t d = 0; d + 1 < x.dim(); ++d) rows *= x.size(d);
   Shape shape = x.shape();
   shape.back() = out_features;
   // The bias is preloaded into the output and the product added to it (beta = 1): one pass

@@ -2,6 +2,9 @@
 #include "node.hpp"
 
 #include <cstdlib>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <mutex>
 #include <new>
 #include <string>
@@ -28,19 +31,31 @@ std::vector<std::string>& scope_names() {
 }
 thread_local std::uint16_t current_scope_id = 0;
 
+// Thread-locals with destructors die when their thread exits, on the main thread before every
+// object of static storage duration: a global Tensor is destroyed after the caches below. The
+// first cache to die sets this flag (trivially destructible, so readable to the very end), and
+// from then on nodes, buffers and work lists bypass the caches and go straight to the system.
+constinit thread_local bool caches_gone = false;
+
 // Tensor nodes are recycled too: a training step frees and makes dozens at once, more than
 // the system allocator's per-thread cache holds. Cached nodes stay constructed, so their shape
 // and input vectors keep their capacity: a recycled node allocates nothing for them.
 struct TensorNodeCache {
   std::vector<TensorNode*> nodes;
   ~TensorNodeCache() {
+    caches_gone = true;
     for (TensorNode* n : nodes) delete n;
+    nodes.clear();
   }
 };
 thread_local TensorNodeCache tensor_node_cache;
 constexpr std::size_t kMaxCachedTensorNodes = 4096;
 
 void free_tensor_node(TensorNode* node) noexcept {
+  if (caches_gone) {
+    delete node;
+    return;
+  }
   auto& cache = tensor_node_cache.nodes;
   if (cache.size() < kMaxCachedTensorNodes) {
     try {
@@ -74,7 +89,10 @@ void free_node(Node* node) noexcept {
 
 }  // namespace
 
+bool thread_caches_gone() noexcept { return caches_gone; }
+
 TensorNode* allocate_tensor_node() {
+  if (caches_gone) return new TensorNode();
   auto& cache = tensor_node_cache.nodes;
   if (cache.empty()) return new TensorNode();
   TensorNode* node = cache.back();
@@ -85,14 +103,26 @@ TensorNode* allocate_tensor_node() {
 // Iterative: a 10-million-node chain is freed with a work list, never with recursion. The
 // first input that dies is followed directly (a chain needs no list at all); only further
 // ones, and nodes released while a tensor node's destructor runs, wait in `pending`.
+namespace {
+struct PendingNodes {
+  std::vector<Node*> nodes;
+  ~PendingNodes() { caches_gone = true; }
+};
+thread_local PendingNodes pending_nodes;
+}  // namespace
+
 void destroy(Node* node) noexcept {
-  thread_local std::vector<Node*> pending;
-  thread_local bool draining = false;
-  if (draining) {
-    pending.push_back(node);  // the loop below, further up this stack, will free it
+  // The list the loop below, further up this stack, is draining: a node released while a
+  // tensor node's destructor runs joins it.
+  thread_local constinit std::vector<Node*>* draining_into = nullptr;
+  if (draining_into) {
+    draining_into->push_back(node);
     return;
   }
-  draining = true;
+  // Once the thread's caches are gone, a work list on this stack frame instead.
+  std::vector<Node*> local;
+  std::vector<Node*>& pending = caches_gone ? local : pending_nodes.nodes;
+  draining_into = &pending;
   Node* n = node;
   for (;;) {
     Node* next = nullptr;
@@ -114,7 +144,7 @@ void destroy(Node* node) noexcept {
     }
     n = next;
   }
-  draining = false;
+  draining_into = nullptr;
   if (pending.capacity() > 4096) std::vector<Node*>().swap(pending);
 }
 
@@ -159,21 +189,21 @@ class BufferCache {
 
   void* allocate(std::size_t bytes) {
     const std::size_t c = class_of(bytes);
+    if (caches_gone) return allocate_block(c);
     if (c < kClasses && !free_[c].empty()) {
       void* p = free_[c].back();
       free_[c].pop_back();
       cached_ -= std::size_t{1} << c;
       return p;
     }
-    void* p = std::aligned_alloc(64, std::size_t{1} << c);
-    if (!p) throw std::bad_alloc();
-    return p;
+    return allocate_block(c);
   }
 
   void deallocate(void* p, std::size_t bytes) noexcept {
     const std::size_t c = class_of(bytes);
     const std::size_t size = std::size_t{1} << c;
-    if (c < kClasses && free_[c].size() < kMaxBlocksPerClass && cached_ + size <= kMaxCachedBytes) {
+    if (!caches_gone && c < kClasses && free_[c].size() < kMaxBlocksPerClass &&
+        cached_ + size <= kMaxCachedBytes) {
       try {
         free_[c].push_back(p);
         cached_ += size;
@@ -192,9 +222,18 @@ class BufferCache {
     cached_ = 0;
   }
 
-  ~BufferCache() { release(); }
+  ~BufferCache() {
+    caches_gone = true;
+    release();
+  }
 
  private:
+  static void* allocate_block(std::size_t c) {
+    void* p = std::aligned_alloc(64, std::size_t{1} << c);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+
   std::vector<void*> free_[kClasses];
   std::size_t cached_ = 0;
 };
@@ -209,28 +248,34 @@ Storage::~Storage() { buffer_cache.deallocate(data, bytes); }
 }  // namespace ag::detail
 
 void ag::release_cached_memory() noexcept {
-  detail::buffer_cache.release();
+  if (!detail::caches_gone) {
+    detail::buffer_cache.release();
+    for (detail::TensorNode* n : detail::tensor_node_cache.nodes) delete n;
+    detail::tensor_node_cache.nodes.clear();
+  }
   detail::release_spare_scalar_chunk();
   detail::release_walk_scratch();
-  for (detail::TensorNode* n : detail::tensor_node_cache.nodes) delete n;
-  detail::tensor_node_cache.nodes.clear();
+#ifdef __GLIBC__
+  // glibc keeps freed heap pages (the chunks and nodes of a big graph that just died) for
+  // reuse; without this they stay resident (3.6 GB after a 10M-node chain) until exit.
+  malloc_trim(0);
+#endif
 }
 
-namespace ag::detail {}  // namespace ag::detail
+namespace ag::detail {
 
-namespace ag {
-
-ScopeGuard::ScopeGuard(const char* name) : previous_(detail::current_scope_id) {
-  std::lock_guard lock(detail::side_tables_mutex);
-  auto& names = detail::scope_names();
+std::uint16_t intern_scope(const char* name) {
+  std::lock_guard lock(side_tables_mutex);
+  auto& names = scope_names();
   std::size_t id = 0;
   while (id < names.size() && names[id] != name) ++id;
   if (id == names.size()) {
     if (names.size() >= 65535) throw Error("ScopeGuard", "more than 65535 distinct scope names");
     names.emplace_back(name);
   }
-  detail::current_scope_id = static_cast<std::uint16_t>(id);
+  return static_cast<std::uint16_t>(id);
 }
-ScopeGuard::~ScopeGuard() { detail::current_scope_id = previous_; }
 
-}  // namespace ag
+void set_current_scope(std::uint16_t id) noexcept { current_scope_id = id; }
+
+}  // namespace ag::detail

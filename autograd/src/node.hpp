@@ -92,17 +92,23 @@ inline Node* input_of(Node& n, std::size_t i) {
 }
 
 TensorNode* allocate_tensor_node();
+// True once this thread's caches have been destroyed (thread exit; on the main thread, before
+// globals die): per-thread scratch must not be touched any more.
+bool thread_caches_gone() noexcept;
 
 // Label and scope side tables (labels are rare: they don't cost every node a field).
 void set_label(Node& n, std::string_view label);
 std::string label_of(const Node& n);
 std::uint16_t current_scope() noexcept;
+void set_current_scope(std::uint16_t id) noexcept;
+// The id of a scope name, adding it to the table if new (ScopeGuard).
+std::uint16_t intern_scope(const char* name);
+std::string_view scope_name(std::uint16_t id);
 
 // Grad-ready hooks (grad_hooks.cpp), kept in a side table like labels: the engine runs a
 // flagged leaf's hooks when backward reaches it; freeing the node drops them.
 void run_grad_ready_hooks(Node& leaf);
 void drop_grad_ready_hooks(const Node& leaf) noexcept;
-std::string_view scope_name(std::uint16_t id);
 
 // The one graph walker: nodes reachable from roots, inputs before their users. With
 // requires_grad_only, stops at nodes that need no gradient (what backward needs).

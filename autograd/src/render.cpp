@@ -12,14 +12,9 @@
 #include <string>
 
 #include "autograd/error.hpp"
+#include "autograd/write_file.hpp"
 
 namespace ag {
-namespace detail {
-// Defined in dot.cpp.
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes,
-                           std::string_view op);
-}  // namespace detail
-
 namespace {
 
 // Graphviz keeps global state (parser, error handler): one render at a time.
@@ -99,7 +94,7 @@ std::string render_to_memory(const std::string& dot_text, const char* format) {
 void render_dot(std::string_view dot_text, const std::filesystem::path& path) {
   const char* format = format_of(path);
   const std::string bytes = render_to_memory(std::string(dot_text), format);
-  detail::write_file_atomically(path, bytes, "render");
+  write_file_atomically(path, bytes, "render");
 }
 
 void render_graph(std::span<const GraphRoot> roots, const std::filesystem::path& path,
@@ -117,7 +112,7 @@ void render_graph(std::span<const GraphRoot> roots, const std::filesystem::path&
                                       size, options.max_render_nodes));
   }
   const std::string bytes = render_to_memory(to_dot(roots, options), format);
-  detail::write_file_atomically(path, bytes, "render");
+  write_file_atomically(path, bytes, "render");
 }
 
 }  // namespace ag

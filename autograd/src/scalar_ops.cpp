@@ -1,8 +1,11 @@
 // The scalar face: every Value op, forward and backward side by side.
 //
-// An op is a constant OpInfo {name, backward rule} plus a forward that computes the value and
-// records a node. Backward rules add `self.grad * d(self)/d(input)` into each input's grad.
-// To add an op: one OpInfo and one function here, a declaration in value.hpp, and a test.
+// An op is a constant OpInfo {name, backward rule, differentiable backward rule} plus a forward
+// that computes the value and records a node. Backward rules add `self.grad * d(self)/d(input)`
+// into each input's grad; backward_graph writes the same as recorded Values (create_graph).
+// Elementwise functions come from the op table (op_table.hpp): their OpInfo, forward and both
+// backward rules are instantiated from the row, so this file holds only arithmetic with
+// constants and pow.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -11,6 +14,7 @@
 #include "autograd/grad_mode.hpp"
 #include "autograd/value.hpp"
 #include "node.hpp"
+#include "op_table.hpp"
 
 namespace ag {
 namespace {
@@ -24,6 +28,11 @@ ScalarNode& in0(Node& n) { return detail::as_scalar(*self(n).slot[0].input); }
 ScalarNode& in1(Node& n) { return detail::as_scalar(*self(n).slot[1].input); }
 double param(Node& n) { return self(n).slot[1].constant; }
 double value_of(const Value& v) { return detail::as_scalar(*v.node()).value; }
+// The operand's value; an empty (moved-from) Value is an error naming the op.
+double value_of(const char* op, const Value& v) {
+  if (!v.node()) throw Error(op, "got an empty Value (moved from, or default-adopted)");
+  return detail::as_scalar(*v.node()).value;
+}
 
 ScalarNode* new_node(const OpInfo& op, double value, std::uint8_t flags) {
   ScalarNode* n = detail::allocate_scalar_node();
@@ -89,67 +98,99 @@ Value record(const OpInfo& op, double value, const Value& a, double parameter = 
   return Value::adopt(n);
 }
 
-// ---- Binary ops on two Values ----
-constexpr OpInfo kAdd{"+", [](Node& n) {
-                        in0(n).grad += self(n).grad;
-                        in1(n).grad += self(n).grad;
-                      }};
-constexpr OpInfo kSub{"-", [](Node& n) {
-                        in0(n).grad += self(n).grad;
-                        in1(n).grad -= self(n).grad;
-                      }};
-constexpr OpInfo kMul{"*", [](Node& n) {
-                        in0(n).grad += self(n).grad * in1(n).value;
-                        in1(n).grad += self(n).grad * in0(n).value;
-                      }};
-constexpr OpInfo kDiv{"/", [](Node& n) {  // d(a/b) = da/b - a/b^2 db = (da - out db) / b
-                        const double g = self(n).grad / in1(n).value;
-                        in0(n).grad += g;
-                        in1(n).grad -= g * self(n).value;
-                      }};
-constexpr OpInfo kPow{"pow", [](Node& n) {  // a^b: b a^(b-1) da + a^b log(a) db
+// A handle on a node that the caller's graph already holds (backward_graph's operands).
+Value handle(Node* n) {
+  detail::retain(n);
+  return Value::adopt(n);
+}
+
+// ---- Rows of the op table (op_table.hpp): one OpInfo per row, from the row's derivative ----
+template <class Row>
+void unary_backward(Node& n) {
+  in0(n).grad += Row::grad(self(n).grad, in0(n).value, self(n).value, param(n));
+}
+template <class Row>
+void unary_backward_graph(Node& n, const Value& g, Value* grad_in) {
+  // y is this very node: the derivative graph may use it (it is an input of nothing here).
+  grad_in[0] = Row::grad(g, handle(self(n).slot[0].input), handle(&n), param(n));
+}
+template <class Row>
+constexpr OpInfo kUnary{Row::name, &unary_backward<Row>, Row::picture, &unary_backward_graph<Row>};
+
+template <class Row>
+void binary_backward(Node& n) {
+  const auto [ga, gb] = Row::grads(self(n).grad, in0(n).value, in1(n).value, self(n).value);
+  in0(n).grad += ga;
+  in1(n).grad += gb;
+}
+template <class Row>
+void binary_backward_graph(Node& n, const Value& g, Value* grad_in) {
+  auto [ga, gb] =
+      Row::grads(g, handle(self(n).slot[0].input), handle(self(n).slot[1].input), handle(&n));
+  grad_in[0] = std::move(ga);
+  grad_in[1] = std::move(gb);
+}
+template <class Row>
+constexpr OpInfo kBinary{Row::name, &binary_backward<Row>, nullptr, &binary_backward_graph<Row>};
+
+// Pictures and errors show arithmetic as symbols.
+constexpr OpInfo kAdd{"+", &binary_backward<op_math::Add>, nullptr,
+                      &binary_backward_graph<op_math::Add>};
+constexpr OpInfo kSub{"-", &binary_backward<op_math::Sub>, nullptr,
+                      &binary_backward_graph<op_math::Sub>};
+constexpr OpInfo kMul{"*", &binary_backward<op_math::Mul>, nullptr,
+                      &binary_backward_graph<op_math::Mul>};
+constexpr OpInfo kDiv{"/", &binary_backward<op_math::Div>, nullptr,
+                      &binary_backward_graph<op_math::Div>};
+
+// a^b: b a^(b-1) da + a^b log(a) db. d/da is 0 for b == 0 (also at a == 0, as PyTorch).
+constexpr OpInfo kPow{"pow",
+                      [](Node& n) {
                         const double a = in0(n).value, b = in1(n).value;
-                        in0(n).grad += self(n).grad * b * std::pow(a, b - 1.0);
+                        if (b != 0.0) in0(n).grad += self(n).grad * b * std::pow(a, b - 1.0);
                         if (a > 0.0) in1(n).grad += self(n).grad * self(n).value * std::log(a);
+                      },
+                      nullptr,
+                      [](Node& n, const Value& g, Value* grad_in) {
+                        const Value a = handle(self(n).slot[0].input);
+                        const Value b = handle(self(n).slot[1].input);
+                        grad_in[0] = b.data() != 0.0 ? g * b * pow(a, b - 1.0) : constant(0.0);
+                        grad_in[1] = a.data() > 0.0 ? g * handle(&n) * log(a) : constant(0.0);
                       }};
 
 // ---- Ops of one Value and a constant parameter c ----
-constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }, "+ {}"};
-constexpr OpInfo kMulConst{"*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }, "* {}"};
-constexpr OpInfo kDivConst{"/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }, "/ {}"};
-constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }, "{} -"};  // c - x
+constexpr OpInfo kAddConst{"+", [](Node& n) { in0(n).grad += self(n).grad; }, "+ {}",
+                           [](Node&, const Value& g, Value* grad_in) { grad_in[0] = g; }};
+constexpr OpInfo kMulConst{
+    "*", [](Node& n) { in0(n).grad += self(n).grad * param(n); }, "* {}",
+    [](Node& n, const Value& g, Value* grad_in) { grad_in[0] = g * param(n); }};
+constexpr OpInfo kDivConst{
+    "/", [](Node& n) { in0(n).grad += self(n).grad / param(n); }, "/ {}",
+    [](Node& n, const Value& g, Value* grad_in) { grad_in[0] = g / param(n); }};
+constexpr OpInfo kConstSub{"-", [](Node& n) { in0(n).grad -= self(n).grad; }, "{} -",  // c - x
+                           [](Node&, const Value& g, Value* grad_in) { grad_in[0] = -g; }};
 constexpr OpInfo kConstDiv{"/",
-                           [](Node& n) {  // c / x
+                           [](Node& n) {  // c / x: -c/x^2 = -y/x
                              in0(n).grad -= self(n).grad * self(n).value / in0(n).value;
                            },
-                           "{} /"};
-constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }};
-constexpr OpInfo kPowConst{"pow",
-                           [](Node& n) {
-                             const double c = param(n);
-                             in0(n).grad += self(n).grad * c * power(in0(n).value, c - 1.0);
-                           },
-                           "**{}"};
-
-// ---- Unary functions ----
-constexpr OpInfo kExp{"exp", [](Node& n) { in0(n).grad += self(n).grad * self(n).value; }};
-constexpr OpInfo kLog{"log", [](Node& n) { in0(n).grad += self(n).grad / in0(n).value; }};
-constexpr OpInfo kSqrt{"sqrt", [](Node& n) { in0(n).grad += self(n).grad * 0.5 / self(n).value; }};
-constexpr OpInfo kTanh{"tanh", [](Node& n) {
-                         const double t = self(n).value;
-                         in0(n).grad += self(n).grad * (1.0 - t * t);
-                       }};
-constexpr OpInfo kSigmoid{"sigmoid", [](Node& n) {
-                            const double s = self(n).value;
-                            in0(n).grad += self(n).grad * s * (1.0 - s);
-                          }};
-constexpr OpInfo kRelu{"relu", [](Node& n) {
-                         if (in0(n).value > 0.0) in0(n).grad += self(n).grad;
-                       }};
-constexpr OpInfo kAbs{"abs", [](Node& n) {
-                        const double x = in0(n).value;
-                        in0(n).grad += x > 0.0 ? self(n).grad : (x < 0.0 ? -self(n).grad : 0.0);
-                      }};
+                           "{} /",
+                           [](Node& n, const Value& g, Value* grad_in) {
+                             grad_in[0] = -(g * handle(&n) / handle(self(n).slot[0].input));
+                           }};
+constexpr OpInfo kNeg{"neg", [](Node& n) { in0(n).grad -= self(n).grad; }, nullptr,
+                      [](Node&, const Value& g, Value* grad_in) { grad_in[0] = -g; }};
+// x^c: c x^(c-1), and exactly 0 for c == 0 (PyTorch; 0 * 0^-1 would be NaN at x == 0).
+constexpr OpInfo kPowConst{
+    "pow",
+    [](Node& n) {
+      const double c = param(n);
+      if (c != 0.0) in0(n).grad += self(n).grad * c * power(in0(n).value, c - 1.0);
+    },
+    "**{}",
+    [](Node& n, const Value& g, Value* grad_in) {
+      const double c = param(n);
+      grad_in[0] = c != 0.0 ? g * c * pow(handle(self(n).slot[0].input), c - 1.0) : constant(0.0);
+    }};
 
 void check_domain(const char* op, double x, bool ok, const char* why) {
   if (!ok) throw Error(op, fmt::format("input {} is outside the domain: {}", x, why));
@@ -204,59 +245,95 @@ Value& Value::set_label(std::string_view label) {
 std::string Value::label() const { return node_ ? detail::label_of(*node_) : std::string(); }
 
 // ---- Forward of every op ----
-Value operator+(const Value& a, const Value& b) {
-  return record(kAdd, value_of(a) + value_of(b), a, b);
+namespace {
+
+// Forward of a table row: domain check, the row's element function, one recorded node.
+template <class Row>
+Value unary(const Value& x, double p = Row::default_param) {
+  const double v = value_of(Row::name, x);
+  check_domain(Row::name, v, Row::valid(v), Row::why);
+  return record(kUnary<Row>, Row::template f<double>(v, p), x, p);
 }
-Value operator-(const Value& a, const Value& b) {
-  return record(kSub, value_of(a) - value_of(b), a, b);
+template <class Row, const OpInfo& op = kBinary<Row>>
+Value binary(const Value& a, const Value& b) {
+  const double x = value_of(op.name, a), y = value_of(op.name, b);
+  return record(op, Row::template f<double>(x, y), a, b);
 }
-Value operator*(const Value& a, const Value& b) {
-  return record(kMul, value_of(a) * value_of(b), a, b);
-}
-Value operator/(const Value& a, const Value& b) {
-  return record(kDiv, value_of(a) / value_of(b), a, b);
-}
-Value operator+(const Value& a, double b) { return record(kAddConst, value_of(a) + b, a, b); }
-Value operator-(const Value& a, double b) { return record(kAddConst, value_of(a) - b, a, -b); }
-Value operator*(const Value& a, double b) { return record(kMulConst, value_of(a) * b, a, b); }
-Value operator/(const Value& a, double b) { return record(kDivConst, value_of(a) / b, a, b); }
-Value operator+(double a, const Value& b) { return record(kAddConst, a + value_of(b), b, a); }
-Value operator-(double a, const Value& b) { return record(kConstSub, a - value_of(b), b, a); }
-Value operator*(double a, const Value& b) { return record(kMulConst, a * value_of(b), b, a); }
-Value operator/(double a, const Value& b) { return record(kConstDiv, a / value_of(b), b, a); }
-Value operator-(const Value& a) { return record(kNeg, -value_of(a), a); }
+
+}  // namespace
+
+Value operator+(const Value& a, const Value& b) { return binary<op_math::Add, kAdd>(a, b); }
+Value operator-(const Value& a, const Value& b) { return binary<op_math::Sub, kSub>(a, b); }
+Value operator*(const Value& a, const Value& b) { return binary<op_math::Mul, kMul>(a, b); }
+Value operator/(const Value& a, const Value& b) { return binary<op_math::Div, kDiv>(a, b); }
+Value operator+(const Value& a, double b) { return record(kAddConst, value_of("+", a) + b, a, b); }
+Value operator-(const Value& a, double b) { return record(kAddConst, value_of("-", a) - b, a, -b); }
+Value operator*(const Value& a, double b) { return record(kMulConst, value_of("*", a) * b, a, b); }
+Value operator/(const Value& a, double b) { return record(kDivConst, value_of("/", a) / b, a, b); }
+Value operator+(double a, const Value& b) { return record(kAddConst, a + value_of("+", b), b, a); }
+Value operator-(double a, const Value& b) { return record(kConstSub, a - value_of("-", b), b, a); }
+Value operator*(double a, const Value& b) { return record(kMulConst, a * value_of("*", b), b, a); }
+Value operator/(double a, const Value& b) { return record(kConstDiv, a / value_of("/", b), b, a); }
+Value operator-(const Value& a) { return record(kNeg, -value_of("neg", a), a); }
 
 Value pow(const Value& base, double exponent) {
-  const double x = value_of(base);
+  const double x = value_of("pow", base);
   check_domain("pow", x, x >= 0.0 || exponent == std::floor(exponent),
                "a negative base needs an integer exponent");
   return record(kPowConst, power(x, exponent), base, exponent);
 }
 Value pow(const Value& base, const Value& exponent) {
-  const double x = value_of(base), e = value_of(exponent);
+  const double x = value_of("pow", base), e = value_of("pow", exponent);
   check_domain(
       "pow", x,
       x > 0.0 || (x == 0.0 && e >= 1.0) || (x < 0.0 && e == std::floor(e) && !tracks(exponent)),
       "the base must be > 0 when the exponent is a variable (d/de needs log(base))");
   return record(kPow, std::pow(x, e), base, exponent);
 }
-Value exp(const Value& x) { return record(kExp, std::exp(value_of(x)), x); }
-Value log(const Value& x) {
-  check_domain("log", value_of(x), value_of(x) >= 0.0, "log needs x >= 0");
-  return record(kLog, std::log(value_of(x)), x);
+
+// ---- The op table's unary and binary rows ----
+Value exp(const Value& x) { return unary<op_math::Exp>(x); }
+Value log(const Value& x) { return unary<op_math::Log>(x); }
+Value sqrt(const Value& x) { return unary<op_math::Sqrt>(x); }
+Value tanh(const Value& x) { return unary<op_math::Tanh>(x); }
+Value sigmoid(const Value& x) { return unary<op_math::Sigmoid>(x); }
+Value relu(const Value& x) { return unary<op_math::Relu>(x); }
+Value abs(const Value& x) { return unary<op_math::Abs>(x); }
+Value sin(const Value& x) { return unary<op_math::Sin>(x); }
+Value cos(const Value& x) { return unary<op_math::Cos>(x); }
+Value log1p(const Value& x) { return unary<op_math::Log1p>(x); }
+Value expm1(const Value& x) { return unary<op_math::Expm1>(x); }
+Value softplus(const Value& x) { return unary<op_math::Softplus>(x); }
+Value leaky_relu(const Value& x, double negative_slope) {
+  return unary<op_math::LeakyRelu>(x, negative_slope);
 }
-Value sqrt(const Value& x) {
-  check_domain("sqrt", value_of(x), value_of(x) >= 0.0, "sqrt needs x >= 0");
-  return record(kSqrt, std::sqrt(value_of(x)), x);
+Value gelu(const Value& x) { return unary<op_math::Gelu>(x); }
+Value minimum(const Value& a, const Value& b) { return binary<op_math::Minimum>(a, b); }
+Value maximum(const Value& a, const Value& b) { return binary<op_math::Maximum>(a, b); }
+
+template <class Row>
+Value op_math::unary_op(const Value& x, double param) {
+  return unary<Row>(x, param);
 }
-Value tanh(const Value& x) { return record(kTanh, std::tanh(value_of(x)), x); }
-Value sigmoid(const Value& x) {
-  // Never exponentiate a large positive number: exp(-|x|) is in (0, 1].
-  const double v = value_of(x);
-  const double e = std::exp(-std::abs(v));
-  return record(kSigmoid, v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e), x);
+template <class Row>
+Value op_math::binary_op(const Value& a, const Value& b) {
+  if constexpr (std::is_same_v<Row, Add>) return a + b;
+  if constexpr (std::is_same_v<Row, Sub>) return a - b;
+  if constexpr (std::is_same_v<Row, Mul>) return a * b;
+  if constexpr (std::is_same_v<Row, Div>) return a / b;
+  return binary<Row>(a, b);
 }
-Value relu(const Value& x) { return record(kRelu, value_of(x) > 0.0 ? value_of(x) : 0.0, x); }
-Value abs(const Value& x) { return record(kAbs, std::abs(value_of(x)), x); }
+#define AG_INSTANTIATE_UNARY(Row) \
+  template Value op_math::unary_op<op_math::Row>(const Value&, double);
+#define AG_INSTANTIATE_BINARY(Row) \
+  template Value op_math::binary_op<op_math::Row>(const Value&, const Value&);
+AG_ELEMENTWISE_UNARY_OPS(AG_INSTANTIATE_UNARY)
+AG_ELEMENTWISE_BINARY_OPS(AG_INSTANTIATE_BINARY)
+
+// The derivative primitives on Values: piecewise constant, so results carry no history.
+Value op_math::sign(const Value& x) { return constant(op_math::sign(x.data())); }
+Value op_math::gate_positive(const Value& x, const Value& a) {
+  return x.data() > 0.0 ? a : constant(0.0);
+}
 
 }  // namespace ag

@@ -51,11 +51,15 @@ ScalarChunk* new_chunk(ScalarPool& pool) {
   return c;
 }
 
+// Set when this thread's exit hook has run: nodes made after that (by a global's destructor)
+// come from chunks that are given back as soon as they empty, current chunk included.
+constinit thread_local bool pool_gone = false;
+
 // A chunk of this thread has no live node left: keep it as the spare or give it back.
 void retire(ScalarPool& pool, ScalarChunk* c) noexcept {
   unlink(pool, c);
   if (pool.current == c) pool.current = nullptr;
-  if (!pool.spare) {
+  if (!pool.spare && !pool_gone) {
     reset_empty(c);
     pool.spare = c;
   } else {
@@ -97,6 +101,7 @@ struct ThreadExitHook {
     }
     if (pool.spare) std::free(pool.spare);
     pool = ScalarPool{};
+    pool_gone = true;
   }
 };
 thread_local ThreadExitHook thread_exit_hook;
@@ -105,7 +110,7 @@ thread_local ThreadExitHook thread_exit_hook;
 
 ScalarNode* allocate_scalar_node_slow() {
   ScalarPool& pool = scalar_pool;
-  if (!thread_exit_hook.armed) thread_exit_hook.armed = true;  // registers the exit hook
+  if (!pool_gone && !thread_exit_hook.armed) thread_exit_hook.armed = true;  // registers it
   {
     std::lock_guard lock(remote_mutex);
     drain_remote(pool);
@@ -135,7 +140,7 @@ void free_scalar_node(ScalarNode* node) noexcept {
   if (c->owner == &pool) {
     slot->next = c->free_list;
     c->free_list = slot;
-    if (--c->live == 0 && c != pool.current) retire(pool, c);
+    if (--c->live == 0 && (c != pool.current || pool_gone)) retire(pool, c);
     return;
   }
   // Freed on another thread than the one that built it.

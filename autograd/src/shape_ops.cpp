@@ -37,6 +37,11 @@ Tensor narrow_copy(const Tensor& x, std::int64_t dim, std::int64_t start, std::i
 
 Tensor reshape(const Tensor& x, const Shape& requested) {
   detail::checked("reshape", x);
+  {  // the requested dims, -1 counted as 1, must make a valid shape before they are multiplied
+    Shape known_dims = requested;
+    for (auto& d : known_dims) d = d == -1 ? 1 : d;
+    checked_numel("reshape", known_dims);
+  }
   Shape shape = requested;
   std::int64_t known = 1, infer = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {

@@ -23,6 +23,7 @@ Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool l
   for (std::int64_t d = 0; d < dim; ++d) outer *= x.shape()[d];
   for (std::int64_t d = dim + 1; d < x.dim(); ++d) inner *= x.shape()[d];
   Tensor out = detail::empty(x.shape(), x.dtype());
+  if (out.numel() == 0) return out;  // a size-0 dim: no slice to normalise (nor to read)
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* in = data<T>(x);

@@ -28,14 +28,17 @@ Tensor alias(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype 
   return Tensor::adopt(n);
 }
 
-Tensor empty(const Shape& shape, Dtype dtype) {
-  for (auto d : shape) {
-    if (d < 0)
-      throw Error("tensor", fmt::format("negative dimension in shape {}", to_string(shape)));
+Tensor empty(const Shape& shape, Dtype dtype, const char* op) {
+  const std::int64_t n = checked_numel(op, shape);
+  const std::size_t bytes = static_cast<std::size_t>(n) * size_of(dtype);
+  std::shared_ptr<Storage> storage;
+  try {
+    storage = std::make_shared<Storage>(bytes, Device::CPU);
+  } catch (const std::bad_alloc&) {
+    throw Error(op, fmt::format("cannot allocate {} bytes for a {} tensor of shape {}", bytes,
+                                name(dtype), to_string(shape)));
   }
-  return alias(std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * size_of(dtype),
-                                         Device::CPU),
-               shape, dtype);
+  return alias(storage, shape, dtype);
 }
 
 namespace {
@@ -174,7 +177,10 @@ Tensor& Tensor::operator=(Tensor&& other) noexcept {
 }
 
 const Shape& Tensor::shape() const { return node_of(checked("shape", *this)).shape; }
-std::int64_t Tensor::size(std::int64_t d) const { return shape()[wrap_dim("size", d, dim())]; }
+std::int64_t Tensor::size(std::int64_t d) const {
+  if (dim() == 0) throw Error("size", fmt::format("a 0-d tensor has no dim {}", d));
+  return shape()[static_cast<std::size_t>(wrap_dim("size", d, dim()))];
+}
 std::int64_t Tensor::numel() const { return ag::numel(shape()); }
 Dtype Tensor::dtype() const { return node_of(checked("dtype", *this)).dtype; }
 Device Tensor::device() const { return node_of(checked("device", *this)).storage->device; }
@@ -346,7 +352,7 @@ Value::Value(const Tensor& tensor) : node_(nullptr) {
 
 // ---- Factories ----
 Tensor tensor(std::span<const double> values, const Shape& shape, Dtype dtype) {
-  if (static_cast<std::int64_t>(values.size()) != numel(shape)) {
+  if (static_cast<std::int64_t>(values.size()) != checked_numel("tensor", shape)) {
     throw Error("tensor", fmt::format("{} values given for shape {} ({} elements)", values.size(),
                                       to_string(shape), numel(shape)));
   }
@@ -362,25 +368,32 @@ Tensor tensor(std::initializer_list<double> values, Dtype dtype) {
   return tensor(std::span<const double>(values.begin(), values.size()),
                 {static_cast<std::int64_t>(values.size())}, dtype);
 }
-Tensor scalar_tensor(double value, Dtype dtype) { return full({}, value, dtype); }
-Tensor full(const Shape& shape, double value, Dtype dtype) {
-  Tensor out = empty(shape, dtype);
+namespace {
+Tensor filled(const char* op, const Shape& shape, double value, Dtype dtype) {
+  Tensor out = empty(shape, dtype, op);
   dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
     std::fill_n(data<T>(out), numel(shape), static_cast<T>(value));
   });
   return out;
 }
-Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
+}  // namespace
+Tensor scalar_tensor(double value, Dtype dtype) {
+  return filled("scalar_tensor", {}, value, dtype);
+}
+Tensor full(const Shape& shape, double value, Dtype dtype) {
+  return filled("full", shape, value, dtype);
+}
+Tensor zeros(const Shape& shape, Dtype dtype) { return filled("zeros", shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, Dtype dtype) { return filled("ones", shape, 1.0, dtype); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
 Tensor arange(double end, Dtype dtype) { return arange(0.0, end, 1.0, dtype); }
 namespace {
 // A new tensor whose element i is element(i), converted to the dtype.
 template <class Element>
-Tensor generate(const Shape& shape, Dtype dtype, Element&& element) {
-  Tensor out = empty(shape, dtype);
+Tensor generate(const char* op, const Shape& shape, Dtype dtype, Element&& element) {
+  Tensor out = empty(shape, dtype, op);
   dispatch(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* o = data<T>(out);
@@ -396,15 +409,19 @@ Tensor arange(double start, double end, double step, Dtype dtype) {
                 fmt::format("needs finite start/end and a non-zero step, got ({}, {}, {})", start,
                             end, step));
   }
-  const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((end - start) / step)));
-  return generate({n}, dtype,
+  const double count = std::max(0.0, std::ceil((end - start) / step));
+  if (!(count <= static_cast<double>(kMaxNumel))) {  // also catches inf (1e300 / 1e-300)
+    throw Error("arange", fmt::format("({}, {}, {}) would have {:g} elements, more than 2^60",
+                                      start, end, step, count));
+  }
+  return generate("arange", {static_cast<std::int64_t>(count)}, dtype,
                   [&](std::int64_t i) { return start + static_cast<double>(i) * step; });
 }
 Tensor rand(const Shape& shape, Generator& gen, Dtype dtype) {
-  return generate(shape, dtype, [&](std::int64_t) { return gen.uniform(); });
+  return generate("rand", shape, dtype, [&](std::int64_t) { return gen.uniform(); });
 }
 Tensor randn(const Shape& shape, Generator& gen, Dtype dtype) {
-  return generate(shape, dtype, [&](std::int64_t) { return gen.normal(); });
+  return generate("randn", shape, dtype, [&](std::int64_t) { return gen.normal(); });
 }
 
 // ---- Printing ----

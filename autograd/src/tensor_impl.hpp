@@ -19,8 +19,9 @@ inline const Tensor& checked(const char* op, const Tensor& t) {
   return t;
 }
 
-// A new leaf tensor with uninitialised storage.
-Tensor empty(const Shape& shape, Dtype dtype);
+// A new leaf tensor with uninitialised storage. The shape's element count is checked and an
+// allocation failure is an ag::Error, both naming `op`.
+Tensor empty(const Shape& shape, Dtype dtype, const char* op = "tensor");
 // A new leaf tensor sharing `storage` (reshape, detach, grad()).
 Tensor alias(const std::shared_ptr<Storage>& storage, const Shape& shape, Dtype dtype);
 

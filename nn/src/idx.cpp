@@ -16,6 +16,9 @@ namespace ag::nn {
 namespace {
 
 constexpr std::uint8_t kUnsignedByteType = 0x08;
+// Far beyond any IDX data set (Fashion-MNIST's training images are 47 MB, EMNIST's largest
+// 550 MB), and small enough that the decoded float32 tensor (4 GiB) can be allocated.
+constexpr std::uint64_t kMaxIdxDataBytes = std::uint64_t{1} << 30;
 
 struct IdxLayout {
   std::vector<std::uint64_t> dims;
@@ -39,6 +42,12 @@ std::string hex32(std::uint32_t v) {
 std::uint32_t read_be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
          std::uint32_t{p[3]};
+}
+
+std::string dims_string(const std::vector<std::uint64_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
 }
 
 const char* kind_of(std::size_t dims) { return dims == 3 ? "images" : "labels"; }
@@ -78,19 +87,18 @@ IdxLayout parse_layout(std::span<const std::uint8_t> bytes, std::size_t expected
   for (std::size_t d = 0; d < expected_dims; ++d) {
     const std::uint64_t size = read_be32(bytes.data() + 4 + 4 * d);
     layout.dims.push_back(size);
-    // 2^40 bytes is far beyond any IDX file; it also keeps numel within int64.
-    if (__builtin_mul_overflow(total, size, &total) || total > (std::uint64_t{1} << 40))
-      fail(source, "dimension sizes in the header multiply to more than 2^40 elements");
+    if (__builtin_mul_overflow(total, size, &total)) total = UINT64_MAX;
   }
+  // Checked before any data is read or decompressed: a small gzip file can announce gigabytes
+  // (a gzip bomb), and the decoded images take 4 bytes per announced byte.
+  if (total > kMaxIdxDataBytes)
+    fail(source, "the header announces " + std::string(kind_of(expected_dims)) + " of shape " +
+                     dims_string(layout.dims) + " = " +
+                     (total == UINT64_MAX ? std::string("more than 2^64") : std::to_string(total)) +
+                     " bytes, more than the " + std::to_string(kMaxIdxDataBytes >> 20) +
+                     " MiB limit of an IDX file");
   layout.data_bytes = total;
   return layout;
-}
-
-std::string dims_string(const IdxLayout& layout) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < layout.dims.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(layout.dims[i]);
-  return s + "]";
 }
 
 // Checks that `bytes` is the header plus exactly the announced data.
@@ -100,13 +108,13 @@ IdxLayout validate(std::span<const std::uint8_t> bytes, std::size_t expected_dim
   const std::uint64_t have = bytes.size() - layout.header_bytes;
   if (have < layout.data_bytes)
     fail(source, "truncated data: header announces " + std::string(kind_of(expected_dims)) +
-                     " of shape " + dims_string(layout) + " = " +
+                     " of shape " + dims_string(layout.dims) + " = " +
                      std::to_string(layout.data_bytes) + " bytes, but only " +
                      std::to_string(have) + " follow the header");
   if (have > layout.data_bytes)
     fail(source, std::to_string(have - layout.data_bytes) +
                      " unexpected bytes after the data announced by the header (shape " +
-                     dims_string(layout) + ")");
+                     dims_string(layout.dims) + ")");
   return layout;
 }
 

@@ -31,8 +31,13 @@ Tensor init_weight(Init init, std::int64_t fan_in, std::int64_t fan_out, Generat
                                        std::to_string(fan_in) + ", " + std::to_string(fan_out) +
                                        "]");
   }
-  const auto count = static_cast<std::size_t>(fan_in * fan_out);
-  std::vector<double> values(count, 0.0);
+  // Checked before anything is allocated; the values are drawn in float64 and then converted,
+  // so that both dtypes see the same random sequence.
+  const Shape shape{fan_in, fan_out};
+  checked_numel("nn::init_weight", shape);
+  Tensor weight = zeros(shape, float64);
+  const std::span<double> values(weight.mutable_data_ptr<double>(),
+                                 static_cast<std::size_t>(weight.numel()));
   const double fan_sum = static_cast<double>(fan_in + fan_out);
   auto fill_normal = [&](double stddev) {
     for (double& v : values) v = stddev * gen.normal();
@@ -58,7 +63,7 @@ Tensor init_weight(Init init, std::int64_t fan_in, std::int64_t fan_out, Generat
     case Init::Zeros:
       break;
   }
-  return tensor(values, {fan_in, fan_out}, dtype);
+  return weight.to(dtype);
 }
 
 }  // namespace ag::nn

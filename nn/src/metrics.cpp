@@ -13,6 +13,8 @@ double accuracy(const Tensor& logits_or_probs, std::span<const std::int64_t> lab
     throw Error(who, "expected a non-empty [N], [N, 1] or [N, C] tensor, got shape " +
                          (x.defined() ? to_string(x.shape()) : std::string("undefined")));
   }
+  if (x.dim() == 2 && x.size(1) == 0)
+    throw Error(who, "predictions of shape " + to_string(x.shape()) + " have no classes");
   const std::int64_t rows = x.size(0);
   if (static_cast<std::int64_t>(labels.size()) != rows) {
     throw Error(who, fmt::format("{} labels for predictions of shape {}", labels.size(),

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -26,14 +27,22 @@ void Module::register_module(std::string name, std::shared_ptr<Module> child) {
   owned_.push_back(std::move(child));
 }
 
+// A module or parameter reached twice (weight tying: one layer added in two places, or one
+// tensor assigned to two modules) is listed once, under the first name it is reached by, as in
+// PyTorch: an optimizer steps it once per step and a checkpoint stores it once. Tracking the
+// modules seen also ends the walk of a module that contains itself.
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
   std::vector<std::pair<std::string, Tensor>> out;
+  std::unordered_set<const Module*> seen_modules;
+  std::unordered_set<const detail::Node*> seen_params;
   // Explicit stack of (prefix, module) so that deep nesting cannot overflow the call stack.
   std::vector<std::pair<std::string, const Module*>> stack{{"", this}};
   while (!stack.empty()) {
     auto [prefix, module] = std::move(stack.back());
     stack.pop_back();
-    for (const auto& [name, slot] : module->params_) out.emplace_back(prefix + name, *slot);
+    if (!seen_modules.insert(module).second) continue;
+    for (const auto& [name, slot] : module->params_)
+      if (seen_params.insert(slot->node()).second) out.emplace_back(prefix + name, *slot);
     // Pushed in reverse so that children come out in registration order.
     for (auto it = module->children_.rbegin(); it != module->children_.rend(); ++it) {
       stack.emplace_back(prefix + it->first + ".", it->second);
@@ -56,9 +65,11 @@ std::int64_t Module::num_parameters() const {
 
 void Module::train(bool on) {
   std::vector<Module*> stack{this};
+  std::unordered_set<const Module*> seen;
   while (!stack.empty()) {
     Module* module = stack.back();
     stack.pop_back();
+    if (!seen.insert(module).second) continue;
     module->training_ = on;
     for (auto& [name, child] : module->children_) stack.push_back(child);
   }
@@ -93,6 +104,7 @@ Dense::Dense(std::int64_t in_features, std::int64_t out_features, Init init, Gen
     throw Error("nn::Dense", fmt::format("in and out features must be positive, got ({}, {})",
                                          in_features, out_features));
   }
+  checked_numel("nn::Dense", {in_features, out_features});
   weight = init_weight(init, in_features, out_features, gen, dtype);
   bias = zeros({out_features}, dtype);
   register_parameter("weight", weight);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 #include <type_traits>
+#include <unordered_set>
 
 namespace ag::nn {
 
@@ -64,6 +65,10 @@ Optimizer::Optimizer(NamedTensors named_params, double lr, const char* who)
     require(p.is_leaf() && p.requires_grad(), who,
             "parameter '" + param_name + "' must be a leaf that requires grad");
   }
+  // A parameter listed twice (a tied weight) is stepped once per step: the first entry stays.
+  std::unordered_set<const detail::Node*> seen;
+  std::erase_if(params_,
+                [&](const auto& named) { return !seen.insert(named.second.node()).second; });
   step_counter_ = scalar_tensor(0.0, float64);
 }
 

@@ -1,6 +1,6 @@
 // PNG plots through gnuplot. The data goes into the script as inline data blocks, so one script
 // file is all gnuplot reads; the picture is rendered into a temporary file and then moved into
-// place with write_file_atomically.
+// place with ag::write_file_atomically.
 #include "nn/plot.hpp"
 
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <sstream>
 
 #include "autograd/error.hpp"
+#include "autograd/write_file.hpp"
 #include "nn/io.hpp"
 
 extern char** environ;
@@ -49,16 +51,22 @@ std::string lighten(const std::string& hex, double keep) {
   return out;
 }
 
-// A string literal for gnuplot: double quotes, with \ and " escaped.
+// A string literal for gnuplot in which no byte of `s` appears as itself unless it is a letter,
+// a digit, a space or one of # . , - (colours are "#rrggbb", and gnuplot reads those
+// unescaped): every other byte is an octal escape (\140 for a backquote). gnuplot
+// substitutes `command` and @macro anywhere in a line, quoted or not, before it parses strings;
+// escaped, those characters reach the picture as text and never the interpreter.
 std::string gp_string(const std::string& s) {
   std::string out = "\"";
   for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || c == ' ' || c == '#' || c == '.' || c == ',' || c == '-') {
+      out += c;
+    } else {
+      char escape[5];
+      std::snprintf(escape, sizeof escape, "\\%03o", byte);
+      out += escape;
     }
-    out += c;
   }
   return out + "\"";
 }
@@ -109,6 +117,7 @@ void render(const std::filesystem::path& png, int width, int height, const std::
   {
     std::ofstream out(script.path, std::ios::binary);
     out << gp.str();
+    out.close();  // a full disk shows when the buffer is flushed
     if (!out) fail(png, "cannot write the gnuplot script '" + script.path + "'");
   }
 
@@ -143,7 +152,17 @@ void render(const std::filesystem::path& png, int width, int height, const std::
   const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                         std::istreambuf_iterator<char>());
   if (bytes.size() < 8) fail(png, "gnuplot wrote no picture: " + read_text(log.path, 2000));
-  write_file_atomically(png, bytes, "plot");
+  // gnuplot exits 0 when its output is cut short (a full temporary directory): a PNG ends in
+  // its IEND chunk, or it is not delivered.
+  static constexpr std::uint8_t kIend[12] = {0,   0,   0,    0,    'I',  'E',
+                                             'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+  if (bytes.size() < 8 + sizeof kIend ||
+      !std::equal(std::end(kIend) - 12, std::end(kIend), bytes.end() - 12))
+    fail(png, "gnuplot's picture is truncated (" + std::to_string(bytes.size()) +
+                  " bytes, no PNG end chunk; is the temporary directory '" + tmp_dir.string() +
+                  "' full?): " + read_text(log.path, 2000));
+  write_file_atomically(
+      png, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "plot");
 }
 
 // An inline data block "$name << EOD ... EOD" of (x, y) rows; x is the epoch.

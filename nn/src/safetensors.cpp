@@ -252,7 +252,9 @@ std::vector<std::uint8_t> encode_safetensors(const NamedTensors& tensors,
 void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
                       const Metadata& metadata) {
   const auto bytes = encode_safetensors(tensors, metadata);
-  write_file_atomically(path, bytes, "safetensors");
+  ag::write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+      "safetensors");
 }
 
 SafetensorsFile decode_safetensors(std::span<const std::uint8_t> bytes, std::string_view source) {
@@ -467,60 +469,6 @@ Metadata load_checkpoint(const std::filesystem::path& path, Module& module, Opti
       std::memcpy(target.mutable_data_ptr<double>(), stored.data_ptr<double>(), bytes);
   }
   return file.metadata;
-}
-
-// ---- Atomic replacement ----
-
-void write_file_atomically(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
-                           std::string_view component) {
-  const std::string target = path.string();
-  auto failure = [&](const std::string& what) {
-    return Error(component, "'" + target + "': " + what + ": " + std::strerror(errno));
-  };
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  std::string temp_name = ".";  // hidden, next to the target: rename stays on one filesystem
-  temp_name.append(path.filename().string()).append(".tmp-XXXXXX");
-  std::string temp = (dir / temp_name).string();
-  const int fd = mkstemp(temp.data());
-  if (fd < 0) throw failure("cannot create a temporary file in '" + dir.string() + "'");
-  // mkstemp creates 0600; give the file the permissions of a usual data file (reading the
-  // umask would mean changing it, which races with other threads).
-  ::fchmod(fd, 0644);
-
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const Error error = failure("write failed");
-      ::close(fd);
-      ::unlink(temp.c_str());
-      throw error;
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const Error error = failure("fsync failed");
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw error;
-  }
-  if (::close(fd) != 0) {
-    const Error error = failure("close failed");
-    ::unlink(temp.c_str());
-    throw error;
-  }
-  if (std::rename(temp.c_str(), target.c_str()) != 0) {
-    const Error error = failure("rename from '" + temp + "' failed");
-    ::unlink(temp.c_str());
-    throw error;
-  }
-  // Make the rename itself durable.
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
 }
 
 }  // namespace ag::nn

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# libFuzzer short runs of every parser/loader target in tests/fuzz/ (expression parser, IDX,
-# safetensors), each for SECONDS (default 20) starting from its corpus in tests/fuzz/.
+# libFuzzer short runs of every target in tests/fuzz/ (expression parser, IDX, safetensors, and
+# the tensor API driven by op programs), each for SECONDS (default 20) starting from its corpus in tests/fuzz/.
 # New inputs go to the build tree, never into tests/. Needs clang; without it: skipped.
 # Usage: tools/ci/fuzz.sh [seconds] [build-dir]   Exit status: 0 = no crash in any target.
 set -euo pipefail
@@ -20,10 +20,12 @@ declare -A sources=(
   [expr_parser]="$root/tests/fuzz/fuzz_expr_parser.cpp $root/tools/expr/parser.cpp"
   [idx]="$root/tests/fuzz/fuzz_idx.cpp"
   [safetensors]="$root/tests/fuzz/fuzz_safetensors.cpp"
+  [tensor_ops]="$root/tests/fuzz/fuzz_tensor_ops.cpp"
 )
-declare -A corpus=([expr_parser]=corpus [idx]=corpus_idx [safetensors]=corpus_safetensors)
+declare -A corpus=([expr_parser]=corpus [idx]=corpus_idx [safetensors]=corpus_safetensors
+  [tensor_ops]=corpus_tensor_ops)
 status=0
-for target in expr_parser idx safetensors; do
+for target in expr_parser idx safetensors tensor_ops; do
   exe="$build/fuzz_$target"
   # shellcheck disable=SC2086
   clang++ "${flags[@]}" ${sources[$target]} "${libs[@]}" -o "$exe"

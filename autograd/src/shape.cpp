@@ -1,23 +1,33 @@
-// Small shared pieces: the error type, shapes and the one broadcasting rule, grad mode,
-// the thread budget.
-#include <cblas.h>
+// Shapes: element counts (the one checked computation), printing, the one broadcasting rule.
+#include "autograd/shape.hpp"
+
 #include <fmt/format.h>
 
-#include <atomic>
+#include <algorithm>
 
 #include "autograd/error.hpp"
-#include "autograd/grad_mode.hpp"
-#include "autograd/shape.hpp"
-#include "autograd/threads.hpp"
 
 namespace ag {
-
-Error::Error(std::string_view op, std::string_view message)
-    : std::runtime_error(fmt::format("ag::{}: {}", op, message)), op_(op) {}
 
 std::int64_t numel(const Shape& shape) {
   std::int64_t n = 1;
   for (auto d : shape) n *= d;
+  return n;
+}
+
+std::int64_t checked_numel(std::string_view what, const Shape& shape) {
+  bool empty = false;
+  for (auto d : shape) {
+    if (d < 0) throw Error(what, fmt::format("negative dimension in shape {}", to_string(shape)));
+    empty = empty || d == 0;
+  }
+  if (empty) return 0;  // valid however large the other dims are, as in PyTorch
+  std::int64_t n = 1;
+  for (auto d : shape) {
+    if (__builtin_mul_overflow(n, d, &n) || n > kMaxNumel) {
+      throw Error(what, fmt::format("shape {} has more than 2^60 elements", to_string(shape)));
+    }
+  }
   return n;
 }
 
@@ -38,26 +48,9 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
     }
     out[i] = da == 1 ? db : da;
   }
+  // Each operand fits, but their broadcast may not ([2^40, 1] + [1, 2^40]).
+  checked_numel(op, out);
   return out;
-}
-
-namespace {
-thread_local bool grad_mode = true;
-std::atomic<int> thread_budget{0};
-}  // namespace
-
-bool grad_enabled() noexcept { return grad_mode; }
-NoGradGuard::NoGradGuard() noexcept : previous_(grad_mode) { grad_mode = false; }
-NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
-
-void set_num_threads(int n) {
-  if (n < 1) throw Error("set_num_threads", fmt::format("thread count must be >= 1, got {}", n));
-  thread_budget = n;
-  openblas_set_num_threads(n);
-}
-int num_threads() noexcept {
-  int n = thread_budget;
-  return n > 0 ? n : openblas_get_num_threads();
 }
 
 }  // namespace ag

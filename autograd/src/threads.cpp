@@ -1,0 +1,27 @@
+// The thread budget shared by BLAS and the library's own parallel loops.
+#include "autograd/threads.hpp"
+
+#include <cblas.h>
+#include <fmt/format.h>
+
+#include <atomic>
+
+#include "autograd/error.hpp"
+
+namespace ag {
+
+namespace {
+std::atomic<int> thread_budget{0};
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n < 1) throw Error("set_num_threads", fmt::format("thread count must be >= 1, got {}", n));
+  thread_budget = n;
+  openblas_set_num_threads(n);
+}
+int num_threads() noexcept {
+  int n = thread_budget;
+  return n > 0 ? n : openblas_get_num_threads();
+}
+
+}  // namespace ag
