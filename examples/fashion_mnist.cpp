@@ -10,6 +10,7 @@
 // Data: /usr/share/datasets/fashion-mnist (Debian: apt-get install dataset-fashion-mnist).
 // A resumed run continues bit for bit where the checkpoint left off: each epoch's shuffle is
 // drawn from its own generator (seed + epoch), and Adam's moments and step count are restored.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <numeric>
@@ -45,8 +47,50 @@ struct Options {
   std::string data_dir = ag::nn::kFashionMnistDir;
   std::string out_dir = "fashion_mnist_out";
   std::string resume;  // checkpoint to continue from
+  bool allow_config_change = false;
   bool plots = true;
 };
+
+// What a run was trained with, stored in the checkpoint's metadata under "config.<option>":
+// a resumed run with other values would silently train a different model. --epochs, --out,
+// --data-dir and --no-plots are left out: they do not change what an epoch computes.
+ag::nn::Metadata run_config(const Options& opt) {
+  auto real = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return std::string(buf);
+  };
+  return {{"config.batch", std::to_string(opt.batch)},
+          {"config.lr", real(opt.lr)},
+          {"config.lr-decay", real(opt.lr_decay)},
+          {"config.seed", std::to_string(opt.seed)},
+          {"config.subset", std::to_string(opt.subset)},
+          {"config.threads", std::to_string(opt.threads)}};
+}
+
+// Refuses to resume a checkpoint trained with another configuration, unless asked to.
+void check_resumed_config(const ag::nn::Metadata& stored, const Options& opt) {
+  std::string differences;
+  for (const auto& [key, value] : run_config(opt)) {
+    const std::string option = "--" + key.substr(std::strlen("config."));
+    const auto it = stored.find(key);
+    if (it == stored.end())
+      differences +=
+          "\n  " + option + ": not recorded (checkpoint from an older version), now " + value;
+    else if (it->second != value)
+      differences += "\n  " + option + ": checkpoint " + it->second + ", now " + value;
+  }
+  if (differences.empty()) return;
+  if (opt.allow_config_change) {
+    std::printf("note: continuing with a configuration other than the checkpoint's:%s\n",
+                differences.c_str());
+    return;
+  }
+  throw ag::Error(
+      "fashion_mnist",
+      "'" + opt.resume + "' was trained with another configuration:" + differences +
+          "\npass the checkpoint's values, or --allow-config-change to continue anyway");
+}
 
 // Rows `rows` of a float32 [N, D] tensor, copied straight (no detour through doubles).
 ag::Tensor gather_rows(const ag::Tensor& x, std::span<const std::int64_t> rows) {
@@ -76,6 +120,17 @@ std::string format_duration(double seconds) {
 
 // One line per update on a terminal (redrawn with \r); on a pipe or file, a plain line about
 // every 25% of an epoch so that logs stay readable.
+// The terminal's width: the tty's own (TIOCGWINSZ), else $COLUMNS, else 80.
+int terminal_columns() {
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    const int n = std::atoi(columns);
+    if (n > 0) return n;
+  }
+  return 80;
+}
+
 class Progress {
  public:
   Progress(int epoch, int epochs, std::int64_t total_samples)
@@ -85,6 +140,43 @@ class Progress {
         tty_(::isatty(STDOUT_FILENO)),
         start_(Clock::now()) {}
 
+  // The progress line in at most `width` columns: the parts that fit, most important first
+  // (epoch, percentage, loss, ETA, accuracy, rate), and a bar in the room left.
+  std::string progress_line(int width, double fraction, double loss, double accuracy, double rate,
+                            const std::string& eta) const {
+    char buf[64];
+    auto part = [&](const char* format, auto... values) {
+      std::snprintf(buf, sizeof buf, format, values...);
+      return std::string(buf);
+    };
+    const std::string epoch = part("epoch %d/%d", epoch_, epochs_);
+    const std::string percent = part("%3.0f%%", 100 * fraction);
+    std::vector<std::string> extras = {part("loss %.4f", loss), eta,
+                                       part("acc %5.2f%%", 100 * accuracy),
+                                       part("%.0f samples/s", rate)};
+    auto joined = [&](std::size_t n_extras) {
+      std::string s = percent;
+      for (std::size_t i = 0; i < n_extras; ++i) s += "  " + extras[i];
+      return s;
+    };
+    std::size_t n = extras.size();
+    while (n > 0 && static_cast<int>(epoch.size() + 1 + joined(n).size()) > width) --n;
+    std::string tail = joined(n);
+    // The bar takes what is left, between 5 and 24 cells (plus its brackets and a space).
+    const int room = width - static_cast<int>(epoch.size() + 1 + tail.size()) - 3;
+    std::string line = epoch;
+    if (room >= 5) {
+      const int cells = std::min(room, 24);
+      const int filled = static_cast<int>(fraction * cells);
+      line += " [" + std::string(static_cast<std::size_t>(filled), '#') +
+              std::string(static_cast<std::size_t>(cells - filled), '.') + "]";
+    }
+    line += " " + tail;
+    if (static_cast<int>(line.size()) > width)
+      line.resize(static_cast<std::size_t>(std::max(width, 0)));
+    return line;
+  }
+
   void update(std::int64_t done, double loss, double accuracy, bool final = false) {
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
     const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
@@ -93,14 +185,11 @@ class Progress {
     if (tty_) {
       if (!final && elapsed - last_draw_ < 0.1) return;  // ~10 redraws per second
       last_draw_ = elapsed;
-      constexpr int kWidth = 24;
-      const int filled = static_cast<int>(fraction * kWidth);
-      std::string bar(static_cast<std::size_t>(filled), '#');
-      bar.append(static_cast<std::size_t>(kWidth - filled), '.');
-      std::printf("\repoch %2d/%d [%s] %3.0f%%  loss %.4f  acc %5.2f%%  %6.0f samples/s  %s %s  ",
-                  epoch_, epochs_, bar.c_str(), 100 * fraction, loss, 100 * accuracy, rate,
-                  final ? "took" : "ETA", format_duration(final ? elapsed : eta).c_str());
-      if (final) std::printf("\n");
+      const std::string line = progress_line(
+          terminal_columns() - 1, fraction, loss, accuracy, rate,
+          std::string(final ? "took " : "ETA ") + format_duration(final ? elapsed : eta));
+      // Back to the line's start, the line, then clear what a longer previous line left.
+      std::printf("\r%s\033[K%s", line.c_str(), final ? "\n" : "");
       std::fflush(stdout);
     } else {
       const int quarter = static_cast<int>(fraction * 4);
@@ -184,16 +273,23 @@ int main(int argc, char** argv) {
   app.add_option("--subset", opt.subset, "train on the first N images only (0 = all)")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
-  app.add_option("--lr", opt.lr, "Adam learning rate of the first epoch")->capture_default_str();
+  app.add_option("--lr", opt.lr, "Adam learning rate of the first epoch")
+      ->check(CLI::Range(1e-12, 10.0))
+      ->capture_default_str();
   app.add_option("--lr-decay", opt.lr_decay, "factor applied to the learning rate after each epoch")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--seed", opt.seed, "seed of the initial weights and the shuffles")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--data-dir", opt.data_dir, "directory of the IDX files")->capture_default_str();
   app.add_option("--out", opt.out_dir, "output directory: checkpoint, curves.png, confusion.png")
       ->capture_default_str();
-  app.add_option("--resume", opt.resume, "continue from this checkpoint");
+  app.add_option(
+      "--resume", opt.resume,
+      "continue from this checkpoint (trained with the same options: see config.* in it)");
+  app.add_flag("--allow-config-change", opt.allow_config_change,
+               "resume even if --batch, --lr, --lr-decay, --seed, --subset or --threads differ");
   app.add_flag("!--no-plots", opt.plots, "skip the PNG pictures");
   CLI11_PARSE(app, argc, argv);
 
@@ -235,9 +331,7 @@ int main(int argc, char** argv) {
             "fashion_mnist",
             "'" + opt.resume + "' has no 'epoch' metadata: not written by this program");
       first_epoch = std::stoi(metadata.at("epoch"));
-      if (metadata.count("seed") && std::stoull(metadata.at("seed")) != opt.seed)
-        std::printf("note: the checkpoint was trained with --seed %s\n",
-                    metadata.at("seed").c_str());
+      check_resumed_config(metadata, opt);
       history.train_loss = split(metadata.count("train_loss") ? metadata.at("train_loss") : "");
       history.train_accuracy =
           split(metadata.count("train_accuracy") ? metadata.at("train_accuracy") : "");
@@ -293,15 +387,15 @@ int main(int argc, char** argv) {
       std::printf("epoch %2d: train %.2f s, test loss %.4f, test accuracy %.4f (eval %.2f s)\n",
                   epoch + 1, train_seconds, last_eval.loss, last_eval.accuracy, eval_seconds);
 
-      ag::nn::save_checkpoint(checkpoint, net, &adam,
-                              {{"epoch", std::to_string(epoch + 1)},
-                               {"seed", std::to_string(opt.seed)},
-                               {"model", "Dense 784-256-128-10, ReLU"},
-                               {"test_accuracy", std::to_string(last_eval.accuracy)},
-                               {"train_loss", join(history.train_loss)},
-                               {"train_accuracy", join(history.train_accuracy)},
-                               {"test_loss", join(history.test_loss)},
-                               {"test_accuracy_history", join(history.test_accuracy)}});
+      ag::nn::Metadata metadata = run_config(opt);
+      metadata.insert({{"epoch", std::to_string(epoch + 1)},
+                       {"model", "Dense 784-256-128-10, ReLU"},
+                       {"test_accuracy", std::to_string(last_eval.accuracy)},
+                       {"train_loss", join(history.train_loss)},
+                       {"train_accuracy", join(history.train_accuracy)},
+                       {"test_loss", join(history.test_loss)},
+                       {"test_accuracy_history", join(history.test_accuracy)}});
+      ag::nn::save_checkpoint(checkpoint, net, &adam, metadata);
     }
     if (epoch_seconds.empty()) {
       std::printf("nothing to train: the checkpoint already holds %d epochs\n", first_epoch);

@@ -7,6 +7,7 @@
 // gradient, and the seed's naive updates are replaced by real gradient descent.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <cmath>
 #include <cstdio>
@@ -40,7 +41,13 @@ ag::Value squared_error(const ag::Value& pred, double truth) { return pow(pred -
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app{"Seed 000: why activations; a linear net collapses, a ReLU net does not"};
+  int steps = 12;
+  app.add_option("--steps", steps, "gradient-descent steps from the seed's start")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const double x_in = 200.0;
   const double true_y = 420.0;
 
@@ -92,7 +99,6 @@ int main() {
   double previous = INFINITY;
   bool always_fell = true;
   double loss_value = 0.0;
-  const int steps = 12;
   for (int step = 0; step <= steps; ++step) {
     const ag::Value out = relu_net(gd, ag::Value(x_in));
     const ag::Value loss = squared_error(out, true_y);

@@ -5,11 +5,11 @@
 // then goes where the chapter cannot yet: trains a Dense(2,64)-ReLU-Dense(64,3) classifier on
 // the spiral with cross-entropy and Adam, because the engine supplies the gradients.
 //
-//   seed_001_activations [epochs]     (default 2000)
+//   seed_001_activations [--epochs N | N]     (default 2000; --help lists the options)
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
-#include <cstdlib>
 #include <nn/nn.hpp>
 #include <string>
 #include <vector>
@@ -47,7 +47,14 @@ void numpy_init(ag::nn::Dense& layer, ag::nn::NumpyRandom& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int epochs = argc > 1 ? std::atoi(argv[1]) : 2000;
+  CLI::App app{
+      "Seed 001 (NNFS chapter 4): activations, softmax, then a spiral classifier trained with "
+      "Adam"};
+  int epochs = 2000;
+  app.add_option("epochs,--epochs", epochs, "training epochs of the spiral classifier")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   namespace nn = ag::nn;
 
   fmt::print("1. ReLU of the seed's list\n");

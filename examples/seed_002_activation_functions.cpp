@@ -88,8 +88,12 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 42;
   app.add_option("activation", activations, "hidden activations (default: all four)")
       ->check(CLI::IsMember({"linear", "sigmoid", "tanh", "relu"}));
-  app.add_option("--epochs", epochs, "epochs")->check(CLI::PositiveNumber);
-  app.add_option("--seed", seed, "generator seed for weights and shuffling");
+  app.add_option("--epochs", epochs, "epochs")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--seed", seed, "generator seed for weights and shuffling")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (activations.empty()) activations = {"linear", "sigmoid", "tanh", "relu"};
 

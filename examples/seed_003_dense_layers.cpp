@@ -6,11 +6,11 @@
 // ag::nn::Sequential with named layers and trains one on 3-class spiral data with cross-entropy
 // and Adam, printing loss and accuracy.
 //
-//   seed_003_dense_layers [epochs]     (default 2000)
+//   seed_003_dense_layers [--epochs N | N]     (default 2000; --help lists the options)
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
-#include <cstdlib>
 #include <nn/nn.hpp>
 #include <string>
 #include <vector>
@@ -36,7 +36,12 @@ std::shared_ptr<ag::nn::Dense> seed_layer(std::int64_t in, std::int64_t out, ag:
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int epochs = argc > 1 ? std::atoi(argv[1]) : 2000;
+  CLI::App app{"Seed 003: dense layers as objects, then a named Sequential trained on spiral data"};
+  int epochs = 2000;
+  app.add_option("epochs,--epochs", epochs, "training epochs of the spiral classifier")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   namespace nn = ag::nn;
   ag::Generator gen(3);
   const ag::Tensor inputs = ag::tensor({1.1, -0.4, 3.1}, ag::float64);

@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
   app.add_option("--hidden", hidden, "hidden units")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  app.add_option("--seed", seed, "seed of the data and the weights")->capture_default_str();
+  app.add_option("--seed", seed, "seed of the data and the weights")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--out", out, "PNG to write")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

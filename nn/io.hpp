@@ -106,7 +106,8 @@ class Module;
 class Optimizer;
 
 // Parameters under their named_parameters() names ("0.weight", "0.bias", ...), optimizer
-// state under "optim." + named_state() names ("optim.0.weight.exp_avg", "optim.step").
+// state under "optim." + named_state() names ("optim.0.exp_avg", "optim.step"; files that
+// name state after the parameters, "optim.0.weight.exp_avg", load too).
 // Dense weights are stored as they are held, [in, out] (PyTorch's nn.Linear holds [out, in]).
 void save_checkpoint(const std::filesystem::path& path, const Module& module,
                      const Optimizer* optimizer = nullptr, const Metadata& metadata = {});

@@ -16,7 +16,7 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 class Optimizer {
  public:
-  // Parameters are named "0", "1", ... unless given with names.
+  // Parameters are named "0", "1", ... unless given with names (used in error messages).
   explicit Optimizer(std::vector<Tensor> params);
   explicit Optimizer(NamedTensors named_params);
   virtual ~Optimizer() = default;
@@ -27,8 +27,11 @@ class Optimizer {
   // Drops the accumulated gradient of every parameter.
   void zero_grad();
 
-  // The optimizer's state as tensors, named "<param>.<slot>" plus "step" (a 0-d float64
-  // tensor), for checkpoints: writing into these tensors (mutable_data_ptr) restores a state.
+  // The optimizer's state as tensors, named "<index>.<slot>" (the index of the parameter in
+  // the list the optimizer was built from) plus "step" (a 0-d float64 tensor), for
+  // checkpoints: writing into these tensors (mutable_data_ptr) restores a state. The names do
+  // not depend on whether the parameters came with names, so a state saved from
+  // Adam(net.named_parameters()) loads into Adam(net.parameters()) and back.
   virtual NamedTensors named_state() const = 0;
 
   const NamedTensors& named_params() const { return params_; }
@@ -53,7 +56,7 @@ class SGD : public Optimizer {
   SGD(std::vector<Tensor> params, double lr, double momentum = 0.0, double weight_decay = 0.0);
   SGD(NamedTensors params, double lr, double momentum = 0.0, double weight_decay = 0.0);
   void step() override;
-  NamedTensors named_state() const override;  // "<param>.momentum_buffer" when momentum > 0
+  NamedTensors named_state() const override;  // "<index>.momentum_buffer" when momentum > 0
 
  private:
   void init();
@@ -73,7 +76,7 @@ class Adam : public Optimizer {
   Adam(NamedTensors params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
        double eps = 1e-7, double decay = 0.0);
   void step() override;
-  NamedTensors named_state() const override;  // "<param>.exp_avg", "<param>.exp_avg_sq", "step"
+  NamedTensors named_state() const override;  // "<index>.exp_avg", "<index>.exp_avg_sq", "step"
   // The learning rate the next step() will use (after decay).
   double current_lr() const;
 

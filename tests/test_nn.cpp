@@ -439,12 +439,17 @@ BOOST_AUTO_TEST_CASE(adam_state_and_decay) {
   BOOST_TEST(adam.current_lr() == 0.1 / (1 + 0.5 * 2), boost::test_tools::tolerance(1e-15));
   std::set<std::string> names;
   for (const auto& [name, t] : adam.named_state()) names.insert(name);
-  BOOST_TEST((names == std::set<std::string>{"weight.exp_avg", "weight.exp_avg_sq", "bias.exp_avg",
-                                             "bias.exp_avg_sq", "step"}));
+  // Named by index, whether the optimizer got named_parameters() or parameters().
+  BOOST_TEST((names == std::set<std::string>{"0.exp_avg", "0.exp_avg_sq", "1.exp_avg",
+                                             "1.exp_avg_sq", "step"}));
+  nn::Adam unnamed(dense.parameters());
+  std::set<std::string> unnamed_names;
+  for (const auto& [name, t] : unnamed.named_state()) unnamed_names.insert(name);
+  BOOST_TEST((unnamed_names == names));
   for (const auto& [name, t] : adam.named_state()) {
     if (name == "step") BOOST_TEST(t.item() == 2.0);
     // Constant gradient 1 for the bias: m = 1 - 0.9^2 after two steps.
-    if (name == "bias.exp_avg") check_close(t.to_vector(), {1 - 0.81}, 1e-15);
+    if (name == "1.exp_avg") check_close(t.to_vector(), {1 - 0.81}, 1e-15);
   }
 }
 

@@ -174,6 +174,31 @@ BOOST_AUTO_TEST_CASE(damaged_files_are_refused) {
                {"appears twice"});
 }
 
+BOOST_AUTO_TEST_CASE(header_values_of_the_wrong_type_are_refused) {
+  const Bytes two_floats = raw<float>({1.0f, 2.0f});
+  const std::string tensor = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  auto decode = [](const std::string& header, const Bytes& data) {
+    return [=] { ag::nn::decode_safetensors(make_file(header, data), "f"); };
+  };
+  expect_error(decode(R"({"__metadata__":{"epoch":3},)" + tensor + "}", two_floats),
+               {"'f'", "metadata 'epoch' must be a string, found number"});
+  expect_error(decode(R"({"__metadata__":[1],)" + tensor + "}", two_floats),
+               {"'__metadata__' must be an object of strings, found array"});
+  expect_error(decode(R"({"a":[1,2]})", two_floats),
+               {"tensor 'a': expected an object with dtype, shape and data_offsets, found array"});
+  expect_error(decode(R"({"a":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", two_floats),
+               {"tensor 'a': dtype must be a string, found number"});
+  expect_error(decode(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", two_floats),
+               {"tensor 'a' shape: expected a non-negative integer, found 2.5"});
+  expect_error(decode(R"({"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", two_floats),
+               {"tensor 'a' shape: expected an array of integers, found number"});
+  expect_error(decode(R"({"__metadata__":{},"__metadata__":{},)" + tensor + "}", two_floats),
+               {"'__metadata__' appears twice"});
+  // Nesting a million levels deep is a parse error, not a stack overflow.
+  const std::string deep = R"({"__metadata__":)" + std::string(1'000'000, '[') + "}";
+  expect_error(decode(deep, {}), {"'f'", "bad JSON header at byte"});
+}
+
 BOOST_AUTO_TEST_CASE(save_refuses_bad_names_and_keeps_the_old_file) {
   TempDir dir;
   const auto path = dir.path / "keep.safetensors";
@@ -239,8 +264,10 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_and_names) {
   const auto file = ag::nn::load_safetensors(path);
   BOOST_TEST(file.at("0.weight").shape() == (ag::Shape{2, 8}), boost::test_tools::per_element());
   BOOST_TEST(file.at("optim.step").item() == 3.0);
-  BOOST_TEST(file.tensors.count("optim.0.weight.exp_avg") == 1u);
-  BOOST_TEST(file.tensors.count("optim.2.bias.exp_avg_sq") == 1u);
+  // Optimizer state is named by parameter index: 0.weight is parameter 0, 2.bias is 3.
+  BOOST_TEST(file.tensors.count("optim.0.exp_avg") == 1u);
+  BOOST_TEST(file.tensors.count("optim.3.exp_avg_sq") == 1u);
+  BOOST_TEST(file.tensors.count("optim.0.weight.exp_avg") == 0u);
 
   auto other = make_net(99);
   ag::nn::Adam other_opt(other->named_parameters(), 0.01);
@@ -257,6 +284,66 @@ BOOST_AUTO_TEST_CASE(checkpoint_round_trip_and_names) {
   auto third = make_net(5);
   ag::nn::load_checkpoint(path, *third);
   BOOST_TEST(bitwise_equal(third->named_parameters()[0].second, net->named_parameters()[0].second));
+}
+
+// State saved from an optimizer built with named_parameters() loads into one built with
+// parameters() and back: the state names do not depend on how the optimizer was built.
+BOOST_AUTO_TEST_CASE(optimizer_state_loads_whichever_way_the_optimizer_was_built) {
+  TempDir dir;
+  auto net = make_net(1);
+  ag::nn::Adam named_opt(net->named_parameters(), 0.01);
+  train(*net, named_opt, 0, 3);
+  const auto named_path = dir.path / "named.safetensors";
+  ag::nn::save_checkpoint(named_path, *net, &named_opt);
+
+  auto other = make_net(7);
+  ag::nn::Adam unnamed_opt(other->parameters(), 0.01);
+  ag::nn::load_checkpoint(named_path, *other, &unnamed_opt);
+  BOOST_TEST(unnamed_opt.steps() == 3);
+  const auto named_state = named_opt.named_state();
+  const auto unnamed_state = unnamed_opt.named_state();
+  BOOST_REQUIRE(named_state.size() == unnamed_state.size());
+  for (std::size_t i = 0; i < named_state.size(); ++i) {
+    BOOST_TEST_CONTEXT(named_state[i].first) {
+      BOOST_TEST(named_state[i].first == unnamed_state[i].first);
+      BOOST_TEST(bitwise_equal(named_state[i].second, unnamed_state[i].second));
+    }
+  }
+
+  // And back: saved from parameters(), loaded into named_parameters().
+  const auto unnamed_path = dir.path / "unnamed.safetensors";
+  ag::nn::save_checkpoint(unnamed_path, *other, &unnamed_opt);
+  auto third = make_net(8);
+  ag::nn::Adam third_opt(third->named_parameters(), 0.01);
+  ag::nn::load_checkpoint(unnamed_path, *third, &third_opt);
+  BOOST_TEST(third_opt.steps() == 3);
+  BOOST_TEST(bitwise_equal(third_opt.named_state()[0].second, named_state[0].second));
+}
+
+// Files that named optimizer state after the parameters ("optim.0.weight.exp_avg") still load.
+BOOST_AUTO_TEST_CASE(optimizer_state_named_after_parameters_still_loads) {
+  TempDir dir;
+  auto net = make_net(1);
+  ag::nn::Adam opt(net->named_parameters(), 0.01);
+  train(*net, opt, 0, 2);
+  ag::nn::NamedTensors tensors = net->named_parameters();
+  const auto params = net->named_parameters();
+  for (const auto& [name, t] : opt.named_state()) {
+    if (name == "step") {
+      tensors.emplace_back("optim.step", t);
+      continue;
+    }
+    const auto dot = name.find('.');
+    const auto index = std::stoul(name.substr(0, dot));
+    tensors.emplace_back("optim." + params[index].first + name.substr(dot), t);
+  }
+  const auto path = dir.path / "old_names.safetensors";
+  ag::nn::save_safetensors(path, tensors);
+  auto other = make_net(9);
+  ag::nn::Adam other_opt(other->parameters(), 0.01);
+  ag::nn::load_checkpoint(path, *other, &other_opt);
+  BOOST_TEST(other_opt.steps() == 2);
+  BOOST_TEST(bitwise_equal(other_opt.named_state()[1].second, opt.named_state()[1].second));
 }
 
 BOOST_AUTO_TEST_CASE(mismatched_checkpoint_leaves_the_module_untouched) {
@@ -278,6 +365,24 @@ BOOST_AUTO_TEST_CASE(mismatched_checkpoint_leaves_the_module_untouched) {
   const auto same_before = same->named_parameters()[0].second.clone().detach();
   expect_error([&] { ag::nn::load_checkpoint(path, *same, &same_opt); },
                {"lacks", "optim.", "without optimizer state"});
+  BOOST_TEST(bitwise_equal(same->named_parameters()[0].second, same_before));
+
+  // Optimizer state that is there but is another optimizer's: not "saved without" it.
+  const auto sgd_path = dir.path / "sgd.safetensors";
+  ag::nn::SGD sgd(net->parameters(), 0.1, 0.9);
+  ag::nn::save_checkpoint(sgd_path, *net, &sgd);
+  try {
+    ag::nn::load_checkpoint(sgd_path, *same, &same_opt);
+    BOOST_ERROR("loading SGD state into Adam did not throw");
+  } catch (const ag::Error& e) {
+    const std::string message = e.what();
+    BOOST_TEST_CONTEXT(message) {
+      BOOST_TEST(message.find("'optim.0.exp_avg'") != std::string::npos);
+      BOOST_TEST(message.find("'optim.0.momentum_buffer'") != std::string::npos);
+      BOOST_TEST(message.find("belongs to another optimizer") != std::string::npos);
+      BOOST_TEST(message.find("without optimizer state") == std::string::npos);
+    }
+  }
   BOOST_TEST(bitwise_equal(same->named_parameters()[0].second, same_before));
 
   ag::nn::Sequential deeper;

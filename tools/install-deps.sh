@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(g++ make cmake pkg-config libboost-test-dev libfmt-dev libgraphviz-dev graphviz
   libopenblas-dev libcli11-dev zlib1g-dev gnuplot-nox)
 packages+=(python3-dev pybind11-dev python3-numpy)  # the agrad Python module (AG_PYTHON)
-packages+=(nlohmann-json3-dev)  # agexpr --json output
+packages+=(nlohmann-json3-dev)  # JSON: the safetensors header, agexpr --json
 packages+=(libopenmpi-dev openmpi-bin)  # autograd::dist (data-parallel training) and its tests
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-torch python3-numpy dataset-fashion-mnist clang libclang-rt-14-dev valgrind)

@@ -126,7 +126,7 @@ void SGD::step() {
 NamedTensors SGD::named_state() const {
   NamedTensors state;
   for (std::size_t i = 0; i < buffers_.size(); ++i) {
-    state.emplace_back(params_[i].first + ".momentum_buffer", buffers_[i]);
+    state.emplace_back(std::to_string(i) + ".momentum_buffer", buffers_[i]);
   }
   state.emplace_back("step", step_counter_);
   return state;
@@ -190,8 +190,8 @@ void Adam::step() {
 NamedTensors Adam::named_state() const {
   NamedTensors state;
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    state.emplace_back(params_[i].first + ".exp_avg", exp_avg_[i]);
-    state.emplace_back(params_[i].first + ".exp_avg_sq", exp_avg_sq_[i]);
+    state.emplace_back(std::to_string(i) + ".exp_avg", exp_avg_[i]);
+    state.emplace_back(std::to_string(i) + ".exp_avg_sq", exp_avg_sq_[i]);
   }
   state.emplace_back("step", step_counter_);
   return state;

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "autograd/error.hpp"
 #include "nn/io.hpp"
@@ -53,169 +54,60 @@ void append_json_string(std::string& out, std::string_view s) {
 
 std::string_view dtype_code(Dtype d) { return d == float32 ? "F32" : "F64"; }
 
-// ---- JSON reading: just the shape of a safetensors header, iteratively ----
+// ---- JSON reading (nlohmann-json: iterative, so deep nesting cannot overflow the stack) ----
 
-class HeaderParser {
- public:
-  HeaderParser(std::string_view text, std::string_view source) : text_(text), source_(source) {}
+using Json = nlohmann::ordered_json;  // keeps the header's order for messages
 
-  void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r'))
-      ++pos_;
-  }
-  bool at_end() {
-    skip_space();
-    return pos_ >= text_.size();
-  }
-  [[noreturn]] void bad(const std::string& what) const {
-    fail(source_, "bad JSON header at byte " + std::to_string(pos_) + ": " + what);
-  }
-  void expect(char c) {
-    skip_space();
-    if (pos_ >= text_.size() || text_[pos_] != c)
-      bad(std::string("expected '") + c + "'" +
-          (pos_ < text_.size() ? std::string(", found '") + text_[pos_] + "'" : ", found the end"));
-    ++pos_;
-  }
-  // Consumes `c` if it is next.
-  bool accept(char c) {
-    skip_space();
-    if (pos_ < text_.size() && text_[pos_] == c) {
-      ++pos_;
-      return true;
+// Parses the header text; a duplicate top-level key (a tensor or __metadata__ listed twice)
+// is an error rather than nlohmann's silent last-one-wins.
+Json parse_header(std::string_view text, std::string_view source) {
+  std::vector<std::string> keys;
+  const Json::parser_callback_t reject_duplicates = [&](int depth, Json::parse_event_t event,
+                                                        Json& parsed) {
+    if (depth == 1 && event == Json::parse_event_t::key) {
+      auto key = parsed.get<std::string>();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end())
+        fail(source, key == "__metadata__" ? "'__metadata__' appears twice"
+                                           : "tensor '" + key + "' appears twice in the header");
+      keys.push_back(std::move(key));
     }
-    return false;
+    return true;
+  };
+  try {
+    Json header = Json::parse(text.begin(), text.end(), reject_duplicates);
+    if (!header.is_object())
+      fail(source,
+           std::string("bad JSON header: expected '{' (an object), found ") + header.type_name());
+    return header;
+  } catch (const Json::parse_error& e) {
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 9: ...".
+    std::string what = e.what();
+    const auto colon = what.find(": ");
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    if (what.ends_with("; expected end of input"))
+      fail(source, "unexpected text after the header object (at byte " + std::to_string(e.byte) +
+                       "): " + what);
+    fail(source, "bad JSON header at byte " + std::to_string(e.byte) + ": " + what);
   }
+}
 
-  std::string string() {
-    expect('"');
-    std::string out;
-    while (true) {
-      if (pos_ >= text_.size()) bad("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) bad("control character in a string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) bad("unterminated escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '/':
-          out += '/';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u':
-          append_utf8(out, code_point());
-          break;
-        default:
-          bad(std::string("unknown escape '\\") + e + "'");
-      }
-    }
-  }
+std::uint64_t unsigned_integer(const Json& value, std::string_view source,
+                               const std::string& where) {
+  if (!value.is_number_unsigned())
+    fail(source, where + ": expected a non-negative integer, found " +
+                     (value.is_number() ? value.dump() : std::string(value.type_name())));
+  return value.get<std::uint64_t>();
+}
 
-  // A non-negative integer (shapes and offsets).
-  std::uint64_t unsigned_integer() {
-    skip_space();
-    if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9')
-      bad("expected a non-negative integer");
-    std::uint64_t value = 0;
-    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
-      const auto digit = static_cast<std::uint64_t>(text_[pos_] - '0');
-      if (__builtin_mul_overflow(value, 10, &value) || __builtin_add_overflow(value, digit, &value))
-        bad("integer too large");
-      ++pos_;
-    }
-    if (pos_ < text_.size() && (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E'))
-      bad("expected an integer, found a fraction or exponent");
-    return value;
-  }
-
-  std::vector<std::uint64_t> integer_array() {
-    expect('[');
-    std::vector<std::uint64_t> values;
-    if (accept(']')) return values;
-    do {
-      values.push_back(unsigned_integer());
-      if (values.size() > 64) bad("array longer than 64 entries");
-    } while (accept(','));
-    expect(']');
-    return values;
-  }
-
- private:
-  unsigned hex4() {
-    if (text_.size() - pos_ < 4) bad("truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char h = text_[pos_++];
-      v <<= 4;
-      if (h >= '0' && h <= '9')
-        v |= static_cast<unsigned>(h - '0');
-      else if (h >= 'a' && h <= 'f')
-        v |= static_cast<unsigned>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F')
-        v |= static_cast<unsigned>(h - 'A' + 10);
-      else
-        bad("bad hex digit in \\u escape");
-    }
-    return v;
-  }
-  unsigned code_point() {
-    const unsigned first = hex4();
-    if (first < 0xD800 || first > 0xDFFF) return first;
-    if (first > 0xDBFF) bad("lone low surrogate in \\u escape");
-    if (text_.size() - pos_ < 2 || text_[pos_] != '\\' || text_[pos_ + 1] != 'u')
-      bad("high surrogate without its low half");
-    pos_ += 2;
-    const unsigned second = hex4();
-    if (second < 0xDC00 || second > 0xDFFF) bad("high surrogate without its low half");
-    return 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-  }
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  std::string_view text_;
-  std::string_view source_;
-  std::size_t pos_ = 0;
-};
+std::vector<std::uint64_t> integer_array(const Json& value, std::string_view source,
+                                         const std::string& where) {
+  if (!value.is_array())
+    fail(source, where + ": expected an array of integers, found " + value.type_name());
+  if (value.size() > 64) fail(source, where + ": array longer than 64 entries");
+  std::vector<std::uint64_t> values;
+  for (const auto& v : value) values.push_back(unsigned_integer(v, source, where));
+  return values;
+}
 
 struct TensorEntry {
   std::string name;
@@ -232,38 +124,37 @@ std::string shape_string(const std::vector<std::uint64_t>& shape) {
 }
 
 // Reads one {"dtype": .., "shape": [..], "data_offsets": [b, e]} object.
-TensorEntry parse_entry(HeaderParser& p, std::string name, std::string_view source) {
+TensorEntry parse_entry(const Json& object, std::string name, std::string_view source) {
   TensorEntry entry;
   entry.name = std::move(name);
+  const std::string where = "tensor '" + entry.name + "'";
+  if (!object.is_object())
+    fail(source, where + ": expected an object with dtype, shape and data_offsets, found " +
+                     object.type_name());
   bool has_dtype = false, has_shape = false, has_offsets = false;
-  p.expect('{');
-  if (!p.accept('}')) {
-    do {
-      const std::string key = p.string();
-      p.expect(':');
-      if (key == "dtype") {
-        entry.dtype = p.string();
-        has_dtype = true;
-      } else if (key == "shape") {
-        entry.shape = p.integer_array();
-        has_shape = true;
-      } else if (key == "data_offsets") {
-        const auto offsets = p.integer_array();
-        if (offsets.size() != 2)
-          fail(source, "tensor '" + entry.name + "': data_offsets must be [begin, end], got " +
-                           std::to_string(offsets.size()) + " numbers");
-        entry.begin = offsets[0];
-        entry.end = offsets[1];
-        has_offsets = true;
-      } else {
-        fail(source, "tensor '" + entry.name + "': unknown key '" + key +
-                         "' (expected dtype, shape, data_offsets)");
-      }
-    } while (p.accept(','));
-    p.expect('}');
+  for (const auto& [key, value] : object.items()) {
+    if (key == "dtype") {
+      if (!value.is_string())
+        fail(source, where + ": dtype must be a string, found " + value.type_name());
+      entry.dtype = value.get<std::string>();
+      has_dtype = true;
+    } else if (key == "shape") {
+      entry.shape = integer_array(value, source, where + " shape");
+      has_shape = true;
+    } else if (key == "data_offsets") {
+      const auto offsets = integer_array(value, source, where + " data_offsets");
+      if (offsets.size() != 2)
+        fail(source, where + ": data_offsets must be [begin, end], got " +
+                         std::to_string(offsets.size()) + " numbers");
+      entry.begin = offsets[0];
+      entry.end = offsets[1];
+      has_offsets = true;
+    } else {
+      fail(source, where + ": unknown key '" + key + "' (expected dtype, shape, data_offsets)");
+    }
   }
   if (!has_dtype || !has_shape || !has_offsets)
-    fail(source, "tensor '" + entry.name + "' lacks " +
+    fail(source, where + " lacks " +
                      (!has_dtype   ? "dtype"
                       : !has_shape ? "shape"
                                    : "data_offsets"));
@@ -381,37 +272,25 @@ SafetensorsFile decode_safetensors(std::span<const std::uint8_t> bytes, std::str
   const std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8), header_size);
   const std::span<const std::uint8_t> data = bytes.subspan(8 + header_size);
 
-  HeaderParser p(text, source);
+  const Json header = parse_header(text, source);
   SafetensorsFile file;
   file.source = std::string(source);
   std::vector<TensorEntry> entries;
-  bool seen_metadata = false;
-  p.expect('{');
-  if (!p.accept('}')) {
-    do {
-      std::string key = p.string();
-      p.expect(':');
-      if (key == "__metadata__") {
-        if (seen_metadata) fail(source, "'__metadata__' appears twice");
-        seen_metadata = true;
-        p.expect('{');
-        if (!p.accept('}')) {
-          do {
-            std::string meta_key = p.string();
-            p.expect(':');
-            file.metadata[std::move(meta_key)] = p.string();
-          } while (p.accept(','));
-          p.expect('}');
-        }
-        continue;
+  for (const auto& [key, value] : header.items()) {
+    if (key == "__metadata__") {
+      if (!value.is_object())
+        fail(source, std::string("'__metadata__' must be an object of strings, found ") +
+                         value.type_name());
+      for (const auto& [meta_key, meta_value] : value.items()) {
+        if (!meta_value.is_string())
+          fail(source,
+               "metadata '" + meta_key + "' must be a string, found " + meta_value.type_name());
+        file.metadata[meta_key] = meta_value.get<std::string>();
       }
-      for (const auto& e : entries)
-        if (e.name == key) fail(source, "tensor '" + key + "' appears twice in the header");
-      entries.push_back(parse_entry(p, std::move(key), source));
-    } while (p.accept(','));
-    p.expect('}');
+      continue;
+    }
+    entries.push_back(parse_entry(value, key, source));
   }
-  if (!p.at_end()) p.bad("unexpected text after the header object");
 
   // The offsets, sorted, must tile [0, data.size()) without gaps or overlaps.
   std::vector<const TensorEntry*> by_offset;
@@ -479,64 +358,109 @@ SafetensorsFile load_safetensors(const std::filesystem::path& path) {
 namespace {
 constexpr std::string_view kOptimPrefix = "optim.";
 
-NamedTensors checkpoint_tensors(const Module& module, const Optimizer* optimizer) {
-  NamedTensors tensors = module.named_parameters();
-  if (optimizer != nullptr)
-    for (auto& [name, t] : optimizer->named_state())
-      tensors.emplace_back(std::string(kOptimPrefix) + name, t);
-  return tensors;
+// One tensor a checkpoint holds for the module or the optimizer. `legacy_name` is the name an
+// older writer gave optimizer state ("optim.<parameter name>.<slot>"), accepted when loading.
+struct CheckpointEntry {
+  std::string name;
+  Tensor tensor;
+  std::string legacy_name;
+};
+
+std::vector<CheckpointEntry> checkpoint_entries(const Module& module, const Optimizer* optimizer) {
+  std::vector<CheckpointEntry> entries;
+  const NamedTensors params = module.named_parameters();
+  for (const auto& [name, t] : params) entries.push_back({name, t, ""});
+  if (optimizer == nullptr) return entries;
+  for (const auto& [name, t] : optimizer->named_state()) {
+    std::string legacy;
+    // "<index>.<slot>": the module's name for that parameter, when the optimizer holds one.
+    const auto dot = name.find('.');
+    const bool indexed = dot != std::string::npos && dot > 0 &&
+                         std::all_of(name.begin(), name.begin() + static_cast<std::ptrdiff_t>(dot),
+                                     [](char c) { return c >= '0' && c <= '9'; });
+    if (indexed) {
+      const auto index = static_cast<std::size_t>(std::stoul(name.substr(0, dot)));
+      const auto& optimized = optimizer->named_params();
+      if (index < optimized.size())
+        for (const auto& [param_name, p] : params)
+          if (p.node() == optimized[index].second.node())
+            legacy = std::string(kOptimPrefix) + param_name + name.substr(dot);
+    }
+    entries.push_back({std::string(kOptimPrefix) + name, t, legacy});
+  }
+  return entries;
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (std::size_t i = 0; i < names.size() && i < 8; ++i)
+    list += (i ? ", " : "") + ("'" + names[i] + "'");
+  if (names.size() > 8) list += ", ... (" + std::to_string(names.size()) + " in all)";
+  return list;
 }
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& path, const Module& module,
                      const Optimizer* optimizer, const Metadata& metadata) {
-  save_safetensors(path, checkpoint_tensors(module, optimizer), metadata);
+  NamedTensors tensors;
+  for (auto& entry : checkpoint_entries(module, optimizer))
+    tensors.emplace_back(std::move(entry.name), std::move(entry.tensor));
+  save_safetensors(path, tensors, metadata);
 }
 
 Metadata load_checkpoint(const std::filesystem::path& path, Module& module, Optimizer* optimizer) {
   SafetensorsFile file = load_safetensors(path);
   const std::string source = path.string();
-  NamedTensors targets = checkpoint_tensors(module, optimizer);
+  std::vector<CheckpointEntry> targets = checkpoint_entries(module, optimizer);
 
   // Check everything before writing anything, so that a refused file changes nothing.
   std::vector<std::string> missing;
-  for (const auto& [name, target] : targets) {
-    const auto it = file.tensors.find(name);
+  std::vector<const Tensor*> sources;
+  std::vector<std::string> used;
+  for (const auto& target : targets) {
+    auto it = file.tensors.find(target.name);
+    if (it == file.tensors.end() && !target.legacy_name.empty())
+      it = file.tensors.find(target.legacy_name);
     if (it == file.tensors.end()) {
-      missing.push_back(name);
+      missing.push_back(target.name);
       continue;
     }
+    used.push_back(it->first);
     const Tensor& stored = it->second;
-    if (stored.dtype() != target.dtype() || stored.shape() != target.shape())
-      fail(source, "tensor '" + name + "' is " + std::string(ag::name(stored.dtype())) + " " +
+    sources.push_back(&stored);
+    if (stored.dtype() != target.tensor.dtype() || stored.shape() != target.tensor.shape())
+      fail(source, "tensor '" + it->first + "' is " + std::string(ag::name(stored.dtype())) + " " +
                        to_string(stored.shape()) + " in the file but " +
-                       std::string(ag::name(target.dtype())) + " " + to_string(target.shape()) +
-                       " in the " + (name.starts_with(kOptimPrefix) ? "optimizer" : "module"));
+                       std::string(ag::name(target.tensor.dtype())) + " " +
+                       to_string(target.tensor.shape()) + " in the " +
+                       (target.name.starts_with(kOptimPrefix) ? "optimizer" : "module"));
   }
   if (!missing.empty()) {
-    std::string list;
-    for (std::size_t i = 0; i < missing.size() && i < 8; ++i)
-      list += (i ? ", " : "") + ("'" + missing[i] + "'");
-    if (missing.size() > 8) list += ", ... (" + std::to_string(missing.size()) + " in all)";
     const bool optim_only = std::all_of(missing.begin(), missing.end(), [](const std::string& n) {
       return n.starts_with(kOptimPrefix);
     });
-    fail(source, "checkpoint lacks " + list +
-                     (optim_only ? " (saved without optimizer state?)" : " (a different model?)"));
+    std::vector<std::string> stored_optim;
+    for (const auto& stored : file.tensors)
+      if (stored.first.starts_with(kOptimPrefix)) stored_optim.push_back(stored.first);
+    std::string hint = " (a different model?)";
+    if (optim_only)
+      hint = stored_optim.empty() ? " (saved without optimizer state?)"
+                                  : " (the file's optimizer state, " + quoted_list(stored_optim) +
+                                        ", belongs to another optimizer or model)";
+    fail(source, "checkpoint lacks " + quoted_list(missing) + hint);
   }
   for (const auto& stored_entry : file.tensors) {
-    const std::string& name = stored_entry.first;  // not a structured binding: the lambda uses it
+    const std::string& name = stored_entry.first;
     const bool is_optim = name.starts_with(kOptimPrefix);
     if (is_optim && optimizer == nullptr) continue;  // state not asked for
-    const bool known = std::any_of(targets.begin(), targets.end(),
-                                   [&](const auto& entry) { return entry.first == name; });
-    if (!known)
+    if (std::find(used.begin(), used.end(), name) == used.end())
       fail(source, "tensor '" + name + "' in the checkpoint matches nothing in the " +
                        (is_optim ? "optimizer" : "module") + " (a different model?)");
   }
 
-  for (auto& [name, target] : targets) {
-    const Tensor& stored = file.tensors.at(name);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Tensor& stored = *sources[i];
+    Tensor& target = targets[i].tensor;
     const auto bytes = static_cast<std::size_t>(stored.numel()) * size_of(stored.dtype());
     if (bytes == 0) continue;
     if (target.dtype() == float32)
