@@ -8,6 +8,7 @@ ag_add_test(test_expr test_expr.cpp ${AG_EXPR_SOURCES})
 add_executable(fuzz_expr_replay fuzz/fuzz_expr_parser.cpp fuzz/fuzz_replay_main.cpp
   ${PROJECT_SOURCE_DIR}/tools/expr/parser.cpp)
 target_include_directories(fuzz_expr_replay PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(fuzz_expr_replay PRIVATE autograd::autograd)  # the op registry's names
 target_compile_options(fuzz_expr_replay PRIVATE -Wall -Wextra)
 add_test(NAME fuzz_expr_replay COMMAND fuzz_expr_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus)
 set_tests_properties(fuzz_expr_replay PROPERTIES PASS_REGULAR_EXPRESSION "replayed [1-9][0-9]* inputs")
@@ -15,6 +16,7 @@ set_tests_properties(fuzz_expr_replay PROPERTIES PASS_REGULAR_EXPRESSION "replay
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   add_executable(fuzz_expr_parser fuzz/fuzz_expr_parser.cpp ${PROJECT_SOURCE_DIR}/tools/expr/parser.cpp)
   target_include_directories(fuzz_expr_parser PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(fuzz_expr_parser PRIVATE autograd::autograd)
   target_compile_options(fuzz_expr_parser PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_expr_parser PRIVATE -fsanitize=fuzzer,address,undefined)
   file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_expr_work)
@@ -49,7 +51,7 @@ if(AG_BUILD_TOOLS)
     "agexpr: error in the expression, column 14: expected a number, a name or '\\(' but the expression ended\n  relu\\(x1\\*w1 \\+ \n               \\^"
     "relu(x1*w1 + " --at x1=1,w1=2)
   ag_expr_test(agexpr_error_unknown_function
-    "column 5: unknown function 'foo' \\(known: exp log sqrt tanh sigmoid relu abs step max min pow\\)\n  1 \\+ foo\\(x\\)\n      \\^"
+    "column 5: unknown function 'foo' \\(known: exp log sqrt tanh sigmoid relu abs sin cos log1p expm1 softplus gelu minimum maximum step max min pow\\)\n  1 \\+ foo\\(x\\)\n      \\^"
     "1 + foo(x)" --at x=1)
   ag_expr_test(agexpr_error_in_def
     "agexpr: error in --def h, column 2: unexpected 'x' right after a number \\(write 2\\*x, not 2x\\)\n  2x\n   \\^"

@@ -138,7 +138,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
 Tensor reduce_to(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;
   return record(kReduceTo, sum_to(grad, shape), {&grad}, [from = grad.shape()](const Tensor& g) {
-    return std::vector<Tensor>{expand(g, from)};
+    return std::vector<Tensor>{detail::expand(g, from)};
   });
 }
 

@@ -12,7 +12,6 @@ constexpr OpInfo kReshape = tensor_op("reshape", false);
 constexpr OpInfo kTranspose = tensor_op("transpose", false);
 constexpr OpInfo kCat = tensor_op("cat", false);
 constexpr OpInfo kPick = tensor_op("pick", false);
-constexpr OpInfo kNarrow = tensor_op("narrow", false);
 
 // Copies the slab [start, start + len) of `dim` out of x (no graph): cat's backward.
 Tensor narrow_copy(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t len) {
@@ -32,24 +31,6 @@ Tensor narrow_copy(const Tensor& x, std::int64_t dim, std::int64_t start, std::i
                 static_cast<std::size_t>(len * inner) * elem);
   }
   return out;
-}
-
-// The slab [start, start + len) of `dim`, recorded (cat's backward under create_graph): its
-// own backward pads the gradient back with zeros.
-Tensor narrow(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t len) {
-  return detail::record(kNarrow, narrow_copy(x, dim, start, len), {&x},
-                        [shape = x.shape(), dim, start, len](const Tensor& g) {
-                          std::vector<Tensor> parts;
-                          Shape before = shape, after = shape;
-                          before[static_cast<std::size_t>(dim)] = start;
-                          after[static_cast<std::size_t>(dim)] =
-                              shape[static_cast<std::size_t>(dim)] - start - len;
-                          if (start > 0) parts.push_back(zeros(before, g.dtype()));
-                          parts.push_back(g);
-                          if (after[static_cast<std::size_t>(dim)] > 0)
-                            parts.push_back(zeros(after, g.dtype()));
-                          return Grads{cat(parts, dim)};
-                        });
 }
 
 }  // namespace
@@ -167,7 +148,8 @@ Tensor cat(std::span<const Tensor> tensors, std::int64_t dim) {
     Grads grads;
     std::int64_t at = 0;
     for (auto len : sizes) {
-      grads.push_back(grad_enabled() ? narrow(g, dim, at, len) : narrow_copy(g, dim, at, len));
+      // Recorded (ag::narrow, differentiable) only under create_graph.
+      grads.push_back(grad_enabled() ? ag::narrow(g, dim, at, len) : narrow_copy(g, dim, at, len));
       at += len;
     }
     return grads;

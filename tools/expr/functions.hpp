@@ -1,17 +1,13 @@
 #pragma once
-// agexpr's functions: the one list. The parser takes names and arities from it; program.cpp
-// gives each entry its double and graph forms (a switch that the compiler checks is complete).
+// agexpr's own functions. Every elementwise op of the library (exp, log, sin, gelu, ...) comes
+// from ag::op_registry() instead, so an op added to the op table is offered here with no edit;
+// this list holds only what agexpr adds: step, max/min with agexpr's tie rule, pow(a, b).
+// The parser takes names and arities from both; program.cpp gives these entries their double
+// and graph forms (a switch that the compiler checks is complete).
 // Names are matched case-insensitively in calls (EXP(x), Relu(x)).
 //
 //   X(name, enumerator, arity, what the help text says)
 #define AG_EXPR_FUNCTIONS(X)                                                      \
-  X(exp, Exp, 1, "e^x (also written e^x)")                                        \
-  X(log, Log, 1, "natural logarithm, x > 0")                                      \
-  X(sqrt, Sqrt, 1, "square root, x >= 0")                                         \
-  X(tanh, Tanh, 1, "hyperbolic tangent")                                          \
-  X(sigmoid, Sigmoid, 1, "1 / (1 + e^-x)")                                        \
-  X(relu, Relu, 1, "max(0, x); derivative 0 at x <= 0")                           \
-  X(abs, Abs, 1, "|x|; derivative 0 at x = 0")                                    \
   X(step, Step, 1, "1 if x > 0 else 0 (relu's derivative); derivative 0")         \
   X(max, Max, 2,                                                                  \
     "the larger: a + relu(b - a); at a tie the gradient goes to a, so max(0, x) " \

@@ -136,7 +136,8 @@ class Parser {
       // e^x is exp(x): exp's own derivative, not pow's x * log(e) with log(e) rounded.
       ExprNode n;
       n.kind = Kind::Call;
-      n.function = Function::Exp;
+      n.function = Function::LibraryOp;
+      n.op = exp_op();
       n.lhs = exponent;
       n.position = op_pos;
       return add(std::move(n));
@@ -218,6 +219,7 @@ class Parser {
     ExprNode n;
     n.kind = Kind::Call;
     n.function = fn.function;
+    n.op = fn.op;
     n.lhs = first;
     n.rhs = second;
     n.position = start;
@@ -277,14 +279,43 @@ class Parser {
 
 }  // namespace
 
+namespace {
+// Elementwise ops of the library that agexpr offers as functions: every unary op without a
+// parameter, and the binary ones that are not already operators (+ - * /).
+bool offered(const OpEntry& op) {
+  if (!op.on_values || op.num_params != 0) return false;
+  if (op.kind == OpKind::ElementwiseUnary) return op.arity == 1;
+  if (op.kind != OpKind::ElementwiseBinary || op.arity != 2) return false;
+  return op.name != "add" && op.name != "sub" && op.name != "mul" && op.name != "div";
+}
+}  // namespace
+
 const std::vector<FunctionInfo>& functions() {
 #define AG_EXPR_INFO(name, enumerator, arity, help) {#name, Function::enumerator, arity, help},
-  static const std::vector<FunctionInfo> table{AG_EXPR_FUNCTIONS(AG_EXPR_INFO)};
+  static const std::vector<FunctionInfo> table = [] {
+    std::vector<FunctionInfo> own{AG_EXPR_FUNCTIONS(AG_EXPR_INFO)};
+    std::vector<FunctionInfo> all;
+    for (const OpEntry& op : op_registry()) {
+      const bool shadowed = std::any_of(own.begin(), own.end(),
+                                        [&](const FunctionInfo& f) { return f.name == op.name; });
+      if (offered(op) && !shadowed) {
+        all.push_back({op.name, Function::LibraryOp, op.arity, "the library's op", &op});
+      }
+    }
+    all.insert(all.end(), own.begin(), own.end());
+    return all;
+  }();
 #undef AG_EXPR_INFO
   return table;
 }
 
-std::string_view name(Function f) {
+const OpEntry* exp_op() {
+  static const OpEntry* op = find_function("exp")->op;
+  return op;
+}
+
+std::string_view name(Function f, const OpEntry* op) {
+  if (f == Function::LibraryOp) return op ? op->name : std::string_view("?");
   for (const FunctionInfo& info : functions()) {
     if (info.function == f) return info.name;
   }

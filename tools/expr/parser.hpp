@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "autograd/op_registry.hpp"
 #include "tools/expr/functions.hpp"
 
 namespace ag::expr {
@@ -26,7 +27,8 @@ inline constexpr int kMaxDepth = 200;
 
 enum class Kind : std::uint8_t { Number, Variable, Negate, Add, Sub, Mul, Div, Pow, Call };
 #define AG_EXPR_ENUMERATOR(name, enumerator, arity, help) enumerator,
-enum class Function : std::uint8_t { AG_EXPR_FUNCTIONS(AG_EXPR_ENUMERATOR) };
+// LibraryOp: an elementwise op of ag::op_registry(), named by FunctionInfo::op / ExprNode::op.
+enum class Function : std::uint8_t { AG_EXPR_FUNCTIONS(AG_EXPR_ENUMERATOR) LibraryOp };
 #undef AG_EXPR_ENUMERATOR
 
 struct FunctionInfo {
@@ -34,23 +36,27 @@ struct FunctionInfo {
   Function function;
   int arity;
   std::string_view help;
+  const OpEntry* op = nullptr;  // Function::LibraryOp only
 };
-// Every function, in the order of functions.hpp.
+// Every function: the library's elementwise ops (registry order), then functions.hpp's.
 const std::vector<FunctionInfo>& functions();
-std::string_view name(Function f);
+std::string_view name(Function f, const OpEntry* op = nullptr);
 // "exp log ... pow": the names, for messages.
 std::string function_names();
 // The function named `word`, case-insensitively; null if none.
 const FunctionInfo* find_function(std::string_view word);
 // Names an expression cannot use for a variable or a definition: functions and `e`.
 bool is_reserved_name(std::string_view word);
+// The library's exp, which e^x becomes.
+const OpEntry* exp_op();
 inline constexpr double kEuler = 2.718281828459045235360287;
 
 // One node of a parsed expression. Nodes are stored children-first (post-order), so a single
 // forward loop over Expr::nodes evaluates an expression without recursion.
 struct ExprNode {
   Kind kind = Kind::Number;
-  Function function = Function::Exp;  // Kind::Call only
+  Function function = Function::Step;  // Kind::Call only
+  const OpEntry* op = nullptr;          // Function::LibraryOp only
   double number = 0.0;                // Kind::Number only
   std::string name;                   // Kind::Variable only
   std::size_t lhs = 0;                // operand (unary, call) or left operand (binary)

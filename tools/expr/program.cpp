@@ -9,6 +9,8 @@
 #include <unordered_set>
 
 #include "autograd/error.hpp"
+#include "autograd/grad_mode.hpp"
+#include "autograd/value.hpp"
 
 namespace ag::expr {
 namespace {
@@ -24,24 +26,25 @@ bool is_identifier(const std::string& name) {
   });
 }
 
+// A library op on doubles: through its Value form, so both paths give the same bits. Outside
+// the op's domain (log of a negative number) the result is NaN, as for the other functions.
+double apply_op(const OpEntry& op, double x, double y) {
+  NoGradGuard no_graph;
+  const Value args[2] = {Value(x), Value(y)};
+  try {
+    return op.on_values(std::span<const Value>(args, static_cast<std::size_t>(op.arity)), {})
+        .data();
+  } catch (const Error&) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
 // Each function of functions.hpp in doubles. max and min are written as the graph builds
 // them (a + relu(b - a), a - relu(a - b)) so both give the same bits.
-double apply(Function f, double x, double y) {
+double apply(Function f, const OpEntry* op, double x, double y) {
   switch (f) {
-    case Function::Exp:
-      return std::exp(x);
-    case Function::Log:
-      return std::log(x);
-    case Function::Sqrt:
-      return std::sqrt(x);
-    case Function::Tanh:
-      return std::tanh(x);
-    case Function::Sigmoid:
-      return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
-    case Function::Relu:
-      return x > 0 ? x : 0.0;
-    case Function::Abs:
-      return std::abs(x);
+    case Function::LibraryOp:
+      return apply_op(*op, x, y);
     case Function::Step:
       return x > 0 ? 1.0 : 0.0;
     case Function::Max: {
@@ -92,7 +95,7 @@ double evaluate_doubles(const Expr& e, Lookup&& lookup) {
         v[i] = -v[n.lhs];
         break;
       case Kind::Call:
-        v[i] = apply(n.function, v[n.lhs], v[n.rhs]);
+        v[i] = apply(n.function, n.op, v[n.lhs], v[n.rhs]);
         break;
       default:
         v[i] = apply(n.kind, v[n.lhs], v[n.rhs]);
@@ -116,33 +119,7 @@ Operand relu_of(const Operand& x) {
   return {ag::relu(*x.value)};
 }
 
-// One-argument functions on a Value (two-argument ones are built in call()).
-Value apply(Function f, const Value& x) {
-  switch (f) {
-    case Function::Exp:
-      return ag::exp(x);
-    case Function::Log:
-      return ag::log(x);
-    case Function::Sqrt:
-      return ag::sqrt(x);
-    case Function::Tanh:
-      return ag::tanh(x);
-    case Function::Sigmoid:
-      return ag::sigmoid(x);
-    case Function::Relu:
-      return ag::relu(x);
-    case Function::Abs:
-      return ag::abs(x);
-    case Function::Step:  // handled by call(): a constant
-    case Function::Max:
-    case Function::Min:
-    case Function::Pow:
-      break;
-  }
-  throw Error("agexpr", "unreachable function");
-}
-
-Operand call(Function f, const Operand& x, const Operand& y) {
+Operand call(Function f, const OpEntry* op, const Operand& x, const Operand& y) {
   switch (f) {
     case Function::Max:  // a + relu(b - a): max(0, x) is relu(x), relu's derivative at 0
       return combine(Kind::Add, x, relu_of(combine(Kind::Sub, y, x)));
@@ -154,8 +131,14 @@ Operand call(Function f, const Operand& x, const Operand& y) {
       break;
   }
   // step (relu's derivative) is piecewise constant: its derivative is 0 wherever defined.
-  if (!x.value || f == Function::Step) return {std::nullopt, apply(f, x.data(), 0.0)};
-  return {apply(f, *x.value)};
+  const bool constant = op && op->arity == 2 ? !x.value && !y.value : !x.value;
+  if (constant || f == Function::Step) {
+    return {std::nullopt, apply(f, op, x.data(), y.data())};
+  }
+  // A library op (f == LibraryOp): its Value form records the node.
+  const Value args[2] = {x.value ? *x.value : Value(x.constant).detach(),
+                         y.value ? *y.value : Value(y.constant).detach()};
+  return {op->on_values(std::span<const Value>(args, static_cast<std::size_t>(op->arity)), {})};
 }
 
 Operand combine(Kind k, const Operand& a, const Operand& b) {
@@ -227,7 +210,7 @@ Operand build_graph(const Expr& e, Lookup&& lookup) {
             v[n.lhs].value ? Operand{-*v[n.lhs].value} : Operand{std::nullopt, -v[n.lhs].constant};
         break;
       case Kind::Call:
-        v[i] = call(n.function, v[n.lhs], v[n.rhs]);
+        v[i] = call(n.function, n.op, v[n.lhs], v[n.rhs]);
         break;
       default:
         v[i] = combine(n.kind, v[n.lhs], v[n.rhs]);
