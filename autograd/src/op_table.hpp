@@ -371,11 +371,12 @@ struct Maximum : BinaryRow {
 }  // namespace ag::op_math
 
 // The table's rows, for code that visits every op (the registry, the tests).
-#define AG_ELEMENTWISE_UNARY_OPS(X)                                                     \
-  X(Exp)                                                                                \
-  X(Log)                                                                                \
-  X(Sqrt) X(Tanh) X(Sigmoid) X(Relu) X(Abs) X(Sin) X(Cos) X(Log1p) X(Expm1) X(Softplus) \
-      X(LeakyRelu) X(Gelu)
+#define AG_ELEMENTWISE_UNARY_OPS(X)                                                          \
+  X(Exp)                                                                                     \
+  X(Log)                                                                                     \
+  X(Sqrt)                                                                                    \
+  X(Tanh) X(Sigmoid) X(Relu) X(Abs) X(Sin) X(Cos) X(Log1p) X(Expm1) X(Softplus) X(LeakyRelu) \
+      X(Gelu)
 #define AG_ELEMENTWISE_BINARY_OPS(X) X(Add) X(Sub) X(Mul) X(Div) X(Minimum) X(Maximum)
 
 namespace ag::op_math {

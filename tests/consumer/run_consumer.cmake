@@ -62,7 +62,7 @@ endif()
 
 if(MODE STREQUAL "shared")
   run("" ${CMAKE_COMMAND} -S ${AUTOGRAD_SOURCE_DIR} -B ${WORK_DIR}/library -DBUILD_SHARED_LIBS=ON
-      -DAG_BUILD_TESTS=OFF -DAG_BUILD_EXAMPLES=OFF -DAG_BUILD_TOOLS=ON -DCMAKE_BUILD_TYPE=Release
+      -DAG_BUILD_TESTS=OFF -DAG_BUILD_EXAMPLES=OFF -DAG_BUILD_TOOLS=ON -DAG_PYTHON=OFF -DCMAKE_BUILD_TYPE=Release
       -DCMAKE_CXX_COMPILER=${CXX_COMPILER} ${launcher})
   set(libraries autograd nn)
   if(EXISTS ${WORK_DIR}/library/dist)  # autograd::dist, built when MPI was found

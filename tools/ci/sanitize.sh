@@ -7,12 +7,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-asan}
 cmake --preset asan -S "$root" -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target test_value test_tensor_ops test_engine test_nn test_random_graphs \
-  test_threads test_bad_inputs test_limits test_empty_dims test_file_writes test_weight_tying global_handles \
-  fuzz_tensor_ops_replay test_random_graphs_extended
+suites=(test_value test_tensor_ops test_engine test_nn test_random_graphs test_threads test_bad_inputs
+  test_limits test_empty_dims test_file_writes test_weight_tying global_handles fuzz_tensor_ops_replay
+  test_random_graphs_extended test_higher_order test_engine_refusals test_op_table test_op_create_graph
+  test_user_function test_explain test_grad_hooks)
+cmake --build "$build" -j"$(nproc)" --target "${suites[@]}"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tools/ci/lsan.supp:print_suppressions=0
 export AG_FUZZ_GRAPHS=2000
 cd "$build"
-ctest --output-on-failure -j"$(nproc)" -R '^(test_value|test_tensor_ops|test_engine|test_nn|test_random_graphs|test_threads|test_bad_inputs|test_limits|test_empty_dims|test_file_writes|test_weight_tying|global_handles|fuzz_tensor_ops_replay|test_random_graphs_extended)$'
+ctest --output-on-failure -j"$(nproc)" -R "^($(IFS='|'; echo "${suites[*]}"))\$"

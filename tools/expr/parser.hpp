@@ -56,12 +56,12 @@ inline constexpr double kEuler = 2.718281828459045235360287;
 struct ExprNode {
   Kind kind = Kind::Number;
   Function function = Function::Step;  // Kind::Call only
-  const OpEntry* op = nullptr;          // Function::LibraryOp only
-  double number = 0.0;                // Kind::Number only
-  std::string name;                   // Kind::Variable only
-  std::size_t lhs = 0;                // operand (unary, call) or left operand (binary)
-  std::size_t rhs = 0;                // right operand (binary, two-argument call)
-  std::size_t position = 0;           // byte offset in the source, for messages
+  const OpEntry* op = nullptr;         // Function::LibraryOp only
+  double number = 0.0;                 // Kind::Number only
+  std::string name;                    // Kind::Variable only
+  std::size_t lhs = 0;                 // operand (unary, call) or left operand (binary)
+  std::size_t rhs = 0;                 // right operand (binary, two-argument call)
+  std::size_t position = 0;            // byte offset in the source, for messages
 };
 
 struct Expr {
