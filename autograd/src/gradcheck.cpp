@@ -80,19 +80,30 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   return result;
 }
 
-GradcheckResult gradcheck(const std::function<Value(const std::vector<Value>&)>& f,
-                          const std::vector<double>& point, GradcheckOptions options) {
+namespace {
+// A scalar function of Values as a function of 0-d float64 tensors (the bridges carry the
+// gradients), and its point as those tensors: both checkers then serve Values too.
+using ValueFn = std::function<Value(const std::vector<Value>&)>;
+using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
+TensorFn on_tensors(const ValueFn& f) {
+  return [&f](const std::vector<Tensor>& xs) {
+    std::vector<Value> values;
+    values.reserve(xs.size());
+    for (const auto& t : xs) values.emplace_back(t);
+    return Tensor(f(values));
+  };
+}
+std::vector<Tensor> as_tensors(const std::vector<double>& point) {
   std::vector<Tensor> inputs;
   inputs.reserve(point.size());
   for (double x : point) inputs.push_back(scalar_tensor(x, float64));
-  return gradcheck(
-      [&](const std::vector<Tensor>& xs) {
-        std::vector<Value> values;
-        values.reserve(xs.size());
-        for (const auto& t : xs) values.emplace_back(t);
-        return Tensor(f(values));
-      },
-      inputs, options);
+  return inputs;
+}
+}  // namespace
+
+GradcheckResult gradcheck(const ValueFn& f, const std::vector<double>& point,
+                          GradcheckOptions options) {
+  return gradcheck(on_tensors(f), as_tensors(point), options);
 }
 
 GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
@@ -141,19 +152,9 @@ GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tenso
   return result;
 }
 
-GradcheckResult gradgradcheck(const std::function<Value(const std::vector<Value>&)>& f,
-                              const std::vector<double>& point, GradcheckOptions options) {
-  std::vector<Tensor> inputs;
-  inputs.reserve(point.size());
-  for (double x : point) inputs.push_back(scalar_tensor(x, float64));
-  return gradgradcheck(
-      [&](const std::vector<Tensor>& xs) {
-        std::vector<Value> values;
-        values.reserve(xs.size());
-        for (const auto& t : xs) values.emplace_back(t);
-        return Tensor(f(values));
-      },
-      inputs, options);
+GradcheckResult gradgradcheck(const ValueFn& f, const std::vector<double>& point,
+                              GradcheckOptions options) {
+  return gradgradcheck(on_tensors(f), as_tensors(point), options);
 }
 
 }  // namespace ag
