@@ -19,21 +19,7 @@ namespace tt = boost::test_tools;
 
 namespace {
 
-// Random float64 inputs in [lo, hi), kept at least 0.1 away from 0 (kinks of relu/abs).
-std::vector<Tensor> inputs(std::vector<Shape> shapes, std::uint64_t seed, double lo = -1.5,
-                           double hi = 1.5) {
-  ag::Generator gen(seed);
-  std::vector<Tensor> xs;
-  for (auto& s : shapes) {
-    std::vector<double> v = ag::rand(s, gen, ag::float64).to_vector();
-    for (double& e : v) {
-      e = lo + (hi - lo) * e;
-      if (std::abs(e) < 0.1) e += e < 0 ? -0.2 : 0.2;
-    }
-    xs.push_back(ag::tensor(v, s, ag::float64));
-  }
-  return xs;
-}
+using ag_test::inputs;
 
 void check_second_order(const std::string& name, const Fn& f, const std::vector<Tensor>& xs) {
   auto r = ag::gradgradcheck(f, xs);

@@ -1,9 +1,12 @@
 #pragma once
-// Helpers shared by the test suites: a scratch directory, whole-file reads, and error checks.
+// Helpers shared by the test suites: a scratch directory, whole-file reads, error checks, and
+// random float64 inputs for gradient checks.
 #include <stdlib.h>
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "autograd/error.hpp"
+#include "autograd/tensor.hpp"
 
 namespace ag_test {
 
@@ -57,6 +61,23 @@ void expect_error(F&& action, const std::vector<std::string>& fragments) {
                           "message '" << message << "' lacks '" << part << "'");
     }
   }
+}
+
+// Random float64 inputs of the given shapes in [lo, hi), kept at least 0.1 away from 0 (the
+// kinks of relu/abs), for finite-difference checks.
+inline std::vector<ag::Tensor> inputs(std::vector<ag::Shape> shapes, std::uint64_t seed,
+                                      double lo = -1.5, double hi = 1.5) {
+  ag::Generator gen(seed);
+  std::vector<ag::Tensor> xs;
+  for (auto& s : shapes) {
+    std::vector<double> v = ag::rand(s, gen, ag::float64).to_vector();
+    for (double& e : v) {
+      e = lo + (hi - lo) * e;
+      if (std::abs(e) < 0.1) e += e < 0 ? -0.2 : 0.2;
+    }
+    xs.push_back(ag::tensor(v, s, ag::float64));
+  }
+  return xs;
 }
 
 }  // namespace ag_test

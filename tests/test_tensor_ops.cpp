@@ -5,28 +5,15 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
+#include "test_support.hpp"
+
 using ag::Shape;
 using ag::Tensor;
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 namespace {
 
-// Random float64 inputs of the given shapes, kept away from 0 (kinks of relu/abs) when asked.
-std::vector<Tensor> inputs(std::vector<Shape> shapes, std::uint64_t seed, double lo = -1.5,
-                           double hi = 1.5) {
-  ag::Generator gen(seed);
-  std::vector<Tensor> xs;
-  for (auto& s : shapes) {
-    Tensor u = ag::rand(s, gen, ag::float64);
-    std::vector<double> v = u.to_vector();
-    for (double& e : v) {
-      e = lo + (hi - lo) * e;
-      if (std::abs(e) < 0.1) e += e < 0 ? -0.2 : 0.2;
-    }
-    xs.push_back(ag::tensor(v, s, ag::float64));
-  }
-  return xs;
-}
+using ag_test::inputs;
 
 void check(const char* name, const Fn& f, const std::vector<Tensor>& xs) {
   BOOST_TEST_CONTEXT(name) {
