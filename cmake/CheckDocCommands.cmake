@@ -5,28 +5,16 @@
 # - every ```console block is run: each "$ command" line (a trailing backslash continues it)
 #   runs, and what it prints (stdout and stderr) must equal the lines shown under it, up to
 #   trailing spaces. Commands name `agexpr` or `build/examples/<program>`; nothing else runs.
-file(READ ${DOC} text)
-string(REPLACE "\\" "@AG_BS@" text "${text}")
-string(REPLACE ";" "@AG_SEMI@" text "${text}")
-string(REPLACE "[" "@AG_LB@" text "${text}")
-string(REPLACE "]" "@AG_RB@" text "${text}")
-string(REPLACE "\n" ";" lines "${text}")
-
-function(decode out value)
-  string(REPLACE "@AG_SEMI@" ";" value "${value}")
-  string(REPLACE "@AG_BS@" "\\" value "${value}")
-  string(REPLACE "@AG_LB@" "[" value "${value}")
-  string(REPLACE "@AG_RB@" "]" value "${value}")
-  set(${out} "${value}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/MarkdownLines.cmake)
+ag_markdown_lines(${DOC} lines)
 
 set(failures "")
 set(commands_run 0)
 
 # Runs one documented command and compares its output.
 function(check_command where command expected)
-  decode(command "${command}")
-  decode(expected "${expected}")
+  ag_markdown_decode(command "${command}")
+  ag_markdown_decode(expected "${expected}")
   separate_arguments(argv UNIX_COMMAND "${command}")
   list(POP_FRONT argv program)
   set(shown_program ${program})

@@ -8,14 +8,10 @@
 # One executable per Markdown file runs its blocks in order; its test is <prefix>_<stem>.
 # Editing a Markdown file re-runs CMake (CMAKE_CONFIGURE_DEPENDS).
 
+include(${CMAKE_CURRENT_LIST_DIR}/MarkdownLines.cmake)
+
 function(ag_doc_snippets_extract md out_dir stem out_sources)
-  file(READ ${md} text)
-  # CMake lists split on ';' and treat brackets specially: encode both before splitting lines.
-  string(REPLACE "\\" "@AG_BS@" text "${text}")
-  string(REPLACE ";" "@AG_SEMI@" text "${text}")
-  string(REPLACE "[" "@AG_LB@" text "${text}")
-  string(REPLACE "]" "@AG_RB@" text "${text}")
-  string(REPLACE "\n" ";" lines "${text}")
+  ag_markdown_lines(${md} lines)
   set(line_no 0)
   set(in_block FALSE)
   set(block_count 0)
@@ -112,10 +108,7 @@ endfunction()
 
 # Writes decoded text, touching the file only when it changes (no needless rebuilds).
 function(ag_doc_snippets_write path content)
-  string(REPLACE "@AG_SEMI@" ";" content "${content}")
-  string(REPLACE "@AG_BS@" "\\" content "${content}")
-  string(REPLACE "@AG_LB@" "[" content "${content}")
-  string(REPLACE "@AG_RB@" "]" content "${content}")
+  ag_markdown_decode(content "${content}")
   file(CONFIGURE OUTPUT ${path} CONTENT "${content}" @ONLY)
 endfunction()
 
