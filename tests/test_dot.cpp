@@ -195,6 +195,25 @@ BOOST_AUTO_TEST_CASE(op_nodes_show_their_constants) {
   BOOST_TEST(dot.find("[label=\"-\"]") != std::string::npos, dot);  // Value - Value: no constant
 }
 
+// Tensor ops with a constant show it as the Value ops do, also after backward has released
+// the nodes' saved values (the constant is kept for pictures, not in the closure).
+BOOST_AUTO_TEST_CASE(tensor_op_nodes_show_their_constants) {
+  ag::Tensor x = ag::tensor({1.0, 2.0}).requires_grad_();
+  ag::Tensor y = ag::leaky_relu(ag::pow(x, 3.0), 0.1) + ag::pow(x, 0.5);
+  ag::Tensor loss = ag::sum(y);
+  const std::string before = ag::to_dot({loss});
+  BOOST_TEST(before.find("label=\"**3\\n") != std::string::npos, before);
+  BOOST_TEST(before.find("label=\"**0.5\\n") != std::string::npos, before);
+  BOOST_TEST(before.find("label=\"leaky_relu(0.1)\\n") != std::string::npos, before);
+  loss.backward();
+  const std::string after = ag::to_dot({loss});
+  BOOST_TEST(after.find("label=\"**3\\n") != std::string::npos, after);
+  BOOST_TEST(after.find("label=\"leaky_relu(0.1)\\n") != std::string::npos, after);
+  // Same labels as the scalar ops': pow(x, 3) of a Value is "**3" too.
+  ag::Value v(2.0, "v");
+  BOOST_TEST(ag::to_dot({ag::pow(v, 3.0)}).find("[label=\"**3\"]") != std::string::npos);
+}
+
 // Pictures a learner reads: local derivatives on the edges, the explained paths in red,
 // `x - 2` as written, differentiated leaves apart from constants, layouts.
 BOOST_AUTO_TEST_CASE(edge_derivatives_highlight_and_readable_ops) {

@@ -374,3 +374,15 @@ BOOST_AUTO_TEST_CASE(seed004_at_a_counterexample_names_the_dead_relu) {
   check_golden("seed004_failing_point.txt",
                w2.text() + "\n" + w5.text() + "\n" + ag::backward_trace(s.loss).text());
 }
+
+// Steps are named by their expressions, constants included, for Values and tensors alike.
+BOOST_AUTO_TEST_CASE(trace_names_show_op_constants) {
+  ag::Value v(2.0, "v");
+  const ag::BackwardTrace tv = ag::backward_trace(ag::leaky_relu(ag::pow(v, 3.0), 0.1));
+  BOOST_TEST(tv.steps.at(0).name == "leaky_relu(v^3, 0.1)");
+  BOOST_TEST(tv.steps.at(1).name == "v^3");
+  auto t = ag::full({1}, 2.0, ag::float64).requires_grad_();
+  t.set_label("t");
+  const ag::BackwardTrace tt = ag::backward_trace(ag::pow(t, 3.0));
+  BOOST_TEST(tt.steps.at(0).name == "t^3");
+}

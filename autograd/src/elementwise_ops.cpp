@@ -111,8 +111,11 @@ Tensor ternary_kernel(const Tensor& g, const Tensor& x, const Tensor& y, F f) {
 
 template <class Row>
 constexpr OpInfo kTensorOp = tensor_op(Row::name, Row::saves_values);
+template <class Row>  // a unary row's constant (leaky_relu's slope) shown as its Value op shows it
+constexpr OpInfo kUnaryTensorOp = tensor_op(Row::name, Row::saves_values, Row::picture);
 constexpr OpInfo kNeg = tensor_op("neg", false);
-constexpr OpInfo kPow = tensor_op("pow");
+constexpr OpInfo kPow = tensor_op("pow");                     // a tensor exponent
+constexpr OpInfo kPowConst = tensor_op("pow", true, "**{}");  // shown as the Value op
 constexpr OpInfo kClamp = tensor_op("clamp");
 constexpr OpInfo kWhere = tensor_op("where");
 
@@ -132,8 +135,9 @@ Tensor unary(const Tensor& x, double p = Row::default_param) {
         Row::name, x, [](double v) { return !Row::valid(v); }, Row::why);
   }
   Tensor out = unary_kernel(Row::name, x, [p](auto v) { return Row::f(v, p); });
+  if constexpr (Row::num_params > 0) detail::node_of(out).parameter = static_cast<float>(p);
   return detail::record(
-      kTensorOp<Row>, out, {&x},
+      kUnaryTensorOp<Row>, out, {&x},
       [x, y = Row::uses_output ? out.detach() : Tensor(), p](const Tensor& g) -> Grads {
         if (!grad_enabled()) {
           return {ternary_kernel(g, x, Row::uses_output ? y : x, [p](auto gv, auto xv, auto yv) {
@@ -218,7 +222,8 @@ Tensor pow(const Tensor& base, double exponent) {
     if (exponent == -1.0) return T(1) / x;
     return static_cast<T>(std::pow(x, exponent));
   });
-  return detail::record(kPow, out, {&base}, [base, exponent](const Tensor& g) {
+  detail::node_of(out).parameter = static_cast<float>(exponent);
+  return detail::record(kPowConst, out, {&base}, [base, exponent](const Tensor& g) {
     // d/dx x^0 is exactly 0, also at x == 0 (PyTorch), where 0 * 0^-1 would be NaN.
     if (exponent == 0.0) return Grads{zeros_like(base)};
     return Grads{g * exponent * pow(base, exponent - 1.0)};

@@ -80,6 +80,12 @@ std::string name_of(const GraphNode& g, const std::vector<std::string>& names,
   } else if (scalar && g.inputs.size() == 2 && op == "pow") {
     text = fmt::format("{}^{}", operand(0, 4), operand(1, 4));
     level = 3;
+  } else if (g.inputs.size() == 1 && op == "pow" && label.rfind("**", 0) == 0) {
+    text = fmt::format("{}^{}", operand(0, 4), label.substr(2));  // a Value's or a tensor's
+    level = 3;
+  } else if (g.inputs.size() == 1 && label.size() > op.size() + 2 && label.starts_with(op) &&
+             label[op.size()] == '(') {  // "leaky_relu(0.1)": the constant after the input
+    text = fmt::format("{}({}, {}", op, names[g.inputs[0]], label.substr(op.size() + 1));
   } else if (scalar && g.inputs.size() == 1 && op == "neg") {
     text = "-" + operand(0, 3);
     level = 3;
@@ -95,9 +101,6 @@ std::string name_of(const GraphNode& g, const std::vector<std::string>& names,
     } else if (label.front() == '+' || label.front() == '-') {
       text = fmt::format("{} {}", operand(0, 1), label);
       level = 1;
-    } else if (label.rfind("**", 0) == 0) {
-      text = fmt::format("{}^{}", operand(0, 4), label.substr(2));
-      level = 3;
     } else {  // "* 2", "/ 2"
       const std::string constant = label.substr(2);
       text = fmt::format("{}{}{}", operand(0, 2), label.front(),

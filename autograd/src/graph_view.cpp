@@ -24,10 +24,13 @@ std::vector<GraphNode> collect_graph(std::span<const GraphRoot> roots) {
     g.id = out.size();
     ids[n] = g.id;
     g.op = n->op->name;
-    g.op_label =
-        n->op->with_parameter && !is_tensor(*n)
-            ? fmt::format(fmt::runtime(n->op->with_parameter), as_scalar(*n).slot[1].constant)
-            : std::string(n->op->name);
+    g.op_label = std::string(n->op->name);
+    if (n->op->with_parameter) {
+      const std::string shown =
+          is_tensor(*n) ? fmt::format("{}", as_tensor(*n).parameter)  // shortest float text
+                        : fmt::format("{}", as_scalar(*n).slot[1].constant);
+      g.op_label = fmt::format(fmt::runtime(n->op->with_parameter), shown);
+    }
     g.label = label_of(*n);
     g.scope = scope_name(n->scope);
     g.is_scalar = !is_tensor(*n);

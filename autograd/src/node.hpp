@@ -35,8 +35,9 @@ enum NodeFlag : std::uint8_t {
 struct OpInfo {
   const char* name;
   void (*backward)(Node& self);  // null for leaves
-  // For scalar ops with a constant (slot 1): how pictures show it, "{}" standing for the
-  // constant, e.g. "* {}" for x * 2 or "**{}" for pow(x, 3). Null for other ops.
+  // For ops with a constant (a scalar node's slot 1, a tensor node's `parameter`): how
+  // pictures show it, "{}" standing for the constant, e.g. "* {}" for x * 2 or "**{}" for
+  // pow(x, 3). Null for other ops.
   const char* with_parameter = nullptr;
   // Scalar ops, for backward(create_graph=true) and higher-order gradients: given the output's
   // adjoint as a Value (with history), writes each input's adjoint contribution into
@@ -84,6 +85,9 @@ using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>
 struct TensorNode : Node {
   Shape shape;
   Dtype dtype = Dtype::Float32;
+  // The constant of an op whose OpInfo has with_parameter (pow's exponent, leaky_relu's
+  // slope), for pictures only. A float fills the padding after dtype: no node grows.
+  float parameter = 0.0f;
   std::shared_ptr<Storage> storage;
   std::shared_ptr<Storage> grad;  // same shape and dtype; null until a gradient arrives
   // The gradient with history, after backward(create_graph=true); then `grad` is null.

@@ -47,8 +47,11 @@ Tensor record(const OpInfo& op, Tensor result, const std::vector<Tensor>& inputs
 // Runs a TensorNode's closure (the backward rule of every tensor op).
 void run_tensor_backward(Node& self);
 // saves_values: whether the closure reads its inputs' or output's values (see OpInfo).
-constexpr OpInfo tensor_op(const char* name, bool saves_values = true) {
-  return OpInfo{name, &run_tensor_backward, nullptr, nullptr, saves_values};
+// with_parameter: how pictures show the op's constant (the op stores it in
+// TensorNode::parameter), null for ops without one.
+constexpr OpInfo tensor_op(const char* name, bool saves_values = true,
+                           const char* with_parameter = nullptr) {
+  return OpInfo{name, &run_tensor_backward, with_parameter, nullptr, saves_values};
 }
 
 // Same dtype required for binary ops: mixing is an error, never a silent promotion.
