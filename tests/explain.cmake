@@ -1,5 +1,6 @@
 # ag::explain / ag::backward_trace, and agexpr's explanations and JSON output.
 ag_add_test(test_explain test_explain.cpp)
+ag_add_test(test_explain_create_graph test_explain_create_graph.cpp)
 
 if(AG_BUILD_TOOLS)
   set(AG_SEED004
