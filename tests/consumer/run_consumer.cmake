@@ -84,6 +84,12 @@ else()
   run("" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
   build_with_find_package()
   build_with_pkg_config("--static")
+  if(EXISTS ${BUILD_DIR}/dist)  # autograd::dist (AG_WITH_MPI): its .pc file is installed and valid
+    set(env ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${prefix}/lib/pkgconfig)
+    run("" ${env} pkg-config --validate autograd_dist)
+    run("-lautograd_dist [^\n]*-lautograd_nn [^\n]*-lautograd " ${env} pkg-config --libs autograd_dist)
+    run("libmpi" ${env} pkg-config --static --libs autograd_dist)
+  endif()
 endif()
 
 # The installed command-line tool runs from the prefix.
