@@ -31,11 +31,18 @@ enum class DotLayout : std::uint8_t {
   Auto,         // top to bottom: fits a screen for the graphs a learner draws
   TopToBottom,  // inputs at the top, the output at the bottom
   LeftToRight,  // inputs on the left (wide for long chains)
+  // Left to right in rows of DotOptions::wrap_ranks ranks, the rows stacked top to bottom
+  // like lines of text: a long chain fits a screen instead of running off it.
+  Wrapped,
 };
 
 struct DotOptions {
   DotView view = DotView::Auto;
   DotLayout layout = DotLayout::Auto;
+  // DotLayout::Wrapped: ranks (columns of nodes) per row. In the scalar view an op and its
+  // value record are two ranks (an odd count is rounded up); 8 keep a row of 4 scalar ops
+  // under 1600 pixels wide.
+  std::size_t wrap_ranks = 8;
   // Label each edge with its local derivative d(user)/d(input), the number backward
   // multiplies by (scalar nodes and one-element tensors; read off the op's own backward rule).
   bool edge_derivatives = false;

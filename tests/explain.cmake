@@ -80,6 +80,11 @@ if(AG_BUILD_TOOLS)
   # Pictures from agexpr: edge derivatives and the explained path.
   ag_agexpr_case(agexpr_dot_highlight "wrote [^\n]*seed004_w2.dot\nexit=0"
     ${AG_SEED004} --explain w2 --edge-derivatives --dot ${CMAKE_CURRENT_BINARY_DIR}/seed004_w2.dot)
+  # --layout wrapped: 6 ops from x, in rows of 8 ranks (4 ops); the edge into row 2 is free.
+  ag_agexpr_case(agexpr_layout_wrapped
+    "rankdir=LR.*\\{ rank=same; v0; v[0-9]+; \\}.*o[0-9]+ -> v[0-9]+ \\[constraint=false\\].*exit=0"
+    "tanh(tanh(tanh(tanh(tanh(tanh(x))))))" --at x=0.5 --layout wrapped --dot /dev/stdout)
+  ag_agexpr_case(agexpr_layout_unknown "--layout: .*wrapped.*exit=2" x --at x=1 --layout zigzag)
 endif()
 
 if(AG_BUILD_EXAMPLES)

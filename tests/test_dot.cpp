@@ -268,3 +268,35 @@ BOOST_AUTO_TEST_CASE(render_refuses_graphs_above_max_render_nodes) {
   BOOST_TEST(dir.entries() == 0u);
   BOOST_TEST(!ag::to_dot({h}).empty());
 }
+
+// Wrapped: a chain cut into rows of wrap_ranks ranks. x -> o1 -> v1 -> o2 -> v2 ... with 4
+// ranks a row: x at rank 0, op k at rank 2k - 1, its record at 2k; ranks 0 and 4, 8, ... share
+// a column. Edges into a new row do not constrain ranks.
+BOOST_AUTO_TEST_CASE(wrapped_layout_cuts_a_chain_into_rows) {
+  ag::Value x(0.5, "x");
+  ag::Value h = x;
+  for (int i = 0; i < 5; ++i) h = h * 2.0;
+  ag::DotOptions options;
+  options.layout = ag::DotLayout::Wrapped;
+  options.wrap_ranks = 4;
+  const std::string dot = ag::to_dot({h}, options);
+  BOOST_TEST(dot.find("rankdir=LR") != std::string::npos);
+  BOOST_TEST(dot.find("{ rank=same; v0; v2; v4; }") != std::string::npos, dot);
+  BOOST_TEST(dot.find("{ rank=same; o1; o3; o5; }") != std::string::npos, dot);
+  BOOST_TEST(dot.find("{ rank=same; v1; v3; v5; }") != std::string::npos, dot);
+  BOOST_TEST(dot.find("{ rank=same; o2; o4; }") != std::string::npos, dot);
+  // Rows start at ranks 4 and 8: the records v2 and v4 (the edges o2 -> v2, o4 -> v4).
+  BOOST_TEST(dot.find("o2 -> v2 [constraint=false]") != std::string::npos);
+  BOOST_TEST(dot.find("o4 -> v4 [constraint=false]") != std::string::npos);
+  BOOST_TEST(count(dot, "constraint=false") == 2u);
+  // An odd count is rounded up in the scalar view (ops and records alternate): 3 gives 4.
+  options.wrap_ranks = 3;
+  BOOST_TEST(ag::to_dot({h}, options) == dot);
+  // The tensor view has one box per node: 3 ranks a row.
+  options.view = ag::DotView::Tensor;
+  const std::string boxes = ag::to_dot({h}, options);
+  BOOST_TEST(boxes.find("{ rank=same; n0; n3; }") != std::string::npos, boxes);
+  BOOST_TEST(boxes.find("n2 -> n3 [constraint=false]") != std::string::npos);
+  options.wrap_ranks = 0;
+  ag_test::expect_error([&] { (void)ag::to_dot({h}, options); }, {"to_dot", "wrap_ranks"});
+}

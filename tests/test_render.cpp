@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "autograd/dot.hpp"
 #include "autograd/error.hpp"
 #include "autograd/render.hpp"
 #include "autograd/value.hpp"
@@ -92,4 +93,56 @@ BOOST_AUTO_TEST_CASE(bad_dot_keeps_the_old_file_and_graphviz_recovers) {
 BOOST_AUTO_TEST_CASE(unwritable_directory_is_an_error) {
   const ag::Value y = small_net();
   BOOST_CHECK_THROW(ag::render_graph({y}, "/nonexistent_dir_for_ag_tests/g.png"), ag::Error);
+}
+
+namespace {
+
+// A PNG's size from its IHDR chunk: width and height, big-endian, at bytes 16 and 20.
+std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& png) {
+  BOOST_REQUIRE(png.size() > 24u);
+  auto be32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+// A chain of `ops` ops from x (mixing ops and constants, as a learner's loop does).
+ag::Value long_chain(int ops) {
+  ag::Value x(0.5, "x");
+  ag::Value h = x;
+  for (int i = 0; i < ops; ++i) h = i % 3 == 0 ? tanh(h) : (i % 3 == 1 ? h * 1.1 : h + 0.1);
+  h.set_label("f");
+  h.backward();
+  return h;
+}
+
+}  // namespace
+
+// A 60-op chain runs off any screen in one line (over 9 000 pixels either way); wrapped into
+// rows it fits 1600 x 1600 pixels, in both views (measured: 1509 x 1217 scalar, 1311 x 813
+// tensor, Graphviz 2.43).
+BOOST_AUTO_TEST_CASE(wrapped_layout_fits_a_long_chain_on_a_screen) {
+  const ag::Value f = long_chain(60);
+  TempDir dir;
+  ag::DotOptions lr;
+  lr.layout = ag::DotLayout::LeftToRight;
+  ag::render_graph({f}, dir.path / "lr.png", lr);
+  const auto [lr_width, lr_height] = png_size(read_file(dir.path / "lr.png"));
+  BOOST_TEST(lr_width > 9000u);
+  BOOST_TEST(lr_height < 200u);
+  ag::render_graph({f}, dir.path / "tb.png");
+  BOOST_TEST(png_size(read_file(dir.path / "tb.png")).second > 9000u);
+  for (const ag::DotView view : {ag::DotView::Scalar, ag::DotView::Tensor}) {
+    ag::DotOptions wrapped;
+    wrapped.layout = ag::DotLayout::Wrapped;
+    wrapped.view = view;
+    ag::render_graph({f}, dir.path / "wrapped.png", wrapped);
+    const auto [width, height] = png_size(read_file(dir.path / "wrapped.png"));
+    BOOST_TEST_MESSAGE("wrapped: " << width << " x " << height);
+    BOOST_TEST(width <= 1600u);
+    BOOST_TEST(height <= 1600u);
+    BOOST_TEST(width > 600u);  // rows, not one column
+  }
 }

@@ -17,6 +17,7 @@
 
 #include "autograd/error.hpp"
 #include "autograd/write_file.hpp"
+#include "dot_wrap.hpp"
 #include "local_derivative.hpp"
 
 namespace ag {
@@ -103,25 +104,62 @@ class DotWriter {
     }
     if (nodes_.size() > options.collapse_above) assign_scopes();
     if (options.highlight_from) mark_highlighted(options.highlight_from->node());
+    wrapped_ = options.layout == DotLayout::Wrapped;
+    if (wrapped_) {
+      if (options.wrap_ranks == 0) throw Error("to_dot", "DotOptions::wrap_ranks must be >= 1");
+      // Scalar view: ops and records alternate, so an even count starts every row alike.
+      const std::size_t ranks =
+          options.wrap_ranks + (scalar_view_ && options.wrap_ranks % 2 == 1 ? 1 : 0);
+      std::vector<char> two_ranks(nodes_.size());
+      for (const GraphNode& n : nodes_) two_ranks[n.id] = scalar_record(n) && !n.is_leaf;
+      depths_ = detail::wrap_depths(nodes_, two_ranks, ranks);
+    }
   }
 
   std::string write() {
     out_ += "digraph autograd {\n";
-    const bool left_to_right = options_.layout == DotLayout::LeftToRight;
-    out_ += left_to_right ? "  graph [rankdir=LR];\n" : "  graph [rankdir=TB];\n";
+    out_ += left_to_right() ? "  graph [rankdir=LR];\n" : "  graph [rankdir=TB];\n";
     out_ += "  node [fontname=\"Helvetica\", fontsize=11];\n";
     out_ += "  edge [arrowsize=0.7, fontname=\"Helvetica\", fontsize=10];\n";
-    if (!left_to_right) out_ += "  graph [ranksep=0.3, nodesep=0.2];\n";
+    if (!left_to_right()) out_ += "  graph [ranksep=0.3, nodesep=0.2];\n";
+    if (wrapped_) out_ += "  graph [ranksep=0.3, nodesep=0.1];\n";  // rows close together
     for (const GraphNode& n : nodes_) {
       declare(n);
       edges_into(n);
     }
+    if (wrapped_) write_rows();
     out_ += "}\n";
     return std::move(out_);
   }
 
  private:
   static constexpr std::size_t kNoScope = static_cast<std::size_t>(-1);
+
+  bool left_to_right() const {
+    return options_.layout == DotLayout::LeftToRight || options_.layout == DotLayout::Wrapped;
+  }
+
+  // Wrapped layout: rows of ranks (dot_wrap.hpp). An edge from one row to the next must not
+  // pull the rows into one line: it does not constrain ranks.
+  std::string wrap_edge(std::size_t from_id, std::size_t to_id, bool op_to_value) const {
+    if (!wrapped_ || collapsed(from_id) || collapsed(to_id)) return "";
+    const std::size_t from = op_to_value ? depths_.in[from_id] : depths_.out[from_id];
+    const std::size_t to = op_to_value ? depths_.out[to_id] : depths_.in[to_id];
+    return depths_.crosses_row(from, to) ? "constraint=false" : "";
+  }
+  void write_rows() {
+    std::vector<std::pair<std::string, std::size_t>> placed;
+    for (const GraphNode& n : nodes_) {
+      if (collapsed(n.id)) continue;
+      if (!scalar_record(n)) {
+        placed.emplace_back(port('n', n.id), depths_.in[n.id]);
+        continue;
+      }
+      if (!n.is_leaf) placed.emplace_back(port('o', n.id), depths_.in[n.id]);
+      placed.emplace_back(port('v', n.id), depths_.out[n.id]);
+    }
+    out_ += detail::wrap_rank_groups(placed, depths_.ranks_per_row);
+  }
 
   void assign_scopes() {
     std::unordered_map<std::string_view, std::size_t> index;
@@ -166,6 +204,7 @@ class DotWriter {
       attrs.push_back(
           fmt::format("color={}, penwidth=2.5, fontcolor={}", kHighlightColor, kHighlightColor));
     }
+    if (std::string wrap = wrap_edge(input, n.id, false); !wrap.empty()) attrs.push_back(wrap);
     if (attrs.empty()) return "";
     std::string out = " [";
     for (std::size_t i = 0; i < attrs.size(); ++i) out += (i ? ", " : "") + attrs[i];
@@ -257,23 +296,26 @@ class DotWriter {
   void declare_record(const GraphNode& n) {
     const Value& v = *n.value;
     // Fields side by side: braces flip a record's direction, and rankdir=LR flips it back.
-    const bool left_to_right = options_.layout == DotLayout::LeftToRight;
-    std::string label = left_to_right ? "\"{ " : "\"";
+    std::string label = left_to_right() ? "\"{ " : "\"";
     if (!n.label.empty()) {
       append_quoted_text(label, n.label, true);
       label += " | ";
     }
     label += fmt::format("data {} | grad {}{}\"", number(v.data(), options_.precision),
-                         number(v.grad(), options_.precision), left_to_right ? " }" : "");
+                         number(v.grad(), options_.precision), left_to_right() ? " }" : "");
     out_ += fmt::format("  v{} [shape=record, label={}{}];\n", n.id, label, fill(n, nullptr));
     if (!n.is_leaf) {
       const std::string mark =
           highlighted(n.id) ? fmt::format(", color={}, penwidth=2", kHighlightColor) : "";
       out_ += fmt::format("  o{} [label={}{}];\n", n.id, dot_string(detail::readable_op_label(n)),
                           mark);
-      out_ += fmt::format(
-          "  o{} -> v{}{};\n", n.id, n.id,
-          highlighted(n.id) ? fmt::format(" [color={}, penwidth=2.5]", kHighlightColor) : "");
+      std::vector<std::string> attrs;
+      if (highlighted(n.id))
+        attrs.push_back(fmt::format("color={}, penwidth=2.5", kHighlightColor));
+      if (std::string wrap = wrap_edge(n.id, n.id, true); !wrap.empty()) attrs.push_back(wrap);
+      std::string joined;
+      for (const std::string& a : attrs) joined += (joined.empty() ? " [" : ", ") + a;
+      out_ += fmt::format("  o{} -> v{}{};\n", n.id, n.id, joined.empty() ? "" : joined + "]");
     }
   }
 
@@ -316,6 +358,8 @@ class DotWriter {
   std::vector<GraphNode> nodes_;
   std::unordered_set<const detail::Node*> root_nodes_;
   bool scalar_view_ = true;
+  bool wrapped_ = false;
+  detail::WrapDepths depths_;          // DotLayout::Wrapped only
   std::vector<std::size_t> scope_of_;  // empty when nothing collapses
   std::vector<Scope> scopes_;
   std::unordered_set<std::string> emitted_edges_;

@@ -220,9 +220,10 @@ int run(const Settings& s, Output& out) {
 
   ag::DotOptions dot_options;
   dot_options.edge_derivatives = s.edge_derivatives;
-  dot_options.layout = s.layout == "lr"   ? ag::DotLayout::LeftToRight
-                       : s.layout == "tb" ? ag::DotLayout::TopToBottom
-                                          : ag::DotLayout::Auto;
+  dot_options.layout = s.layout == "lr"        ? ag::DotLayout::LeftToRight
+                       : s.layout == "tb"      ? ag::DotLayout::TopToBottom
+                       : s.layout == "wrapped" ? ag::DotLayout::Wrapped
+                                               : ag::DotLayout::Auto;
   if (!s.explain.empty()) dot_options.highlight_from = named(s.explain.front(), "--explain");
   if (!s.dot_path.empty()) {
     ag::write_dot(s.dot_path, {graph.output}, dot_options);
@@ -350,8 +351,10 @@ int main(int argc, char** argv) {
   app.add_option("--dot", s.dot_path, "Write the graph as Graphviz DOT text");
   app.add_flag("--edge-derivatives", s.edge_derivatives,
                "Label the picture's edges with local derivatives");
-  app.add_option("--layout", s.layout, "Picture layout: auto, tb (top to bottom) or lr")
-      ->check(CLI::IsMember({"auto", "tb", "lr"}))
+  app.add_option("--layout", s.layout,
+                 "Picture layout: auto, tb (top to bottom), lr, or wrapped (left to right in "
+                 "rows that fit a screen)")
+      ->check(CLI::IsMember({"auto", "tb", "lr", "wrapped"}))
       ->capture_default_str();
   app.add_option("--check", s.checks,
                  "Check a hand-derived df/dNAME (NAME a variable or a --def name): "
