@@ -80,6 +80,27 @@ if(AG_BUILD_TOOLS)
   # Pictures from agexpr: edge derivatives and the explained path.
   ag_agexpr_case(agexpr_dot_highlight "wrote [^\n]*seed004_w2.dot\nexit=0"
     ${AG_SEED004} --explain w2 --edge-derivatives --dot ${CMAKE_CURRENT_BINARY_DIR}/seed004_w2.dot)
+  # Second partials of f = x^2 y + sin(x) at (0.7, -1.3), by hand: d2f/dx2 = 2y - sin x =
+  # -3.24421768724, d2f/dxdy = 2x = 1.4, d2f/dy2 = 0.
+  set(AG_SECOND "x^2*y + sin(x)" --at x=0.7,y=-1.3)
+  ag_agexpr_case(agexpr_hessian "d2f/dadb \\(rows a, columns b: x, y\\):\n  x: -3.24421768724 1.4\n  y: 1.4 0\nexit=0"
+    ${AG_SECOND} --hessian)
+  ag_agexpr_case(agexpr_check_second_partials
+    "OK: d2f/dx2 formula agrees with the engine at all 1001 points.*OK: d2f/dxdy formula agrees with the engine at all 1001 points.*OK: d2f/dy2 formula agrees.*exit=0"
+    ${AG_SECOND} --check "x,x=2*y - sin(x)" --check "x,y=2*x" --check "y,y=0")
+  # A wrong one (2y for d2f/dxdy) fails, explained as d(df/dx)/dy: one path, product 2x.
+  ag_agexpr_case(agexpr_check_second_partial_wrong
+    "DISAGREE at the --at point x=0.7,y=-1.3:\n    formula -2.6, engine 1.4, finite difference 1.39999.*product 1 · 2 · 0.7 · 1 = 1.4.*FAIL: d2f/dxdy formula disagrees with the engine at 1001 of 1001 points\nexit=1"
+    ${AG_SECOND} --max-report 1 --check "x,y=2*y")
+  ag_agexpr_case(agexpr_check_second_unknown
+    "agexpr: --check x,zz: 'zz' is not a variable of the expression \\(variables: x, y\\)\n.*exit=2"
+    ${AG_SECOND} --check "x,zz=1")
+  ag_agexpr_case(agexpr_check_second_definition
+    "agexpr: --check h,x: 'h' is a definition; second partials are with respect to the variables \\(x, y\\)\nexit=2"
+    "h*y" --def h=x^2 --at x=1,y=1 --check "h,x=1")
+  ag_agexpr_json(agexpr_json_hessian 0
+    "d['hessian']['variables'] == ['x', 'y'];;abs(d['hessian']['matrix'][0][0] - (2 * -1.3 - 0.644217687237691)) < 1e-12;;d['hessian']['matrix'][0][1] == 1.4;;d['hessian']['matrix'][1][0] == 1.4;;d['hessian']['matrix'][1][1] == 0;;d['checks'][0]['order'] == 2;;d['checks'][0]['variable'] == 'x,y';;d['checks'][0]['ok'] == True;;d['checks'][0]['points'] == 1001;;d['checks'][1]['order'] == 1"
+    ${AG_SECOND} --json --hessian --check "x,y=2*x" --check "y=x^2")
   # --layout wrapped: 6 ops from x, in rows of 8 ranks (4 ops); the edge into row 2 is free.
   ag_agexpr_case(agexpr_layout_wrapped
     "rankdir=LR.*\\{ rank=same; v0; v[0-9]+; \\}.*o[0-9]+ -> v[0-9]+ \\[constraint=false\\].*exit=0"

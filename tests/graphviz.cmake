@@ -1,5 +1,6 @@
 # Graph pictures (DOT export, Graphviz rendering) and the agexpr tool.
-set(AG_EXPR_SOURCES ${PROJECT_SOURCE_DIR}/tools/expr/parser.cpp ${PROJECT_SOURCE_DIR}/tools/expr/program.cpp)
+set(AG_EXPR_SOURCES ${PROJECT_SOURCE_DIR}/tools/expr/parser.cpp ${PROJECT_SOURCE_DIR}/tools/expr/program.cpp
+  ${PROJECT_SOURCE_DIR}/tools/expr/second_order.cpp)
 ag_add_test(test_dot test_dot.cpp)
 ag_add_test(test_render test_render.cpp)
 ag_add_test(test_expr test_expr.cpp ${AG_EXPR_SOURCES})

@@ -7,6 +7,7 @@
 
 #include "tools/expr/parser.hpp"
 #include "tools/expr/program.hpp"
+#include "tools/expr/second_order.hpp"
 
 using ag::expr::ParseError;
 using ag::expr::Program;
@@ -199,7 +200,8 @@ BOOST_AUTO_TEST_CASE(functions_a_learner_types) {
   BOOST_TEST(error_message("exp(1, 2)") == "function 'exp' takes one argument");
   BOOST_TEST(error_message("min()") == "function 'min' needs two arguments");
   BOOST_TEST(error_message("foo(1)") ==
-             "unknown function 'foo' (known: exp log sqrt tanh sigmoid relu abs sin cos log1p expm1 softplus gelu minimum maximum step max min pow)");
+             "unknown function 'foo' (known: exp log sqrt tanh sigmoid relu abs sin cos log1p "
+             "expm1 softplus gelu minimum maximum step max min pow)");
   BOOST_CHECK_THROW(Program(ag::expr::parse("e"), {{"e", ag::expr::parse("1")}}),
                     ag::expr::ProgramError);
 }
@@ -235,4 +237,43 @@ BOOST_AUTO_TEST_CASE(partials_with_respect_to_a_definition_are_checked) {
   const auto bad = ag::expr::check_partial(p, "h1", wrong, seed004_point(p));
   BOOST_TEST(!bad.disagreements.empty());
   for (const auto& d : bad.disagreements) BOOST_TEST(d.engine == 0.0);
+}
+
+// Second partials of f = x^2 y + sin(x), by hand: d2f/dx2 = 2y - sin x, d2f/dxdy = 2x,
+// d2f/dy2 = 0; and of g = x + y (linear): every second partial 0, though df/dx = 1 has no graph.
+BOOST_AUTO_TEST_CASE(hessian_and_second_partial_checks) {
+  const Program p(ag::expr::parse("x^2*y + sin(x)"), {});
+  const double x = 0.7, y = -1.3;
+  const auto h = ag::expr::hessian_at(p, {x, y}, {0, 1});
+  BOOST_TEST(std::abs(h[0][0] - (2 * y - std::sin(x))) < 1e-14);
+  BOOST_TEST(h[0][1] == 2 * x);
+  BOOST_TEST(h[1][0] == 2 * x);
+  BOOST_TEST(h[1][1] == 0.0);
+  const auto reversed = ag::expr::hessian_at(p, {x, y}, {1, 0});
+  BOOST_TEST(reversed[0][0] == 0.0);
+  BOOST_TEST(reversed[1][0] == 2 * x);
+  const Program linear(ag::expr::parse("x + y"), {});
+  for (const auto& row : ag::expr::hessian_at(linear, {1.0, 2.0}, {0, 1})) {
+    for (const double v : row) BOOST_TEST(v == 0.0);
+  }
+
+  ag::expr::CheckOptions options;
+  options.samples = 200;
+  const auto ok =
+      ag::expr::check_second_partial(p, "x", "y", ag::expr::parse("2*x"), {x, y}, options);
+  BOOST_TEST(ok.variable == "x,y");
+  BOOST_TEST(ok.points == 201u);
+  BOOST_TEST(ok.disagreements.empty());
+  BOOST_TEST(ok.finite_difference_only.empty());  // second differences agree with the engine
+  const auto diagonal =
+      ag::expr::check_second_partial(p, "x", "x", ag::expr::parse("2*y - sin(x)"), {x, y}, options);
+  BOOST_TEST(diagonal.disagreements.empty());
+  BOOST_TEST(diagonal.finite_difference_only.empty());
+  // x^2 + 1 for d2f/dy2 = 0: wrong at every point.
+  const auto wrong =
+      ag::expr::check_second_partial(p, "y", "y", ag::expr::parse("x^2 + 1"), {x, y}, options);
+  BOOST_TEST(wrong.disagreements.size() == 201u);
+  BOOST_TEST(wrong.disagreements.front().engine == 0.0);
+  BOOST_CHECK_THROW(ag::expr::check_second_partial(p, "x", "z", ag::expr::parse("1"), {x, y}),
+                    ag::expr::ProgramError);
 }

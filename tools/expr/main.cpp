@@ -24,6 +24,7 @@
 #include "tools/expr/cli.hpp"
 #include "tools/expr/program.hpp"
 #include "tools/expr/report.hpp"
+#include "tools/expr/second_order.hpp"
 
 namespace {
 
@@ -121,7 +122,7 @@ struct Settings {
   std::string expression;
   std::vector<std::string> definitions, at_args, checks, explain;
   std::string render_path, dot_path, layout = "auto";
-  bool trace = false, edge_derivatives = false;
+  bool trace = false, edge_derivatives = false, hessian = false;
   ag::expr::CheckOptions check_options;
   std::size_t max_report = 5, max_paths = 64;
 };
@@ -195,6 +196,27 @@ int run(const Settings& s, Output& out) {
     partial(program.definitions()[i].name, differentiable ? graph.definitions[i].grad() : 0.0);
   }
 
+  if (s.hessian && differentiable) {
+    std::string names;
+    for (const std::size_t i : order) names += (names.empty() ? "" : ", ") + program.variables()[i];
+    const auto h = ag::expr::hessian_at(program, point, order);
+    out.text(fmt::format("\nd2f/dadb (rows a, columns b: {}):\n", names));
+    json rows = json::array();
+    for (std::size_t r = 0; r < h.size(); ++r) {
+      std::string line;
+      json row = json::array();
+      for (const double v : h[r]) {
+        line += " " + num(v);
+        row.push_back(jnum(v));
+      }
+      out.text(fmt::format("  {}:{}\n", program.variables()[order[r]], line));
+      rows.push_back(std::move(row));
+    }
+    json vars = json::array();
+    for (const std::size_t i : order) vars.push_back(program.variables()[i]);
+    out.doc["hessian"] = {{"variables", vars}, {"matrix", rows}};
+  }
+
   auto named = [&](const std::string& name, const std::string& option,
                    const ag::expr::Program::Graph* in = nullptr) {
     try {
@@ -242,17 +264,37 @@ int run(const Settings& s, Output& out) {
   for (const std::string& arg : s.checks) {
     const auto [name, text] = split_assignment(arg, "--check");
     const Expr formula = parse_or_explain(text, fmt::format("error in --check {}", name));
+    // "x,y=..." is a second partial d2f/dxdy: explained as d(df/dx)/dy.
+    const std::size_t comma = name.find(',');
+    const std::string a = trim(name.substr(0, comma));
+    const std::string b = comma == npos ? "" : trim(name.substr(comma + 1));
+    const std::string what = comma == npos ? "df/d" + a
+                             : a == b      ? fmt::format("d2f/d{}2", a)
+                                           : fmt::format("d2f/d{}d{}", a, b);
     ag::expr::CheckResult r;
     try {
-      r = ag::expr::check_partial(program, name, formula, point, co);
+      r = comma == npos ? ag::expr::check_partial(program, name, formula, point, co)
+                        : ag::expr::check_second_partial(program, a, b, formula, point, co);
     } catch (const ag::expr::ProgramError& e) {
       throw UsageError{fmt::format("--check {}: {}", name, e.what())};
     }
-    json jc{{"variable", name},      {"formula", text},
-            {"points", r.points},    {"skipped_points", r.skipped_points},
-            {"samples", co.samples}, {"seed", co.seed},
-            {"range", co.range},     {"given_point_agrees", r.given_point_agrees}};
-    out.text(fmt::format("\ncheck df/d{} = {}\n", name, text));
+    auto explained = [&](const ag::expr::Program::Graph& at) {
+      if (comma == npos)
+        return ag::explain(at.output, named(name, "--check", &at), explain_options);
+      const std::size_t i = program.variable_index(a), j = program.variable_index(b);
+      return ag::explain(ag::expr::first_partial_with_history(at, i), at.variables[j],
+                         explain_options);
+    };
+    json jc{{"variable", comma == npos ? name : a + "," + b},
+            {"order", comma == npos ? 1 : 2},
+            {"formula", text},
+            {"points", r.points},
+            {"skipped_points", r.skipped_points},
+            {"samples", co.samples},
+            {"seed", co.seed},
+            {"range", co.range},
+            {"given_point_agrees", r.given_point_agrees}};
+    out.text(fmt::format("\ncheck {} = {}\n", what, text));
     out.text(
         fmt::format("  {} points (the --at point and {} random ones, seed {}, each variable within "
                     "+-{} of its --at value); {} skipped outside the domain\n",
@@ -268,17 +310,23 @@ int run(const Settings& s, Output& out) {
       // Why the engine says what it says there: every kink's side, and the paths.
       ag::expr::Program::Graph at = program.build(d.point);
       const auto kinks = ag::expr::kinks_of(at.output);
-      const ag::Explanation e =
-          ag::explain(at.output, named(name, "--check", &at), explain_options);
       out.text("    kinks there:\n" + ag::expr::kinks_text(kinks, "      "));
-      out.text("    the engine's chain rule there:\n" + ag::expr::indented(e.text(), "      "));
+      json je = nullptr;
+      try {
+        const ag::Explanation e = explained(at);
+        out.text("    the engine's chain rule there:\n" + ag::expr::indented(e.text(), "      "));
+        je = ag::expr::to_json(e);
+      } catch (const ag::Error&) {  // df/da is a constant: nothing to explain
+        out.text(
+            fmt::format("    the engine's df/d{} there is a constant: its derivatives are 0\n", a));
+      }
       jd.push_back({{"point", point_json(program, d.point)},
                     {"given_point", d.given_point},
                     {"formula", jnum(d.formula)},
                     {"engine", jnum(d.engine)},
                     {"finite_difference", jnum(d.finite_difference)},
                     {"kinks", ag::expr::to_json(kinks)},
-                    {"explain", ag::expr::to_json(e)}});
+                    {"explain", std::move(je)}});
     }
     jc["disagreements"] = std::move(jd);
     jc["disagreement_count"] = r.disagreements.size();
@@ -298,15 +346,15 @@ int run(const Settings& s, Output& out) {
     bool ok = r.disagreements.empty() && r.points > 0;
     if (r.points == 0) {
       out.text(
-          fmt::format("FAIL: df/d{}: no point where f, the formula and the engine are all finite "
+          fmt::format("FAIL: {}: no point where f, the formula and the engine are all finite "
                       "(all {} skipped): nothing was compared\n",
-                      name, r.skipped_points));
+                      what, r.skipped_points));
     } else if (ok) {
-      out.text(fmt::format("OK: df/d{} formula agrees with the engine at all {} points\n", name,
-                           r.points));
+      out.text(
+          fmt::format("OK: {} formula agrees with the engine at all {} points\n", what, r.points));
     } else {
-      out.text(fmt::format("FAIL: df/d{} formula disagrees with the engine at {} of {} points{}\n",
-                           name, r.disagreements.size(), r.points,
+      out.text(fmt::format("FAIL: {} formula disagrees with the engine at {} of {} points{}\n",
+                           what, r.disagreements.size(), r.points,
                            r.given_point_agrees ? " (it agrees at the --at point)" : ""));
     }
     jc["ok"] = ok;
@@ -356,9 +404,13 @@ int main(int argc, char** argv) {
                  "rows that fit a screen)")
       ->check(CLI::IsMember({"auto", "tb", "lr", "wrapped"}))
       ->capture_default_str();
+  app.add_flag("--hessian", s.hessian,
+               "Print the second partials d2f/dadb over the variables (ag::grad with "
+               "create_graph, then ag::grad of each first partial)");
   app.add_option("--check", s.checks,
                  "Check a hand-derived df/dNAME (NAME a variable or a --def name): "
-                 "NAME=FORMULA (repeatable)");
+                 "NAME=FORMULA, or a second partial d2f/dAdB (A, B variables): A,B=FORMULA "
+                 "(repeatable)");
   app.add_option("--samples", s.check_options.samples, "Random points per check (at most 1e7)")
       ->check(ag::expr::kCount)
       ->check(CLI::Range(std::size_t{0}, std::size_t{10'000'000}))

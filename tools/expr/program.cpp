@@ -350,24 +350,16 @@ Program::Graph Program::build(const std::vector<double>& point) const {
   return g;
 }
 
-CheckResult check_partial(const Program& program, const std::string& variable, const Expr& formula,
-                          const std::vector<double>& at, const CheckOptions& options) {
-  const std::size_t var = program.variable_index(variable);
-  const std::size_t def = var == npos ? program.definition_index(variable) : npos;
-  if (var == npos && def == npos) {
-    throw ProgramError("cannot check d/d" + variable + ": '" + variable +
-                       "' is neither a variable of the expression nor a definition");
-  }
+CheckResult compare_at_samples(const Program& program, const Expr& formula,
+                               const std::vector<double>& at, const CheckOptions& options,
+                               const PointFunction& engine, const PointFunction& difference) {
   program.validate_other(formula);
   CheckResult result;
-  result.variable = variable;
-
   std::mt19937_64 rng(options.seed);
   auto uniform = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };  // [0, 1)
   auto close = [](double a, double b, double atol, double rtol) {
     return std::abs(a - b) <= atol + rtol * std::max(std::abs(a), std::abs(b));
   };
-
   for (std::size_t sample = 0; sample <= options.samples; ++sample) {
     std::vector<double> point = at;
     if (sample > 0) {
@@ -383,29 +375,11 @@ CheckResult check_partial(const Program& program, const std::string& variable, c
     const double f = program.evaluate(point, &d.definition_values);
     d.formula = program.evaluate_other(formula, point);
     try {
-      Program::Graph g = program.build(point);
-      g.output.backward();
-      d.engine = var != npos ? g.variables[var].grad() : g.definitions[def].grad();
+      d.engine = engine(point);
     } catch (const ag::Error&) {
       d.engine = std::numeric_limits<double>::quiet_NaN();  // outside the engine's domain
     }
-    // Central differences in the variable, or in the definition's value with the variables
-    // (and so every other definition that does not use it) held.
-    const double x0 = var != npos ? point[var] : d.definition_values[def];
-    const double h = 1e-6 * std::max(1.0, std::abs(x0));
-    if (var != npos) {
-      std::vector<double> plus = point, minus = point;
-      plus[var] += h;
-      minus[var] -= h;
-      d.finite_difference =
-          (program.evaluate(plus) - program.evaluate(minus)) / (plus[var] - minus[var]);
-    } else {
-      const double up = x0 + h, down = x0 - h;
-      d.finite_difference = (program.evaluate(point, nullptr, def, up) -
-                             program.evaluate(point, nullptr, def, down)) /
-                            (up - down);
-    }
-
+    d.finite_difference = difference(point);
     if (!std::isfinite(f) || !std::isfinite(d.formula) || !std::isfinite(d.engine)) {
       ++result.skipped_points;
       continue;
@@ -419,6 +393,43 @@ CheckResult check_partial(const Program& program, const std::string& variable, c
       result.finite_difference_only.push_back(std::move(d));
     }
   }
+  return result;
+}
+
+CheckResult check_partial(const Program& program, const std::string& variable, const Expr& formula,
+                          const std::vector<double>& at, const CheckOptions& options) {
+  const std::size_t var = program.variable_index(variable);
+  const std::size_t def = var == npos ? program.definition_index(variable) : npos;
+  if (var == npos && def == npos) {
+    throw ProgramError("cannot check d/d" + variable + ": '" + variable +
+                       "' is neither a variable of the expression nor a definition");
+  }
+  auto engine = [&](const std::vector<double>& point) {
+    Program::Graph g = program.build(point);
+    g.output.backward();
+    return var != npos ? g.variables[var].grad() : g.definitions[def].grad();
+  };
+  // Central differences in the variable, or in the definition's value with the variables
+  // (and so every other definition that does not use it) held.
+  auto difference = [&](const std::vector<double>& point) {
+    if (var != npos) {
+      const double h = 1e-6 * std::max(1.0, std::abs(point[var]));
+      std::vector<double> plus = point, minus = point;
+      plus[var] += h;
+      minus[var] -= h;
+      return (program.evaluate(plus) - program.evaluate(minus)) / (plus[var] - minus[var]);
+    }
+    std::vector<double> definition_values;
+    (void)program.evaluate(point, &definition_values);
+    const double x0 = definition_values[def];
+    const double h = 1e-6 * std::max(1.0, std::abs(x0));
+    const double up = x0 + h, down = x0 - h;
+    return (program.evaluate(point, nullptr, def, up) -
+            program.evaluate(point, nullptr, def, down)) /
+           (up - down);
+  };
+  CheckResult result = compare_at_samples(program, formula, at, options, engine, difference);
+  result.variable = variable;
   return result;
 }
 

@@ -3,6 +3,7 @@
 // doubles or built as an ag::Value graph, and the check of a hand-derived partial derivative.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -97,5 +98,14 @@ struct CheckResult {
 // random points. Zero compared points is the caller's failure to report (CheckResult::points).
 CheckResult check_partial(const Program& program, const std::string& variable, const Expr& formula,
                           const std::vector<double>& at, const CheckOptions& options = {});
+
+// The machinery every check shares: at `at` and at options.samples seeded random points,
+// compares `formula` with `engine` (the derivative the engine computes there) and `engine`
+// with `difference` (finite differences). A point where f, the formula or the engine is not
+// finite, or where the engine throws ag::Error, is skipped.
+using PointFunction = std::function<double(const std::vector<double>& point)>;
+CheckResult compare_at_samples(const Program& program, const Expr& formula,
+                               const std::vector<double>& at, const CheckOptions& options,
+                               const PointFunction& engine, const PointFunction& difference);
 
 }  // namespace ag::expr
