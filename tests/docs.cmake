@@ -7,6 +7,9 @@ set(AG_CHECKED_DOCS
   docs/data_checkpoints.md docs/benchmarks.md docs/testing.md docs/examples.md docs/agexpr.md)
 file(GLOB AG_EXAMPLE_DOCS RELATIVE ${PROJECT_SOURCE_DIR} CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/docs/examples/*.md)
+if(NOT AG_WITH_MPI)  # these pages run programs built only with autograd::dist
+  list(REMOVE_ITEM AG_EXAMPLE_DOCS docs/examples/ddp_quickstart.md docs/examples/fashion_mnist_ddp.md)
+endif()
 list(APPEND AG_CHECKED_DOCS ${AG_EXAMPLE_DOCS})
 ag_doc_snippets(TARGET_PREFIX doc_snippets FILES ${AG_CHECKED_DOCS})
 
