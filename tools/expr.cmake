@@ -3,6 +3,7 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)
 add_executable(agexpr
   ${CMAKE_CURRENT_SOURCE_DIR}/expr/main.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/expr/check_report.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/expr/cli.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/expr/parser.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/expr/program.cpp

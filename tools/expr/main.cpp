@@ -21,6 +21,7 @@
 #include "autograd/error.hpp"
 #include "autograd/explain.hpp"
 #include "autograd/render.hpp"
+#include "tools/expr/check_report.hpp"
 #include "tools/expr/cli.hpp"
 #include "tools/expr/program.hpp"
 #include "tools/expr/report.hpp"
@@ -38,12 +39,8 @@ struct UsageError {
   std::string message;
 };
 
-std::string num(double v) {
-  if (v == 0.0) v = 0.0;
-  return fmt::format("{:.12g}", v);
-}
-
-json jnum(double v) { return std::isfinite(v) ? json(v == 0.0 ? 0.0 : v) : json(nullptr); }
+std::string num(double v) { return ag::expr::text_number(v); }
+json jnum(double v) { return ag::expr::json_number(v); }
 
 std::string trim(std::string s) {
   const auto first = s.find_first_not_of(" \t");
@@ -94,29 +91,6 @@ struct Output {
     if (!json_mode) fmt::print("{}", s);
   }
 };
-
-std::string describe_point(const ag::expr::Program& program, const ag::expr::Disagreement& d,
-                           const std::vector<std::size_t>& order) {
-  std::string s;
-  for (const std::size_t i : order) {
-    s += fmt::format("{}{}={}", s.empty() ? "" : ",", program.variables()[i], num(d.point[i]));
-  }
-  if (!program.definitions().empty()) {
-    s += " (";
-    for (std::size_t i = 0; i < program.definitions().size(); ++i) {
-      s += fmt::format("{}{}={}", i ? ", " : "", program.definitions()[i].name,
-                       num(d.definition_values[i]));
-    }
-    s += ")";
-  }
-  return s;
-}
-
-json point_json(const ag::expr::Program& program, const std::vector<double>& point) {
-  json j = json::object();
-  for (std::size_t i = 0; i < point.size(); ++i) j[program.variables()[i]] = jnum(point[i]);
-  return j;
-}
 
 struct Settings {
   std::string expression;
@@ -260,106 +234,19 @@ int run(const Settings& s, Output& out) {
 
   int status = 0;
   if (!s.checks.empty()) out.doc["checks"] = json::array();
-  const ag::expr::CheckOptions& co = s.check_options;
   for (const std::string& arg : s.checks) {
     const auto [name, text] = split_assignment(arg, "--check");
     const Expr formula = parse_or_explain(text, fmt::format("error in --check {}", name));
-    // "x,y=..." is a second partial d2f/dxdy: explained as d(df/dx)/dy.
-    const std::size_t comma = name.find(',');
-    const std::string a = trim(name.substr(0, comma));
-    const std::string b = comma == npos ? "" : trim(name.substr(comma + 1));
-    const std::string what = comma == npos ? "df/d" + a
-                             : a == b      ? fmt::format("d2f/d{}2", a)
-                                           : fmt::format("d2f/d{}d{}", a, b);
-    ag::expr::CheckResult r;
+    ag::expr::CheckReport r;
     try {
-      r = comma == npos ? ag::expr::check_partial(program, name, formula, point, co)
-                        : ag::expr::check_second_partial(program, a, b, formula, point, co);
+      r = ag::expr::report_check(program, {name, text, formula}, point, order, s.check_options,
+                                 s.max_report, explain_options);
     } catch (const ag::expr::ProgramError& e) {
       throw UsageError{fmt::format("--check {}: {}", name, e.what())};
     }
-    auto explained = [&](const ag::expr::Program::Graph& at) {
-      if (comma == npos)
-        return ag::explain(at.output, named(name, "--check", &at), explain_options);
-      const std::size_t i = program.variable_index(a), j = program.variable_index(b);
-      return ag::explain(ag::expr::first_partial_with_history(at, i), at.variables[j],
-                         explain_options);
-    };
-    json jc{{"variable", comma == npos ? name : a + "," + b},
-            {"order", comma == npos ? 1 : 2},
-            {"formula", text},
-            {"points", r.points},
-            {"skipped_points", r.skipped_points},
-            {"samples", co.samples},
-            {"seed", co.seed},
-            {"range", co.range},
-            {"given_point_agrees", r.given_point_agrees}};
-    out.text(fmt::format("\ncheck {} = {}\n", what, text));
-    out.text(
-        fmt::format("  {} points (the --at point and {} random ones, seed {}, each variable within "
-                    "+-{} of its --at value); {} skipped outside the domain\n",
-                    r.points, co.samples, co.seed, co.range, r.skipped_points));
-    json jd = json::array();
-    std::size_t shown = 0;
-    for (const auto& d : r.disagreements) {
-      if (shown++ == s.max_report) break;
-      out.text(fmt::format("  DISAGREE at {}{}:\n    formula {}, engine {}, finite difference {}\n",
-                           d.given_point ? "the --at point " : "",
-                           describe_point(program, d, order), num(d.formula), num(d.engine),
-                           num(d.finite_difference)));
-      // Why the engine says what it says there: every kink's side, and the paths.
-      ag::expr::Program::Graph at = program.build(d.point);
-      const auto kinks = ag::expr::kinks_of(at.output);
-      out.text("    kinks there:\n" + ag::expr::kinks_text(kinks, "      "));
-      json je = nullptr;
-      try {
-        const ag::Explanation e = explained(at);
-        out.text("    the engine's chain rule there:\n" + ag::expr::indented(e.text(), "      "));
-        je = ag::expr::to_json(e);
-      } catch (const ag::Error&) {  // df/da is a constant: nothing to explain
-        out.text(
-            fmt::format("    the engine's df/d{} there is a constant: its derivatives are 0\n", a));
-      }
-      jd.push_back({{"point", point_json(program, d.point)},
-                    {"given_point", d.given_point},
-                    {"formula", jnum(d.formula)},
-                    {"engine", jnum(d.engine)},
-                    {"finite_difference", jnum(d.finite_difference)},
-                    {"kinks", ag::expr::to_json(kinks)},
-                    {"explain", std::move(je)}});
-    }
-    jc["disagreements"] = std::move(jd);
-    jc["disagreement_count"] = r.disagreements.size();
-    if (r.disagreements.size() > s.max_report) {
-      out.text(
-          fmt::format("  ... and {} more disagreements\n", r.disagreements.size() - s.max_report));
-    }
-    if (!r.finite_difference_only.empty()) {
-      const auto& d = r.finite_difference_only.front();
-      out.text(
-          fmt::format("  note: at {} points formula and engine agree but finite differences do not "
-                      "(a kink such as relu at 0?), e.g. at {}: {} vs finite difference {}\n",
-                      r.finite_difference_only.size(), describe_point(program, d, order),
-                      num(d.engine), num(d.finite_difference)));
-    }
-    jc["finite_difference_only"] = r.finite_difference_only.size();
-    bool ok = r.disagreements.empty() && r.points > 0;
-    if (r.points == 0) {
-      out.text(
-          fmt::format("FAIL: {}: no point where f, the formula and the engine are all finite "
-                      "(all {} skipped): nothing was compared\n",
-                      what, r.skipped_points));
-    } else if (ok) {
-      out.text(
-          fmt::format("OK: {} formula agrees with the engine at all {} points\n", what, r.points));
-    } else {
-      out.text(fmt::format("FAIL: {} formula disagrees with the engine at {} of {} points{}\n",
-                           what, r.disagreements.size(), r.points,
-                           r.given_point_agrees ? " (it agrees at the --at point)" : ""));
-    }
-    jc["ok"] = ok;
-    if (!ok) status = 1;
-    out.doc["checks"].push_back(std::move(jc));
+    out.text(r.text);
+    if (!r.ok) status = 1;
+    out.doc["checks"].push_back(std::move(r.json));
   }
   return status;
 }

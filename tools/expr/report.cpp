@@ -7,13 +7,20 @@
 #include "autograd/graph.hpp"
 
 namespace ag::expr {
-namespace {
 
-// JSON has no NaN or infinity: they become null.
-nlohmann::json number(double v) {
+std::string text_number(double v) {
+  if (v == 0.0) v = 0.0;  // no "-0"
+  return fmt::format("{:.12g}", v);
+}
+
+nlohmann::json json_number(double v) {
   if (!std::isfinite(v)) return nullptr;
   return v == 0.0 ? 0.0 : v;
 }
+
+namespace {
+
+nlohmann::json number(double v) { return json_number(v); }
 
 nlohmann::json step_json(const TraceStep& s) {
   nlohmann::json j{{"id", s.id}, {"name", s.name}, {"op", s.op}, {"scalar", s.is_scalar}};

@@ -10,6 +10,11 @@
 
 namespace ag::expr {
 
+// Numbers as agexpr prints them: 12 significant digits, no "-0"; in JSON, null for NaN and
+// infinities (JSON has neither).
+std::string text_number(double v);
+nlohmann::json json_number(double v);
+
 // A kink of the graph at a point: a relu or abs node and which side of it the input is on.
 struct Kink {
   std::string node;   // its label (a --def name) or "relu#id"
