@@ -124,6 +124,14 @@ BOOST_AUTO_TEST_CASE(scopes_collapse_above_the_limit) {
                             "label=\"layer1\\n800 nodes\"]") != std::string::npos);
   BOOST_TEST(collapsed.find("v0 -> s0;") != std::string::npos);
   BOOST_TEST(count(collapsed, "shape=record") == 2u);  // x and out
+  // Wrapped: the summary node takes no rank of the rows, and Graphviz lays the graph out.
+  ag::DotOptions wrapped;
+  wrapped.layout = ag::DotLayout::Wrapped;
+  const std::string rows = ag::to_dot({out}, wrapped);
+  BOOST_TEST(rows.find("rankdir=LR") != std::string::npos);
+  ag_test::TempDir dir;
+  ag::render_graph({out}, dir.path / "rows.svg", wrapped);
+  BOOST_TEST(fs::file_size(dir.path / "rows.svg") > 1000u);
   ag::DotOptions keep;
   keep.collapse_above = 10'000;
   const std::string full = ag::to_dot({out}, keep);
