@@ -1,7 +1,9 @@
 // A user-defined op: swish(x) = x * sigmoid(x) with its own backward, checked against finite
 // differences; and a clipped-gradient op (identity forward, backward clamps the gradient).
+#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <autograd/function.hpp>
+#include <cstdint>
 #include <iostream>
 
 // [swish]
@@ -31,17 +33,28 @@ struct ClipGradient : ag::Function<ClipGradient> {
 };
 // [swish]
 
-int main() {
-  ag::Generator gen(1);
+int main(int argc, char** argv) {
+  CLI::App app{"User-defined ops: swish checked by gradcheck, and a clipped-gradient op"};
+  long long seed = 1;
+  double bound = 0.5;
+  app.add_option("--seed", seed, "seed of the random 3 x 4 input of the gradient check")
+      ->check(CLI::Range(0LL, 4294967295LL))
+      ->capture_default_str();
+  app.add_option("--bound", bound, "the clipped-gradient op clamps gradients into [-bound, bound]")
+      ->check(CLI::Range(0.001, 1000.0))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  ag::Generator gen(static_cast<std::uint64_t>(seed));
   const ag::Tensor x = ag::randn({3, 4}, gen, ag::float64);
   const auto check =
       ag::gradcheck([](const std::vector<ag::Tensor>& in) { return Swish::apply(in[0]); }, {x});
   std::cout << "swish gradcheck: " << (check.ok ? "ok" : check.summary()) << "\n";
 
   ag::Tensor w = ag::tensor({1.0, -2.0, 3.0}, ag::float64).requires_grad_();
-  (ClipGradient::apply(w, 0.5) * 10.0).sum().backward();
+  (ClipGradient::apply(w, bound) * 10.0).sum().backward();
   std::cout << "clipped gradient:";
-  for (double v : w.grad().to_vector()) std::cout << " " << v;  // 0.5 0.5 0.5, not 10
+  for (double v : w.grad().to_vector()) std::cout << " " << v;  // min(bound, 10), not 10
   std::cout << "\n";
   return check.ok ? 0 : 1;
 }

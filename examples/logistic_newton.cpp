@@ -1,8 +1,10 @@
 // Exact Newton steps for a small logistic regression: the Hessian comes from the engine
 // (ag::hessian) and is checked against the textbook formula H = X^T diag(p (1 - p)) X / n.
 // Newton's method converges quadratically: the gradient norm roughly squares each step.
+#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace {
@@ -35,9 +37,20 @@ std::vector<double> solve(std::vector<double> A, std::vector<double> b) {
 
 }  // namespace
 
-int main() {
-  // Noisy labels from a known direction, so the data are not separable (the minimum exists).
-  ag::Generator gen(7);
+int main(int argc, char** argv) {
+  CLI::App app{"Exact Newton steps for a logistic regression, engine Hessian vs the closed form"};
+  int steps = 6;
+  long long seed = 7;
+  app.add_option("--steps", steps, "Newton steps after the start (step 0)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  app.add_option("--seed", seed, "seed of the generated data")
+      ->check(CLI::Range(0LL, 4294967295LL))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  // Noisy labels from a known direction, so the data are rarely separable (the minimum exists).
+  ag::Generator gen(static_cast<std::uint64_t>(seed));
   std::vector<double> xs, ys;
   const double truth[kCols] = {1.5, -2.0, 0.5};
   for (int i = 0; i < kRows; ++i) {
@@ -60,7 +73,15 @@ int main() {
 
   std::vector<double> w(kCols, 0.0);
   bool hessians_match = true;
-  for (int step = 0; step <= 6; ++step) {
+  for (int step = 0; step <= steps; ++step) {
+    for (double v : w)
+      if (!std::isfinite(v)) {
+        std::fprintf(stderr,
+                     "logistic_newton: step %d is not finite (a singular Hessian: the data of "
+                     "seed %lld may be separable, so no minimum exists)\n",
+                     step, seed);
+        return 1;
+      }
     ag::Tensor wt = ag::tensor(w, {kCols}, ag::float64).requires_grad_();
     ag::Tensor L = loss(wt);
     const std::vector<double> g = ag::grad(L, {wt})[0].to_vector();

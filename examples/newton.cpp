@@ -3,6 +3,7 @@
 // Newton's step jumps to the minimum of the local quadratic model: x <- x - f'(x) / f''(x)
 // (for several parameters: w <- w - H^-1 grad). The engine computes f'' by differentiating
 // the gradient itself: ag::grad with create_graph=true returns a gradient that has history.
+#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <cmath>
 #include <cstdio>
@@ -10,26 +11,33 @@
 namespace {
 
 // 1-D: f(x) = x^4 - 3x^2 + 2, f' = 4x^3 - 6x, f'' = 12x^2 - 6; minimum at sqrt(3/2).
-void one_dimension() {
-  std::printf("f(x) = x^4 - 3x^2 + 2, from x = 2\n");
-  double x_engine = 2.0, x_closed = 2.0;
-  for (int step = 1; step <= 6; ++step) {
+// Returns false (after saying why) when a step is undefined: f'' = 0 at +-sqrt(1/2).
+bool one_dimension(double x0, int steps) {
+  std::printf("f(x) = x^4 - 3x^2 + 2, from x = %g\n", x0);
+  double x_engine = x0, x_closed = x0;
+  for (int step = 1; step <= steps; ++step) {
     ag::Value x = x_engine;
     ag::Value f = ag::pow(x, 4.0) - 3.0 * x * x + 2.0;
     ag::Value df = ag::grad(f, {x}, false, /*create_graph=*/true)[0];  // has history
     ag::Value d2f = ag::grad(df, {x})[0];                              // d(f')/dx
+    if (std::abs(d2f.data()) < 1e-9) {
+      std::fprintf(stderr, "newton: f''(%.10f) = %g: the Newton step is undefined there\n",
+                   x_engine, d2f.data());
+      return false;
+    }
     x_engine -= df.data() / d2f.data();
     x_closed -= (4 * std::pow(x_closed, 3) - 6 * x_closed) / (12 * x_closed * x_closed - 6);
     std::printf("  step %d: f'' = %.10f  x = %.10f  (closed form %.10f)\n", step, d2f.data(),
                 x_engine, x_closed);
   }
   std::printf("  minimum sqrt(3/2) = %.10f\n", std::sqrt(1.5));
+  return true;
 }
 
 // 2 parameters: L(a, b) = (a - 1)^2 + 10 (b - a^2)^2, minimum at (1, 1).
 //   dL/da = 2(a - 1) - 40a(b - a^2)   dL/db = 20(b - a^2)
 //   H = [[2 - 40b + 120a^2, -40a], [-40a, 20]]
-void two_parameters() {
+void two_parameters(int steps) {
   std::printf("L(a, b) = (a - 1)^2 + 10 (b - a^2)^2, from (a, b) = (-1, 2)\n");
   auto loss = [](const ag::Tensor& w) {
     ag::Tensor v = w.reshape({1, 2});
@@ -39,7 +47,7 @@ void two_parameters() {
     return ((a - 1.0) * (a - 1.0) + 10.0 * r * r).sum();
   };
   std::vector<double> w_engine{-1.0, 2.0}, w_closed{-1.0, 2.0};
-  for (int step = 1; step <= 6; ++step) {
+  for (int step = 1; step <= steps; ++step) {
     ag::Tensor w = ag::tensor(w_engine, {2}, ag::float64).requires_grad_();
     ag::Tensor g = ag::grad(loss(w), {w})[0];
     ag::Tensor h = ag::hessian(loss, w);  // [2, 2]
@@ -63,7 +71,17 @@ void two_parameters() {
 
 }  // namespace
 
-int main() {
-  one_dimension();
-  two_parameters();
+int main(int argc, char** argv) {
+  CLI::App app{"Newton's method with second derivatives from the engine, next to the closed form"};
+  int steps = 6;
+  double x0 = 2.0;
+  app.add_option("--steps", steps, "Newton steps of each of the two problems")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--x0", x0, "start of the 1-D problem")
+      ->check(CLI::Range(-100.0, 100.0))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (!one_dimension(x0, steps)) return 1;
+  two_parameters(steps);
 }

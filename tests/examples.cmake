@@ -45,6 +45,42 @@ if(AG_BUILD_EXAMPLES)
                       REGEX "--lr" ARGS --lr -0.5)
   ag_example_cli_test(fashion_mnist_bad_seed fashion_mnist EXIT nonzero
                       REGEX "--seed" ARGS --seed -3)
+  # The programs of one fixed computation take small options too; their defaults print the page's
+  # output (docs/examples/*.md, checked by the docs tests).
+  foreach(example custom_op newton logistic_newton explain_intro)
+    ag_example_cli_test(${example}_help ${example} EXIT 0 REGEX "Usage:.*--help"
+                        FORBID "step [0-9]:|gradcheck:|w.grad\\(\\) =" ARGS --help)
+    ag_example_cli_test(${example}_unknown_option ${example} EXIT nonzero
+                        REGEX "--no-such-option" ARGS --no-such-option)
+  endforeach()
+  ag_example_cli_test(newton_zero_steps newton EXIT nonzero REGEX "--steps: Value 0 not in range"
+                      FORBID "step 1" ARGS --steps 0)
+  ag_example_cli_test(newton_bad_x0 newton EXIT nonzero REGEX "--x0: Value 2x" FORBID "step 1"
+                      ARGS --x0 2x)
+  # f'' = 12x^2 - 6 vanishes at sqrt(1/2): the step is refused, not a silent inf.
+  ag_example_cli_test(newton_flat_start newton EXIT nonzero REGEX "undefined" FORBID "step 1|inf|nan"
+                      ARGS --x0 0.7071067811865476)
+  # From x = -3: f' = -90, f'' = 102, x1 = -3 + 90/102 = -2.1176470588.
+  ag_example_cli_test(newton_from_minus_3 newton EXIT 0
+                      REGEX "from x = -3\n  step 1: f'' = 102\\.0000000000  x = -2\\.1176470588.*step 2:"
+                      FORBID "step 3" ARGS --x0 -3 --steps 2)
+  ag_example_cli_test(logistic_newton_negative_seed logistic_newton EXIT nonzero
+                      REGEX "--seed: Value -3 not in range" FORBID "step 0" ARGS --seed -3)
+  ag_example_cli_test(logistic_newton_too_many_steps logistic_newton EXIT nonzero
+                      REGEX "--steps: Value 101 not in range" FORBID "step 0" ARGS --steps 101)
+  ag_example_cli_test(logistic_newton_two_steps logistic_newton EXIT 0
+                      REGEX "step 2: loss .*closed form at every step \\(to 1e-12\\): yes"
+                      FORBID "step 3" ARGS --steps 2)
+  ag_example_cli_test(custom_op_zero_bound custom_op EXIT nonzero REGEX "--bound: Value 0 not in range"
+                      FORBID "gradcheck" ARGS --bound 0)
+  # A bound above the gradient 10 leaves it as is.
+  ag_example_cli_test(custom_op_wide_bound custom_op EXIT 0
+                      REGEX "swish gradcheck: ok\nclipped gradient: 10 10 10\n" ARGS --bound 20 --seed 5)
+  ag_example_cli_test(explain_intro_huge_w explain_intro EXIT nonzero REGEX "--w: Value 1e7 not in range"
+                      FORBID "w.grad" ARGS --w 1e7)
+  # w = 0.1: w x - 0.3 = -0.1, the ReLU is inactive and f = 0 * w, so df/dw = 0.
+  ag_example_cli_test(explain_intro_inactive_relu explain_intro EXIT 0
+                      REGEX "w.grad\\(\\) = 0\n.*relu' = 0: input -0\\.1" ARGS --w 0.1)
   # Two epochs train (and, below 0.9 accuracy, say so in the exit status).
   ag_example_cli_test(seed_001_activations_epochs seed_001_activations EXIT 1
                       REGEX "       2 +[0-9.]+ +[0-9.]+ .*final: loss [0-9.]+, accuracy 0\\.[0-9]+ \\(< 0\\.9\\)"
