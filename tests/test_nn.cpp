@@ -159,6 +159,66 @@ BOOST_AUTO_TEST_CASE(sequential_names_and_counts) {
       !error_of([&] { net.add("0", std::make_shared<nn::ReLU>()); }, "nn::Sequential").empty());
 }
 
+namespace {
+// A ReLU subclass that counts its calls: Sequential must not fuse it (it may override forward).
+struct CountingReLU : nn::ReLU {
+  int calls = 0;
+  Tensor forward(const Tensor& x) override {
+    ++calls;
+    return nn::ReLU::forward(x);
+  }
+};
+
+std::multiset<std::string> ops_of(const Tensor& root) {
+  std::multiset<std::string> ops;
+  for (const auto& node : ag::collect_graph({root})) ops.emplace(node.op);
+  return ops;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sequential_fuses_dense_then_relu) {
+  for (ag::Dtype dtype : {ag::float64, ag::float32}) {
+    BOOST_TEST_CONTEXT(ag::name(dtype)) {
+      ag::Generator gen(7);
+      nn::Sequential net;
+      auto& d1 = net.emplace<nn::Dense>(3, 5, nn::Init::HeNormal, gen, dtype);
+      net.emplace<nn::ReLU>();
+      auto& d2 = net.emplace<nn::Dense>(5, 2, nn::Init::XavierNormal, gen, dtype);
+      d1.bias = ag::tensor({0.1, -0.2, 0.3, -0.4, 0.5}, dtype).requires_grad_();  // some units off
+      const Tensor x = ag::randn({8, 3}, gen, dtype);
+      const Tensor out = net(x);
+      const auto ops = ops_of(out);
+      BOOST_TEST(ops.count("linear_relu") == 1u);
+      BOOST_TEST(ops.count("relu") == 0u);
+      out.sum().backward();
+      std::vector<std::vector<double>> fused_grads;
+      for (const auto& p : net.parameters()) fused_grads.push_back(p.grad().to_vector());
+      net.zero_grad();
+      // The same network as separate ops.
+      const Tensor composed =
+          ag::linear(ag::relu(ag::linear(x, d1.weight, d1.bias)), d2.weight, d2.bias);
+      composed.sum().backward();
+      BOOST_TEST(out.to_vector() == composed.to_vector(), boost::test_tools::per_element());
+      const auto params = net.parameters();
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        BOOST_TEST(fused_grads[i] == params[i].grad().to_vector(),
+                   boost::test_tools::per_element());
+      }
+    }
+  }
+  // Not fused: a ReLU subclass, and a ReLU that does not follow a Dense.
+  ag::Generator gen(8);
+  nn::Sequential net;
+  net.emplace<nn::Dense>(2, 3, nn::Init::HeNormal, gen);
+  auto& counting = net.emplace<CountingReLU>();
+  net.emplace<nn::ReLU>();
+  const Tensor out = net(ag::ones({4, 2}));
+  BOOST_TEST(counting.calls == 1);
+  const auto ops = ops_of(out);
+  BOOST_TEST(ops.count("linear") == 1u);
+  BOOST_TEST(ops.count("relu") == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(user_module_dotted_names_train_eval_zero_grad) {
   ag::Generator gen(0);
   TwoLayer model(gen);
