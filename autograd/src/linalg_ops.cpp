@@ -146,17 +146,19 @@ template <class T>
 void pre_activation_grad(const T* __restrict g, const T* __restrict y, T* __restrict gz,
                          T* __restrict bias_grad, std::int64_t rows, std::int64_t n) {
   if (bias_grad) std::fill_n(bias_grad, n, T(0));
-  for (std::int64_t r = 0; r < rows; ++r, g += n) {
-    if (y) {
+  for (std::int64_t r = 0; r < rows; ++r, g += n, y += y ? n : 0, gz += gz ? n : 0) {
+    if (y && bias_grad) {  // one loop for both: the common case (a hidden layer)
       for (std::int64_t j = 0; j < n; ++j) {
         const T gj = g[j], yj = y[j];  // both loaded: the select vectorises
+        const T masked = yj > T(0) ? gj : T(0);
+        gz[j] = masked;
+        bias_grad[j] += masked;
+      }
+    } else if (y) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        const T gj = g[j], yj = y[j];
         gz[j] = yj > T(0) ? gj : T(0);
       }
-      if (bias_grad) {
-        for (std::int64_t j = 0; j < n; ++j) bias_grad[j] += gz[j];
-      }
-      y += n;
-      gz += n;
     } else if (bias_grad) {
       for (std::int64_t j = 0; j < n; ++j) bias_grad[j] += g[j];
     }
