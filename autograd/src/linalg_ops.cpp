@@ -133,10 +133,11 @@ void preload_bias(T* __restrict out, const T* __restrict bias, std::int64_t rows
   }
 }
 
-// ag::relu's element rule: NaN stays NaN (anomaly mode sees it).
+// ag::relu's element rule (NaN stays NaN, so anomaly mode sees it; -0 becomes 0) with one
+// comparison: NaN <= 0 is false.
 template <class T>
 void relu_in_place(T* __restrict y, std::int64_t count) {
-  for (std::int64_t i = 0; i < count; ++i) y[i] = y[i] > T(0) || y[i] != y[i] ? y[i] : T(0);
+  for (std::int64_t i = 0; i < count; ++i) y[i] = y[i] <= T(0) ? T(0) : y[i];
 }
 
 // First-order backward of the activation and the bias in one pass over g [rows, n]: with
