@@ -8,11 +8,13 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <map>
 #include <nn/nn.hpp>
 #include <set>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace nn = ag::nn;
@@ -511,6 +513,66 @@ BOOST_AUTO_TEST_CASE(adam_state_and_decay) {
     // Constant gradient 1 for the bias: m = 1 - 0.9^2 after two steps.
     if (name == "1.exp_avg") check_close(t.to_vector(), {1 - 0.81}, 1e-15);
   }
+}
+
+namespace {
+// The Adam rule of nn/optim.hpp written out plainly, in T, for one element: the reference the
+// optimizer must follow step for step.
+template <class T>
+struct ReferenceAdam {
+  double lr, b1, b2, eps;
+  T m = 0, v = 0;
+  int t = 0;
+  T step(T p, T g) {
+    ++t;
+    m = static_cast<T>(b1) * m + static_cast<T>(1.0 - b1) * g;
+    v = static_cast<T>(b2) * v + static_cast<T>(1.0 - b2) * g * g;
+    const T step_size = static_cast<T>(lr / (1.0 - std::pow(b1, t)));
+    const T inv_c2 = static_cast<T>(1.0 / (1.0 - std::pow(b2, t)));
+    return p - step_size * m / (std::sqrt(v * inv_c2) + static_cast<T>(eps));
+  }
+};
+
+template <class T>
+void check_adam_against_reference(ag::Dtype dtype) {
+  // Parameter 0 gets gradient g0 * k every step; parameter 1 gets a gradient once, then 0
+  // (a dead unit): its first moment decays by 0.9 per step into the subnormal range.
+  Tensor live = ag::tensor({0.5, -1.25}, dtype).requires_grad_();
+  Tensor dead = ag::tensor({2.0}, dtype).requires_grad_();
+  nn::Adam adam(std::vector<Tensor>{live, dead}, 0.05, 0.9, 0.999, 1e-7);
+  std::vector<ReferenceAdam<T>> ref(3, ReferenceAdam<T>{0.05, 0.9, 0.999, 1e-7});
+  std::vector<T> expected = {T(0.5), T(-1.25), T(2.0)};
+  bool saw_tiny_reference = false;
+  const int steps = std::is_same_v<T, float> ? 1000 : 7000;
+  for (int k = 1; k <= steps; ++k) {
+    adam.zero_grad();
+    const double gdead = k == 1 ? 0.75 : 0.0;
+    Tensor loss = (live * ag::tensor({0.3 * k, -0.01}, dtype)).sum() + dead.sum() * gdead;
+    loss.backward();  // after the first step `dead` gets a gradient of exact zeros
+    adam.step();
+    expected[0] = ref[0].step(expected[0], static_cast<T>(0.3 * k));
+    expected[1] = ref[1].step(expected[1], static_cast<T>(-0.01));
+    expected[2] = ref[2].step(expected[2], static_cast<T>(gdead));
+    saw_tiny_reference |= ref[2].m != 0 && std::abs(ref[2].m) < std::numeric_limits<T>::min();
+  }
+  BOOST_TEST(saw_tiny_reference);  // the reference's moment went subnormal
+  const auto got_live = live.to_vector();
+  BOOST_TEST(got_live[0] == static_cast<double>(expected[0]));
+  BOOST_TEST(got_live[1] == static_cast<double>(expected[1]));
+  // The dead parameter: equal to the reference (the flushed subnormal moment moved it by
+  // less than one ulp), and its stored moments are never subnormal.
+  BOOST_TEST(dead.to_vector()[0] == static_cast<double>(expected[2]));
+  for (const auto& [name, state] : adam.named_state()) {
+    for (double x : state.to_vector()) {
+      BOOST_TEST((x == 0.0 || std::abs(x) >= std::numeric_limits<T>::min()), name);
+    }
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(adam_follows_the_plain_rule_step_for_step) {
+  check_adam_against_reference<double>(ag::float64);
+  check_adam_against_reference<float>(ag::float32);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_bad_settings) {
