@@ -226,10 +226,14 @@ std::vector<std::int64_t> argmax(const Tensor& x, std::int64_t dim);
 // ---- Linear algebra and shape ----
 // [m,k]@[k,n]; [..., m, k]@[..., k, n] with broadcast batch dims; 1-d operands as in NumPy.
 Tensor matmul(const Tensor& a, const Tensor& b);
-// x @ weight + bias in one op (the bias is preloaded into the product's output): x is
-// [..., in], weight [in, out], bias [out] or undefined. One node instead of two, and no
-// gradient is computed for an input that does not require one.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// An activation applied by `linear` in the same op: relu(x @ weight + bias) is one node, its
+// backward masks the gradient by the op's own output (no separate relu node or mask tensor).
+enum class Activation : std::uint8_t { none, relu };
+// x @ weight + bias in one op (the bias is preloaded into the product's output), then the
+// activation: x is [..., in], weight [in, out], bias [out] or undefined. One node instead of
+// two or three, and no gradient is computed for an input that does not require one.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              Activation activation = Activation::none);
 Tensor reshape(const Tensor& x, const Shape& shape);  // one dim may be -1
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
 Tensor cat(std::span<const Tensor> tensors, std::int64_t dim);

@@ -76,6 +76,9 @@ class Dense : public Module {
   Dense(std::int64_t in_features, std::int64_t out_features, Init init, Generator& gen,
         Dtype dtype = float32);
   Tensor forward(const Tensor& x) override;
+  // activation(forward(x)) as one op (ag::linear's fused activation); Sequential calls it for
+  // a Dense followed by a ReLU.
+  Tensor forward_activated(const Tensor& x, Activation activation);
   std::string describe() const override;
   std::int64_t in_features() const { return in_; }
   std::int64_t out_features() const { return out_; }
@@ -123,7 +126,9 @@ class Softmax : public Module {
 // throws ag::Error for any other name.
 std::shared_ptr<Module> make_activation(std::string_view name);
 
-// Runs its children in order. Children are named "0", "1", ... unless given a name.
+// Runs its children in order. Children are named "0", "1", ... unless given a name. A Dense
+// directly followed by a ReLU (both exactly those classes, not subclasses) runs as one fused
+// op, linear(x, w, b, Activation::relu): same values and gradients, one node fewer.
 class Sequential : public Module {
  public:
   Sequential() = default;

@@ -339,6 +339,18 @@ BOOST_AUTO_TEST_CASE(linear_algebra) {
   auto nobias = inputs({{3, 3}, {3, 2}}, 36);
   check_second_order(
       "linear no bias", [](auto& v) { return ag::linear(v[0], v[1]) * v[1].sum(); }, nobias);
+  // The fused relu: relu'' = 0 away from the kinks, so the products make the second
+  // derivatives depend on the mask (random inputs: no pre-activation at a kink).
+  check_second_order(
+      "linear relu",
+      [](auto& v) { return ag::linear(v[0], v[1], v[2], ag::Activation::relu) * v[1].sum(); }, lin);
+  check_second_order(
+      "linear relu no bias",
+      [](auto& v) {
+        Tensor h = ag::linear(v[0], v[1], Tensor(), ag::Activation::relu);
+        return h * h;
+      },
+      nobias);
 }
 
 BOOST_AUTO_TEST_CASE(shape_ops) {

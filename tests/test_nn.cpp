@@ -8,11 +8,13 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <map>
 #include <nn/nn.hpp>
 #include <set>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace nn = ag::nn;
@@ -157,6 +159,66 @@ BOOST_AUTO_TEST_CASE(sequential_names_and_counts) {
   BOOST_TEST(net(ag::zeros({5, 2})).shape() == (ag::Shape{5, 3}));
   BOOST_TEST(
       !error_of([&] { net.add("0", std::make_shared<nn::ReLU>()); }, "nn::Sequential").empty());
+}
+
+namespace {
+// A ReLU subclass that counts its calls: Sequential must not fuse it (it may override forward).
+struct CountingReLU : nn::ReLU {
+  int calls = 0;
+  Tensor forward(const Tensor& x) override {
+    ++calls;
+    return nn::ReLU::forward(x);
+  }
+};
+
+std::multiset<std::string> ops_of(const Tensor& root) {
+  std::multiset<std::string> ops;
+  for (const auto& node : ag::collect_graph({root})) ops.emplace(node.op);
+  return ops;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sequential_fuses_dense_then_relu) {
+  for (ag::Dtype dtype : {ag::float64, ag::float32}) {
+    BOOST_TEST_CONTEXT(ag::name(dtype)) {
+      ag::Generator gen(7);
+      nn::Sequential net;
+      auto& d1 = net.emplace<nn::Dense>(3, 5, nn::Init::HeNormal, gen, dtype);
+      net.emplace<nn::ReLU>();
+      auto& d2 = net.emplace<nn::Dense>(5, 2, nn::Init::XavierNormal, gen, dtype);
+      d1.bias = ag::tensor({0.1, -0.2, 0.3, -0.4, 0.5}, dtype).requires_grad_();  // some units off
+      const Tensor x = ag::randn({8, 3}, gen, dtype);
+      const Tensor out = net(x);
+      const auto ops = ops_of(out);
+      BOOST_TEST(ops.count("linear_relu") == 1u);
+      BOOST_TEST(ops.count("relu") == 0u);
+      out.sum().backward();
+      std::vector<std::vector<double>> fused_grads;
+      for (const auto& p : net.parameters()) fused_grads.push_back(p.grad().to_vector());
+      net.zero_grad();
+      // The same network as separate ops.
+      const Tensor composed =
+          ag::linear(ag::relu(ag::linear(x, d1.weight, d1.bias)), d2.weight, d2.bias);
+      composed.sum().backward();
+      BOOST_TEST(out.to_vector() == composed.to_vector(), boost::test_tools::per_element());
+      const auto params = net.parameters();
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        BOOST_TEST(fused_grads[i] == params[i].grad().to_vector(),
+                   boost::test_tools::per_element());
+      }
+    }
+  }
+  // Not fused: a ReLU subclass, and a ReLU that does not follow a Dense.
+  ag::Generator gen(8);
+  nn::Sequential net;
+  net.emplace<nn::Dense>(2, 3, nn::Init::HeNormal, gen);
+  auto& counting = net.emplace<CountingReLU>();
+  net.emplace<nn::ReLU>();
+  const Tensor out = net(ag::ones({4, 2}));
+  BOOST_TEST(counting.calls == 1);
+  const auto ops = ops_of(out);
+  BOOST_TEST(ops.count("linear") == 1u);
+  BOOST_TEST(ops.count("relu") == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(user_module_dotted_names_train_eval_zero_grad) {
@@ -451,6 +513,66 @@ BOOST_AUTO_TEST_CASE(adam_state_and_decay) {
     // Constant gradient 1 for the bias: m = 1 - 0.9^2 after two steps.
     if (name == "1.exp_avg") check_close(t.to_vector(), {1 - 0.81}, 1e-15);
   }
+}
+
+namespace {
+// The Adam rule of nn/optim.hpp written out plainly, in T, for one element: the reference the
+// optimizer must follow step for step.
+template <class T>
+struct ReferenceAdam {
+  double lr, b1, b2, eps;
+  T m = 0, v = 0;
+  int t = 0;
+  T step(T p, T g) {
+    ++t;
+    m = static_cast<T>(b1) * m + static_cast<T>(1.0 - b1) * g;
+    v = static_cast<T>(b2) * v + static_cast<T>(1.0 - b2) * g * g;
+    const T step_size = static_cast<T>(lr / (1.0 - std::pow(b1, t)));
+    const T inv_c2 = static_cast<T>(1.0 / (1.0 - std::pow(b2, t)));
+    return p - step_size * m / (std::sqrt(v * inv_c2) + static_cast<T>(eps));
+  }
+};
+
+template <class T>
+void check_adam_against_reference(ag::Dtype dtype) {
+  // Parameter 0 gets gradient g0 * k every step; parameter 1 gets a gradient once, then 0
+  // (a dead unit): its first moment decays by 0.9 per step into the subnormal range.
+  Tensor live = ag::tensor({0.5, -1.25}, dtype).requires_grad_();
+  Tensor dead = ag::tensor({2.0}, dtype).requires_grad_();
+  nn::Adam adam(std::vector<Tensor>{live, dead}, 0.05, 0.9, 0.999, 1e-7);
+  std::vector<ReferenceAdam<T>> ref(3, ReferenceAdam<T>{0.05, 0.9, 0.999, 1e-7});
+  std::vector<T> expected = {T(0.5), T(-1.25), T(2.0)};
+  bool saw_tiny_reference = false;
+  const int steps = std::is_same_v<T, float> ? 1000 : 7000;
+  for (int k = 1; k <= steps; ++k) {
+    adam.zero_grad();
+    const double gdead = k == 1 ? 0.75 : 0.0;
+    Tensor loss = (live * ag::tensor({0.3 * k, -0.01}, dtype)).sum() + dead.sum() * gdead;
+    loss.backward();  // after the first step `dead` gets a gradient of exact zeros
+    adam.step();
+    expected[0] = ref[0].step(expected[0], static_cast<T>(0.3 * k));
+    expected[1] = ref[1].step(expected[1], static_cast<T>(-0.01));
+    expected[2] = ref[2].step(expected[2], static_cast<T>(gdead));
+    saw_tiny_reference |= ref[2].m != 0 && std::abs(ref[2].m) < std::numeric_limits<T>::min();
+  }
+  BOOST_TEST(saw_tiny_reference);  // the reference's moment went subnormal
+  const auto got_live = live.to_vector();
+  BOOST_TEST(got_live[0] == static_cast<double>(expected[0]));
+  BOOST_TEST(got_live[1] == static_cast<double>(expected[1]));
+  // The dead parameter: equal to the reference (the flushed subnormal moment moved it by
+  // less than one ulp), and its stored moments are never subnormal.
+  BOOST_TEST(dead.to_vector()[0] == static_cast<double>(expected[2]));
+  for (const auto& [name, state] : adam.named_state()) {
+    for (double x : state.to_vector()) {
+      BOOST_TEST((x == 0.0 || std::abs(x) >= std::numeric_limits<T>::min()), name);
+    }
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(adam_follows_the_plain_rule_step_for_step) {
+  check_adam_against_reference<double>(ag::float64);
+  check_adam_against_reference<float>(ag::float32);
 }
 
 BOOST_AUTO_TEST_CASE(rejects_bad_settings) {

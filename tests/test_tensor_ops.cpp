@@ -173,6 +173,72 @@ BOOST_AUTO_TEST_CASE(fused_linear_and_cross_entropy) {
                     ag::Error);
 }
 
+BOOST_AUTO_TEST_CASE(linear_with_fused_relu) {
+  const auto relu = ag::Activation::relu;
+  // Finite differences (random inputs: pre-activations sit at a kink with probability 0).
+  check(
+      "linear relu", [&](auto& x) { return ag::linear(x[0], x[1], x[2], relu); },
+      inputs({{5, 3}, {3, 4}, {4}}, 710));
+  check(
+      "linear relu 3-d input", [&](auto& x) { return ag::linear(x[0], x[1], x[2], relu); },
+      inputs({{2, 4, 3}, {3, 5}, {5}}, 711));
+  check(
+      "linear relu 1-d input, no bias",
+      [&](auto& x) { return ag::linear(x[0], x[1], Tensor(), relu); }, inputs({{3}, {3, 4}}, 712));
+  // Values and gradients equal the unfused relu(linear(...)) bit for bit, in both dtypes.
+  for (ag::Dtype dtype : {ag::float64, ag::float32}) {
+    BOOST_TEST_CONTEXT(ag::name(dtype)) {
+      auto xs = inputs({{6, 3}, {3, 4}, {4}}, 713);
+      for (auto& x : xs) x = x.to(dtype).requires_grad_();
+      const Tensor weight = ag::arange(24.0, dtype).reshape({6, 4}) * 0.25 - 3.0;
+      const Tensor fused = ag::linear(xs[0], xs[1], xs[2], relu);
+      (fused * weight).sum().backward();
+      std::vector<std::vector<double>> fused_grads;
+      for (auto& x : xs) {
+        fused_grads.push_back(x.grad().to_vector());
+        x.zero_grad();
+      }
+      const Tensor composed = ag::relu(ag::linear(xs[0], xs[1], xs[2]));
+      (composed * weight).sum().backward();
+      BOOST_TEST(fused.to_vector() == composed.to_vector(), boost::test_tools::per_element());
+      std::size_t masked = 0;
+      for (double v : fused.to_vector()) masked += v == 0.0;
+      BOOST_TEST(masked > 0u);  // the mask is exercised
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        BOOST_TEST(fused_grads[i] == xs[i].grad().to_vector(), boost::test_tools::per_element());
+      }
+    }
+  }
+  // By hand: x = [1, -1], w = [[1, 2], [3, -1]], b = [0.5, 0.5]: z = [-1.5, 3.5], y = [0, 3.5].
+  Tensor x = ag::tensor({1.0, -1.0}, ag::float64).requires_grad_();
+  Tensor w = ag::tensor(std::vector<double>{1, 2, 3, -1}, {2, 2}, ag::float64).requires_grad_();
+  Tensor b = ag::tensor({0.5, 0.5}, ag::float64).requires_grad_();
+  Tensor y = ag::linear(x, w, b, relu);
+  BOOST_TEST(y.to_vector() == (std::vector<double>{0.0, 3.5}), boost::test_tools::per_element());
+  y.sum().backward(Tensor(), /*retain_graph=*/true);
+  BOOST_TEST(b.grad().to_vector() == (std::vector<double>{0, 1}), boost::test_tools::per_element());
+  BOOST_TEST(x.grad().to_vector() == (std::vector<double>{2, -1}),
+             boost::test_tools::per_element());
+  BOOST_TEST(w.grad().to_vector() == (std::vector<double>{0, 1, 0, -1}),
+             boost::test_tools::per_element());
+  // retain_graph: a second pass accumulates the same gradients.
+  y.sum().backward();
+  BOOST_TEST(b.grad().to_vector() == (std::vector<double>{0, 2}), boost::test_tools::per_element());
+  // NaN stays NaN, as in ag::relu.
+  Tensor nan_bias = ag::tensor({std::nan(""), -1.0}, ag::float64);
+  const auto nan_out =
+      ag::linear(ag::ones({1, 2}, ag::float64), ag::zeros({2, 2}, ag::float64), nan_bias, relu)
+          .to_vector();
+  BOOST_TEST(std::isnan(nan_out[0]));
+  BOOST_TEST(nan_out[1] == 0.0);
+  // The mask is read off the output: overwriting it in place makes backward refuse.
+  Tensor out = ag::linear(x, w, b, relu);
+  Tensor alias = out.detach();
+  alias.mutable_data_ptr<double>()[0] = 1.0;
+  BOOST_CHECK_THROW(out.sum().backward(), ag::Error);
+  BOOST_CHECK_THROW(ag::linear(ag::ones({4, 3}), ag::ones({2, 3}), Tensor(), relu), ag::Error);
+}
+
 BOOST_AUTO_TEST_CASE(shape_ops) {
   check(
       "reshape",

@@ -323,6 +323,12 @@ const std::map<std::string, Builder, std::less<>>& builders() {
        tensor_case([](const Leaves& in) { return linear(in.t("x"), in.t("w"), in.t("b")); })},
       {"linear_3d_input_no_bias",
        tensor_case([](const Leaves& in) { return linear(in.t("x"), in.t("w")); })},
+      {"linear_relu_bias", tensor_case([](const Leaves& in) {
+         return linear(in.t("x"), in.t("w"), in.t("b"), Activation::relu);
+       })},
+      {"linear_relu_3d_input_no_bias", tensor_case([](const Leaves& in) {
+         return linear(in.t("x"), in.t("w"), Tensor(), Activation::relu);
+       })},
       // ---- dtype conversion
       {"to_float32",
        float64_only([](const Leaves& in) { return (in.t("a") * 1.1).to(float32) * 3.0 + 0.25; })},

@@ -473,6 +473,17 @@ def linear_3d_input_no_bias(c):
     return c.randn("x", [2, 4, 3]) @ c.randn("w", [3, 5])
 
 
+@case()
+def linear_relu_bias(c):
+    # ag::linear(x, w, b, Activation::relu): some outputs negative, so the mask matters.
+    return torch.relu(c.randn("x", [5, 3]) @ c.randn("w", [3, 4]) + c.randn("b", [4]))
+
+
+@case()
+def linear_relu_3d_input_no_bias(c):
+    return torch.relu(c.randn("x", [2, 3, 4]) @ c.randn("w", [4, 3]))
+
+
 # ---------------------------------------------------------------- dtype conversion
 @case()
 def to_float32(c):

@@ -1,6 +1,8 @@
 // Matrix products through BLAS: 2-D, batched with broadcast batch dims, and 1-D operands.
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "broadcast.hpp"
 #include "tensor_impl.hpp"
 
@@ -117,9 +119,56 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
 namespace {
 constexpr OpInfo kLinear = tensor_op("linear");
+constexpr OpInfo kLinearRelu = tensor_op("linear_relu");
+
+// The rows of `out` [rows, n] set to the bias (or zeros): the product is then added (beta = 1).
+template <class T>
+void preload_bias(T* __restrict out, const T* __restrict bias, std::int64_t rows, std::int64_t n) {
+  if (!bias) {
+    std::fill_n(out, rows * n, T(0));
+    return;
+  }
+  for (std::int64_t r = 0; r < rows; ++r, out += n) {
+    for (std::int64_t j = 0; j < n; ++j) out[j] = bias[j];
+  }
+}
+
+// ag::relu's element rule (NaN stays NaN, so anomaly mode sees it; -0 becomes 0) with one
+// comparison: NaN <= 0 is false.
+template <class T>
+void relu_in_place(T* __restrict y, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) y[i] = y[i] <= T(0) ? T(0) : y[i];
+}
+
+// First-order backward of the activation and the bias in one pass over g [rows, n]: with
+// relu (y non-null) the pre-activation's gradient, g where the output y > 0, into gz; the
+// column sums of that gradient (g itself without activation) into bias_grad, if non-null.
+template <class T>
+void pre_activation_grad(const T* __restrict g, const T* __restrict y, T* __restrict gz,
+                         T* __restrict bias_grad, std::int64_t rows, std::int64_t n) {
+  if (bias_grad) std::fill_n(bias_grad, n, T(0));
+  for (std::int64_t r = 0; r < rows; ++r, g += n, y += y ? n : 0, gz += gz ? n : 0) {
+    if (y && bias_grad) {  // one loop for both: the common case (a hidden layer)
+      for (std::int64_t j = 0; j < n; ++j) {
+        const T gj = g[j], yj = y[j];  // both loaded: the select vectorises
+        const T masked = yj > T(0) ? gj : T(0);
+        gz[j] = masked;
+        bias_grad[j] += masked;
+      }
+    } else if (y) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        const T gj = g[j], yj = y[j];
+        gz[j] = yj > T(0) ? gj : T(0);
+      }
+    } else if (bias_grad) {
+      for (std::int64_t j = 0; j < n; ++j) bias_grad[j] += g[j];
+    }
+  }
+}
+
 }  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation activation) {
   detail::checked("linear", x);
   detail::checked("linear", weight);
   detail::check_same_dtype("linear", x, weight);
@@ -128,6 +177,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                 fmt::format("input {} does not end in the weight's in-features: weight {} "
                             "must be [in, out]",
                             to_string(x.shape()), to_string(weight.shape())));
+  }
+  if (activation != Activation::none && activation != Activation::relu) {
+    throw Error("linear", fmt::format("unknown activation {}", static_cast<int>(activation)));
   }
   const std::int64_t in = weight.size(0), out_features = weight.size(1);
   if (bias.defined()) {
@@ -138,44 +190,59 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                               out_features, to_string(weight.shape())));
     }
   }
+  const bool relu = activation == Activation::relu;
   // The rows are x's leading dims (not numel / in: in may be 0).
   std::int64_t rows = 1;
   for (std::int64_t d = 0; d + 1 < x.dim(); ++d) rows *= x.size(d);
   Shape shape = x.shape();
   shape.back() = out_features;
-  // The bias is preloaded into the output and the product added to it (beta = 1): one pass
-  // over the output instead of a product and a broadcast add.
-  Tensor out;
-  {
-    NoGradGuard no_grad;  // a fresh buffer, never a recorded clone of the bias
-    out = bias.defined() ? detail::broadcast_to(bias, shape).clone() : zeros(shape, x.dtype());
-  }
-  if (rows > 0 && in > 0 && out_features > 0) {
-    dispatch(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
+  // The bias is preloaded into the output and the product added to it (beta = 1), then the
+  // activation applied in place: the output is written by this op alone, no temporaries.
+  Tensor out = detail::empty(shape, x.dtype(), "linear");
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    preload_bias<T>(data<T>(out), bias.defined() ? data<T>(bias) : nullptr, rows, out_features);
+    if (rows > 0 && in > 0 && out_features > 0) {
       gemm<T>(false, false, rows, out_features, in, data<T>(x), in, data<T>(weight), out_features,
               T(1), data<T>(out));
-    });
-  }
+    }
+    if (relu) relu_in_place<T>(data<T>(out), rows * out_features);
+  });
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
+  // relu's derivative is read off the output: a detached alias of its storage (no history,
+  // so no cycle); the recorded output version makes backward refuse an in-place write to it.
+  const Tensor y = relu && grad_enabled() ? out.detach() : Tensor();
   return detail::record(
-      kLinear, out, inputs,
-      [x, w = weight, has_bias = bias.defined(), need_x, need_w, rows, in,
+      relu ? kLinearRelu : kLinear, out, inputs,
+      [x, w = weight, y, has_bias = bias.defined(), need_x, need_w, rows, in,
        out_features](const Tensor& g) {
-        // dX = g W^T, dW = X^T g, db = column sums of g, with X and g seen as 2-D.
-        const Tensor g2 = g.reshape({rows, out_features});
+        // dZ = g (masked where y <= 0 for relu), dX = dZ W^T, dW = X^T dZ, db = column sums of
+        // dZ, with X and dZ seen as 2-D.
         const Tensor x2 = x.reshape({rows, in});
-        if (grad_enabled()) {  // create_graph: the same in recorded ops
-          Grads grads{need_x ? matmul(g2, w.t()).reshape(x.shape()) : Tensor(),
-                      need_w ? matmul(x2.t(), g2) : Tensor()};
-          if (has_bias) grads.push_back(detail::reduce_to(g2, {out_features}));
+        if (grad_enabled()) {  // create_graph: the same in recorded ops (the mask is constant)
+          Tensor gz = g.reshape({rows, out_features});
+          if (y.defined()) gz = gz * gt(y.reshape({rows, out_features}), 0.0);
+          Grads grads{need_x ? matmul(gz, w.t()).reshape(x.shape()) : Tensor(),
+                      need_w ? matmul(x2.t(), gz) : Tensor()};
+          if (has_bias) grads.push_back(detail::reduce_to(gz, {out_features}));
           return grads;
         }
-        Grads grads{need_x ? batched_gemm(g2, false, w, true).reshape(x.shape()) : Tensor(),
-                    need_w ? batched_gemm(x2, true, g2, false) : Tensor()};
-        if (has_bias) grads.push_back(detail::sum_to(g2, {out_features}));
+        Tensor gz = y.defined() ? detail::empty({rows, out_features}, g.dtype(), "linear")
+                                : g.reshape({rows, out_features});
+        Tensor bias_grad = has_bias ? detail::empty({out_features}, g.dtype(), "linear") : Tensor();
+        if (y.defined() || has_bias) {
+          dispatch(g.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            pre_activation_grad<T>(data<T>(g), y.defined() ? data<T>(y) : nullptr,
+                                   y.defined() ? data<T>(gz) : nullptr,
+                                   has_bias ? data<T>(bias_grad) : nullptr, rows, out_features);
+          });
+        }
+        Grads grads{need_x ? batched_gemm(gz, false, w, true).reshape(x.shape()) : Tensor(),
+                    need_w ? batched_gemm(x2, true, gz, false) : Tensor()};
+        if (has_bias) grads.push_back(std::move(bias_grad));
         return grads;
       });
 }

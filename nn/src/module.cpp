@@ -4,6 +4,7 @@
 
 #include <string>
 #include <tuple>
+#include <typeinfo>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -111,13 +112,15 @@ Dense::Dense(std::int64_t in_features, std::int64_t out_features, Init init, Gen
   register_parameter("bias", bias);
 }
 
-Tensor Dense::forward(const Tensor& x) {
+Tensor Dense::forward(const Tensor& x) { return forward_activated(x, Activation::none); }
+
+Tensor Dense::forward_activated(const Tensor& x, Activation activation) {
   if (x.dim() < 1 || x.size(-1) != in_) {
     throw Error("nn::Dense", fmt::format("input of shape {} does not end in in_features = {} "
                                          "(weight {})",
                                          to_string(x.shape()), in_, to_string(weight.shape())));
   }
-  return linear(x, weight, bias);  // fused: one op, bias preloaded into the product
+  return linear(x, weight, bias, activation);  // one op, bias preloaded into the product
 }
 
 std::string Dense::describe() const {
@@ -169,7 +172,15 @@ Tensor Sequential::forward(const Tensor& x) {
   Tensor out = x;
   for (std::size_t i = 0; i < modules_.size(); ++i) {
     ScopeGuard scope(scopes_[i].c_str());
-    out = modules_[i]->forward(out);
+    // Exact classes only: a subclass may override forward.
+    Module& m = *modules_[i];
+    if (i + 1 < modules_.size() && typeid(m) == typeid(Dense) &&
+        typeid(*modules_[i + 1]) == typeid(ReLU)) {
+      out = static_cast<Dense&>(m).forward_activated(out, Activation::relu);
+      ++i;
+      continue;
+    }
+    out = m.forward(out);
   }
   return out;
 }
