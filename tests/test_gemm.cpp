@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -122,6 +123,17 @@ BOOST_AUTO_TEST_CASE(products_on_other_threads) {
   for (auto& w : workers) w.join();
   for (double e : errors) BOOST_TEST(e < 1e-6);
 }
+
+// A product in a global's destructor: after this thread's oneDNN state is gone (thread-locals die
+// first). A wrong or crashing product makes the process fail after the suite has passed.
+struct ProductAtExit {
+  ~ProductAtExit() {
+    const float a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8};
+    float c[4] = {};
+    ag::detail::gemm(false, false, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);
+    if (c[0] != 19 || c[1] != 22 || c[2] != 43 || c[3] != 50) std::_Exit(3);
+  }
+} product_at_exit;
 
 BOOST_AUTO_TEST_CASE(backend_names_the_libraries_that_ran) {
   (void)worst_error<float>(kCases[0], 1.0, 0.0, 5);

@@ -92,10 +92,14 @@ struct Matmul {
   dnnl::matmul primitive;  // empty: oneDNN refused this product, CBLAS computes it
   dnnl::memory a, b, c;
 };
+// Set when this thread's OneDnn has been destroyed (thread exit; on the main thread before the
+// globals): a product computed after that, by a global's destructor, goes to CBLAS.
+thread_local bool onednn_gone = false;
 struct OneDnn {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::unordered_map<MatmulKey, Matmul, MatmulKeyHash> cache;
+  ~OneDnn() { onednn_gone = true; }
 };
 constexpr std::size_t kMaxCachedShapes = 512;  // a model has a few dozen; then start again
 
@@ -132,6 +136,7 @@ Matmul make_matmul(OneDnn& dnn, const MatmulKey& key) {
 OneDnn* onednn() {
   static thread_local OneDnn* dnn = nullptr;
   static thread_local bool unavailable = false;
+  if (onednn_gone) return nullptr;
   if (!dnn && !unavailable) {
     try {
       static thread_local OneDnn instance;
