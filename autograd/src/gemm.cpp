@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "autograd/error.hpp"
 #include "autograd/gemm_backend.hpp"
 #include "autograd/threads.hpp"
 
@@ -157,26 +158,35 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
   const int threads = gemm_threads(m, n, k);
   const MatmulKey key{trans_a, trans_b, alpha != 1.0f, beta != 0.0f, threads, m,   n,
                       k,       lda,     ldb,           ldc,          alpha,   beta};
-  const int outer_threads = omp_get_max_threads();
-  if (outer_threads != threads) omp_set_num_threads(threads);
+  // The calling thread's OpenMP team size, for this product only.
+  struct TeamSize {
+    int outer = omp_get_max_threads(), inner;
+    explicit TeamSize(int threads) : inner(threads) {
+      if (outer != inner) omp_set_num_threads(inner);
+    }
+    ~TeamSize() {
+      if (outer != inner) omp_set_num_threads(outer);
+    }
+  } team(threads);
   auto it = dnn->cache.find(key);
   if (it == dnn->cache.end()) {
     if (dnn->cache.size() >= kMaxCachedShapes) dnn->cache.clear();
     it = dnn->cache.emplace(key, make_matmul(*dnn, key)).first;
   }
   Matmul& mm = it->second;
-  bool done = false;
-  if (mm.primitive) {
+  if (!mm.primitive) return false;
+  try {
     mm.a.set_data_handle(const_cast<float*>(A));
     mm.b.set_data_handle(const_cast<float*>(B));
     mm.c.set_data_handle(C);
     mm.primitive.execute(dnn->stream,
                          {{DNNL_ARG_SRC, mm.a}, {DNNL_ARG_WEIGHTS, mm.b}, {DNNL_ARG_DST, mm.c}});
     dnn->stream.wait();
-    done = true;
+  } catch (const dnnl::error& e) {  // C may be half written: no fallback, an error
+    throw Error("matmul",
+                fmt::format("oneDNN failed on a {}x{}x{} product: {}", m, n, k, e.what()));
   }
-  if (outer_threads != threads) omp_set_num_threads(outer_threads);
-  return done;
+  return true;
 }
 #endif
 
