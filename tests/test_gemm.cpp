@@ -2,6 +2,7 @@
 // dims wider than the matrix, k == 0, the threaded path, a shape seen again with new pointers
 // (the primitive cache), other threads, against a float64 product computed here.
 #define BOOST_TEST_MODULE gemm
+#include <algorithm>
 #include <autograd/autograd.hpp>
 #include <autograd/gemm_backend.hpp>
 #include <boost/test/unit_test.hpp>
@@ -110,6 +111,26 @@ BOOST_AUTO_TEST_CASE(same_shape_new_data_and_two_threads_budget) {
     for (unsigned seed : {11u, 29u}) BOOST_TEST(worst_error<float>(big, 1.0, 0.0, seed) < 1e-6);
   }
   ag::set_num_threads(1);
+}
+
+BOOST_AUTO_TEST_CASE(large_products_from_two_threads_share_one_pool) {
+  // Budget 2: each product is split into pieces; while one thread's job holds the pool, the
+  // other's runs all its pieces itself. Uneven sizes leave a short last piece.
+  ag::set_num_threads(2);
+  const Case by_rows{true, false, 300, 200, 300, 1}, by_columns{false, true, 120, 500, 400, 0};
+  double errors[2] = {0.0, 0.0};
+  std::thread other([&] {
+    for (unsigned seed : {1u, 2u, 3u}) {
+      errors[0] = std::max(errors[0], worst_error<float>(by_rows, 1.0, 1.0, seed));
+    }
+  });
+  for (unsigned seed : {4u, 5u, 6u}) {
+    errors[1] = std::max(errors[1], worst_error<float>(by_columns, -1.0, 0.0, seed));
+  }
+  other.join();
+  ag::set_num_threads(1);
+  BOOST_TEST(errors[0] < 1e-6);
+  BOOST_TEST(errors[1] < 1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(products_on_other_threads) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include "autograd/error.hpp"
 #include "autograd/gemm_backend.hpp"
 #include "autograd/threads.hpp"
+#include "gemm_pool.hpp"
 
 #ifdef AG_GEMM_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -140,7 +142,12 @@ OneDnn* onednn() {
   if (onednn_gone) return nullptr;
   if (!dnn && !unavailable) {
     try {
+      // oneDNN fixes a thread's team size when it first sees the thread (measured: a later
+      // omp_set_num_threads does not reach it): one, since the pool shares large products.
+      const int outer = omp_get_max_threads();
+      omp_set_num_threads(1);
       static thread_local OneDnn instance;
+      omp_set_num_threads(outer);
       dnn = &instance;
     } catch (const dnnl::error&) {
       unavailable = true;
@@ -149,13 +156,12 @@ OneDnn* onednn() {
   return dnn;
 }
 
-// True when oneDNN computed the product.
-bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-                 float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
-                 float beta, float* C, std::int64_t ldc) {
+// True when oneDNN computed the product, on `threads` threads of its OpenMP team.
+bool onednn_product(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                    float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
+                    float beta, float* C, std::int64_t ldc, int threads) {
   OneDnn* dnn = onednn();
   if (!dnn) return false;
-  const int threads = gemm_threads(m, n, k);
   const MatmulKey key{trans_a, trans_b, alpha != 1.0f, beta != 0.0f, threads, m,   n,
                       k,       lda,     ldb,           ldc,          alpha,   beta};
   // The calling thread's OpenMP team size, for this product only.
@@ -186,6 +192,60 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
     throw Error("matmul",
                 fmt::format("oneDNN failed on a {}x{}x{} product: {}", m, n, k, e.what()));
   }
+  return true;
+}
+
+// A product shared by the pool (gemm_pool.hpp): pieces of C's rows, or of its columns when it
+// has more columns than rows, each a one-thread oneDNN product.
+struct Split {
+  bool trans_a, trans_b, by_rows;
+  std::int64_t m, n, k, lda, ldb, ldc, step;
+  float alpha, beta;
+  const float *A, *B;
+  float* C;
+};
+
+void run_piece(void* context, int piece) {
+  const Split& s = *static_cast<const Split*>(context);
+  const std::int64_t begin = piece * s.step;
+  const std::int64_t extent = std::min(s.step, (s.by_rows ? s.m : s.n) - begin);
+  if (extent <= 0) return;
+  const float* A = s.A;
+  const float* B = s.B;
+  float* C = s.C;
+  std::int64_t m = s.m, n = s.n;
+  if (s.by_rows) {
+    A += s.trans_a ? begin : begin * s.lda;
+    C += begin * s.ldc;
+    m = extent;
+  } else {
+    B += s.trans_b ? begin * s.ldb : begin;
+    C += begin;
+    n = extent;
+  }
+  if (onednn_product(s.trans_a, s.trans_b, m, n, s.k, s.alpha, A, s.lda, B, s.ldb, s.beta, C, s.ldc,
+                     1)) {
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
+              s.trans_b ? CblasTrans : CblasNoTrans, m, n, s.k, s.alpha, A, s.lda, B, s.ldb, s.beta,
+              C, s.ldc);
+}
+
+bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                 float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
+                 float beta, float* C, std::int64_t ldc) {
+  const int threads = gemm_threads(m, n, k);
+  if (threads == 1 || !onednn()) {
+    return onednn_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1);
+  }
+  // Two pieces per thread: a thread that gets its core late leaves its pieces to the others.
+  const int pieces = 2 * threads;
+  const bool by_rows = m >= n;
+  const std::int64_t extent = by_rows ? m : n, align = by_rows ? 8 : 16;
+  const std::int64_t step = ((extent + pieces - 1) / pieces + align - 1) / align * align;
+  Split split{trans_a, trans_b, by_rows, m, n, k, lda, ldb, ldc, step, alpha, beta, A, B, C};
+  run_chunks(threads - 1, static_cast<int>((extent + step - 1) / step), run_piece, &split);
   return true;
 }
 #endif
