@@ -5,8 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace ag::detail {
 namespace {
@@ -41,6 +43,10 @@ class Pool {
     work(generation);
     // What is left was claimed by a running helper: wait for it, never for one still asleep.
     while (done_.load(std::memory_order_acquire) < chunks) std::this_thread::yield();
+    if (failed_.load(std::memory_order_acquire)) {
+      failed_.store(false, std::memory_order_relaxed);
+      std::rethrow_exception(std::exchange(error_, nullptr));
+    }
   }
 
  private:
@@ -53,7 +59,12 @@ class Pool {
       if (static_cast<std::uint32_t>(t >> 32) != generation || next >= chunks) return;
       if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
       // The job cannot end before this chunk is done: its fields are this generation's.
-      chunk_(context_, static_cast<int>(next));
+      try {
+        chunk_(context_, static_cast<int>(next));
+      } catch (...) {  // the caller rethrows it once every claimed chunk has finished
+        bool expected = false;
+        if (failed_.compare_exchange_strong(expected, true)) error_ = std::current_exception();
+      }
       done_.fetch_add(1, std::memory_order_acq_rel);
       t = ticket_.load(std::memory_order_acquire);
     }
@@ -81,6 +92,8 @@ class Pool {
   std::atomic<std::uint32_t> wake_{0};
   std::atomic<int> done_{0};
   std::atomic<int> helpers_{0};
+  std::atomic<bool> failed_{false};  // a chunk threw: error_ holds the first exception
+  std::exception_ptr error_;
   void (*chunk_)(void*, int) = nullptr;  // written before the ticket (release), read after a claim
   void* context_ = nullptr;
 };

@@ -6,7 +6,8 @@
 namespace ag::detail {
 
 // Runs chunk(context, i) once for every i in [0, chunks), on this thread and up to `helpers`
-// pool threads. Another thread's job in flight: everything runs here.
+// pool threads. Another thread's job in flight: everything runs here. A chunk that throws: the
+// first exception is rethrown here once every chunk has run.
 void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context);
 
 }  // namespace ag::detail
