@@ -10,9 +10,11 @@ packages=(g++ make cmake pkg-config libboost-test-dev libfmt-dev libgraphviz-dev
 packages+=(python3-dev pybind11-dev python3-numpy)  # the agrad Python module (AG_PYTHON)
 packages+=(nlohmann-json3-dev)  # JSON: the safetensors header, agexpr --json
 packages+=(libopenmpi-dev openmpi-bin)  # autograd::dist (data-parallel training) and its tests
+packages+=(libdnnl-dev)  # oneDNN: float32 matrix products (AG_GEMM=auto; CBLAS without it)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-torch python3-numpy dataset-fashion-mnist clang libclang-rt-14-dev valgrind)
   packages+=(python3-pytest jupyter-nbconvert python3-ipykernel)  # agrad's pytest suite, notebooks
+  packages+=(libblis-dev libxsmm-dev linux-perf)  # tools/bench/gemm_compare.cpp, profiles
 fi
 
 missing=()

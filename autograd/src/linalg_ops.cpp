@@ -1,9 +1,9 @@
-// Matrix products through BLAS: 2-D, batched with broadcast batch dims, and 1-D operands.
-#include <cblas.h>
-
+// Matrix products through detail::gemm (gemm.hpp): 2-D, batched with broadcast batch dims, and
+// 1-D operands.
 #include <algorithm>
 
 #include "broadcast.hpp"
+#include "gemm.hpp"
 #include "tensor_impl.hpp"
 
 namespace ag {
@@ -19,13 +19,7 @@ Shape batch_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end(
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* A,
           std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C) {
-  const auto ta = trans_a ? CblasTrans : CblasNoTrans;
-  const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, A, lda, B, ldb, beta, C, n);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, A, lda, B, ldb, beta, C, n);
-  }
+  detail::gemm(trans_a, trans_b, m, n, k, T(1), A, lda, B, ldb, beta, C, n);
 }
 
 // C[batch] = op(A[batch]) @ op(B[batch]), op = transpose of the last two dims where flagged.

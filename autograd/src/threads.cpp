@@ -21,7 +21,11 @@ void set_num_threads(int n) {
 }
 int num_threads() noexcept {
   int n = thread_budget;
-  return n > 0 ? n : openblas_get_num_threads();
+  if (n > 0) return n;
+  // OpenBLAS's count as it started (OPENBLAS_NUM_THREADS, else the cores): read once, since
+  // detail::gemm lowers OpenBLAS's own count for small products.
+  static const int initial = openblas_get_num_threads();
+  return initial;
 }
 
 }  // namespace ag

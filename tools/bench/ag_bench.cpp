@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <autograd/autograd.hpp>
+#include <autograd/gemm_backend.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -152,6 +153,10 @@ int main(int argc, char** argv) {
     std::string line;
     while (std::getline(std::cin, line)) {
       if (line == "quit") break;
+      if (line == "gemm_backend") {  // which library ran the products so far (the report says)
+        std::cout << fmt::format("{{\"gemm_backend\": \"{}\"}}", ag::gemm_backend()) << std::endl;
+        continue;
+      }
       std::cout << handle(line) << std::endl;  // endl flushes: the runner waits for each line
     }
     return 0;

@@ -1,0 +1,167 @@
+// detail::gemm, the one matrix-product entry point: every transposition, alpha and beta, leading
+// dims wider than the matrix, k == 0, the threaded path, a shape seen again with new pointers
+// (the primitive cache), other threads, against a float64 product computed here.
+#define BOOST_TEST_MODULE gemm
+#include <algorithm>
+#include <autograd/autograd.hpp>
+#include <autograd/gemm_backend.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "autograd/src/gemm.hpp"
+
+namespace {
+
+struct Case {
+  bool ta, tb;
+  std::int64_t m, n, k, pad;  // pad: extra columns in every stored matrix (lda > its width)
+};
+
+std::vector<double> numbers(std::size_t count, unsigned seed) {
+  std::vector<double> v(count);
+  for (auto& x : v) {
+    seed = seed * 1103515245u + 12345u;
+    x = static_cast<double>((seed >> 8) % 2001) / 1000.0 - 1.0;  // exact in float: k/1000
+  }
+  return v;
+}
+
+// Runs detail::gemm on T and returns the largest |C - C64| / (|A|·|B| + |beta C0|).
+template <class T>
+double worst_error(const Case& c, double alpha, double beta, unsigned seed) {
+  const std::int64_t a_rows = c.ta ? c.k : c.m, a_cols = c.ta ? c.m : c.k;
+  const std::int64_t b_rows = c.tb ? c.n : c.k, b_cols = c.tb ? c.k : c.n;
+  const std::int64_t lda = a_cols + c.pad, ldb = b_cols + c.pad, ldc = c.n + c.pad;
+  std::vector<T> at, bt, ct;
+  for (double x : numbers(static_cast<std::size_t>(a_rows * lda), seed)) at.push_back(T(x));
+  for (double x : numbers(static_cast<std::size_t>(b_rows * ldb), seed + 1)) bt.push_back(T(x));
+  for (double x : numbers(static_cast<std::size_t>(c.m * ldc), seed + 2)) ct.push_back(T(x));
+  // The reference reads the same (rounded) inputs: only the product's own rounding is measured.
+  const std::vector<double> a(at.begin(), at.end()), b(bt.begin(), bt.end()),
+      c0(ct.begin(), ct.end());
+  ag::detail::gemm(c.ta, c.tb, c.m, c.n, c.k, T(alpha), at.data(), lda, bt.data(), ldb, T(beta),
+                   ct.data(), ldc);
+  double worst = 0.0;
+  for (std::int64_t i = 0; i < c.m; ++i) {
+    for (std::int64_t j = 0; j < ldc; ++j) {
+      const double before = c0[i * ldc + j], got = ct[i * ldc + j];
+      if (j >= c.n) {  // padding: never written
+        if (got != before) return 1.0;
+        continue;
+      }
+      double sum = 0.0, bound = 0.0;
+      for (std::int64_t l = 0; l < c.k; ++l) {
+        const double x = c.ta ? a[l * lda + i] : a[i * lda + l];
+        const double y = c.tb ? b[j * ldb + l] : b[l * ldb + j];
+        sum += x * y;
+        bound += std::abs(x * y);
+      }
+      const double want = alpha * sum + (beta == 0.0 ? 0.0 : beta * before);
+      const double scale = std::abs(alpha) * bound + std::abs(beta * before) + 1e-300;
+      worst = std::max(worst, std::abs(got - want) / scale);
+    }
+  }
+  return worst;
+}
+
+const std::vector<Case> kCases = {
+    {false, false, 5, 7, 3, 0},    {false, true, 5, 7, 3, 2},      {true, false, 5, 7, 3, 1},
+    {true, true, 5, 7, 3, 3},      {false, false, 32, 10, 128, 0}, {true, false, 128, 10, 32, 4},
+    {false, true, 32, 128, 10, 0}, {false, false, 1, 1, 1, 0},     {false, false, 200, 260, 320, 5},
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_transposition_alpha_beta_and_leading_dim_float32_and_float64) {
+  unsigned seed = 1;
+  for (const Case& c : kCases) {
+    for (auto [alpha, beta] : {std::pair{1.0, 0.0}, {1.0, 1.0}, {-0.5, 2.0}, {2.0, 0.0}}) {
+      BOOST_TEST_CONTEXT("ta " << c.ta << " tb " << c.tb << " " << c.m << "x" << c.n << "x" << c.k
+                               << " pad " << c.pad << " alpha " << alpha << " beta " << beta) {
+        BOOST_TEST(worst_error<float>(c, alpha, beta, seed) < 1e-6);
+        BOOST_TEST(worst_error<double>(c, alpha, beta, seed) < 1e-14);
+      }
+      seed += 3;
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(k_zero_scales_c_and_beta_zero_clears_it) {
+  std::vector<float> c = {1, 2, 3, std::nanf("")};
+  ag::detail::gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.5f, c.data(), 2);
+  BOOST_TEST(c[0] == 0.5f);
+  BOOST_TEST(c[2] == 1.5f);
+  ag::detail::gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.0f, c.data(), 2);
+  BOOST_TEST((c == std::vector<float>{0, 0, 0, 0}));  // NaN too: beta == 0 ignores C
+}
+
+BOOST_AUTO_TEST_CASE(same_shape_new_data_and_two_threads_budget) {
+  // A product above the threading threshold, at budgets 1 and 2, twice each with fresh buffers:
+  // a cached primitive must read this call's pointers, not the first call's.
+  const Case big{false, false, 256, 256, 512, 0};
+  BOOST_TEST(2.0 * 256 * 256 * 512 >= ag::detail::kGemmThreadingFlops);
+  for (int threads : {1, 2}) {
+    ag::set_num_threads(threads);
+    BOOST_TEST(ag::detail::gemm_threads(256, 256, 512) == threads);
+    BOOST_TEST(ag::detail::gemm_threads(32, 256, 784) == 1);  // below: one thread
+    for (unsigned seed : {11u, 29u}) BOOST_TEST(worst_error<float>(big, 1.0, 0.0, seed) < 1e-6);
+  }
+  ag::set_num_threads(1);
+}
+
+BOOST_AUTO_TEST_CASE(large_products_from_two_threads_share_one_pool) {
+  // Budget 2: each product is split into pieces; while one thread's job holds the pool, the
+  // other's runs all its pieces itself. Uneven sizes leave a short last piece.
+  ag::set_num_threads(2);
+  const Case by_rows{true, false, 300, 200, 300, 1}, by_columns{false, true, 120, 500, 400, 0};
+  double errors[2] = {0.0, 0.0};
+  std::thread other([&] {
+    for (unsigned seed : {1u, 2u, 3u}) {
+      errors[0] = std::max(errors[0], worst_error<float>(by_rows, 1.0, 1.0, seed));
+    }
+  });
+  for (unsigned seed : {4u, 5u, 6u}) {
+    errors[1] = std::max(errors[1], worst_error<float>(by_columns, -1.0, 0.0, seed));
+  }
+  other.join();
+  ag::set_num_threads(1);
+  BOOST_TEST(errors[0] < 1e-6);
+  BOOST_TEST(errors[1] < 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(products_on_other_threads) {
+  std::vector<double> errors(3, 1.0);
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    workers.emplace_back([&errors, i] {
+      errors[i] = worst_error<float>(kCases[4 + i], 1.0, 1.0, static_cast<unsigned>(100 + i));
+    });
+  }
+  for (auto& w : workers) w.join();
+  for (double e : errors) BOOST_TEST(e < 1e-6);
+}
+
+// A product in a global's destructor: after this thread's oneDNN state is gone (thread-locals die
+// first). A wrong or crashing product makes the process fail after the suite has passed.
+struct ProductAtExit {
+  ~ProductAtExit() {
+    const float a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8};
+    float c[4] = {};
+    ag::detail::gemm(false, false, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2);
+    if (c[0] != 19 || c[1] != 22 || c[2] != 43 || c[3] != 50) std::_Exit(3);
+  }
+} product_at_exit;
+
+BOOST_AUTO_TEST_CASE(backend_names_the_libraries_that_ran) {
+  (void)worst_error<float>(kCases[0], 1.0, 0.0, 5);
+  (void)worst_error<double>(kCases[0], 1.0, 0.0, 5);
+  const std::string backend = ag::gemm_backend();
+  BOOST_TEST_MESSAGE(backend);
+  BOOST_TEST(backend.find("float32: ") == 0);
+  BOOST_TEST(backend.find("float64: OpenBLAS (core ") != std::string::npos);
+  BOOST_TEST(backend.find("none ran yet") == std::string::npos);
+}
