@@ -47,17 +47,22 @@ CheckResult validate(const RandomGraph& g, int max_result_numel, bool safe_domai
   return {};
 }
 
-CheckResult check_gradients(const RandomGraph& g) {
-  // ag::gradcheck wants tensors: Value inputs enter as 0-d tensors bridged with Value(t).
+// The graph as a function of its inputs, for ag::gradcheck, which wants tensors: Value
+// inputs enter as 0-d tensors bridged with Value(t).
+struct GraphFunction {
+  const RandomGraph& g;
   std::vector<Tensor> inputs;
   std::vector<int> input_nodes;
-  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
-    if (g.nodes[i].op == "tensor") inputs.push_back(make_input(g.nodes[i]));
-    if (g.nodes[i].op == "value") inputs.push_back(scalar_tensor(g.nodes[i].reals[0], float64));
-    if (g.nodes[i].op == "tensor" || g.nodes[i].op == "value")
-      input_nodes.push_back(static_cast<int>(i));
+
+  explicit GraphFunction(const RandomGraph& graph) : g(graph) {
+    for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+      if (g.nodes[i].op == "tensor") inputs.push_back(make_input(g.nodes[i]));
+      if (g.nodes[i].op == "value") inputs.push_back(scalar_tensor(g.nodes[i].reals[0], float64));
+      if (g.nodes[i].op == "tensor" || g.nodes[i].op == "value")
+        input_nodes.push_back(static_cast<int>(i));
+    }
   }
-  auto split = [&](const std::vector<Tensor>& xs, std::vector<Tensor>& ts, std::vector<Value>& vs) {
+  void split(const std::vector<Tensor>& xs, std::vector<Tensor>& ts, std::vector<Value>& vs) const {
     for (std::size_t k = 0; k < xs.size(); ++k) {
       if (g.nodes[input_nodes[k]].op == "tensor") {
         ts.push_back(xs[k]);
@@ -65,28 +70,39 @@ CheckResult check_gradients(const RandomGraph& g) {
         vs.emplace_back(xs[k]);
       }
     }
-  };
-  auto f = [&](const std::vector<Tensor>& xs) {
+  }
+  Tensor operator()(const std::vector<Tensor>& xs) const {
     std::vector<Tensor> ts;
     std::vector<Value> vs;
     split(xs, ts, vs);
     return run_graph(g, ts, vs);
-  };
+  }
+};
+
+// ag::gradcheck or ag::gradgradcheck of the graph; a mismatch names the graph inputs behind
+// the checker's input numbers.
+CheckResult check_with(const GraphFunction& f, bool second_order) {
+  const char* checker = second_order ? "gradgradcheck" : "gradcheck";
   GradcheckResult gc;
   try {
-    gc = gradcheck(f, inputs);
+    gc = second_order ? gradgradcheck(f, f.inputs) : gradcheck(f, f.inputs);
   } catch (const Error& e) {
-    return {Outcome::Exception, -1, e.op(), fmt::format("gradcheck threw: {}", e.what())};
+    return {Outcome::Exception, -1, e.op(), fmt::format("{} threw: {}", checker, e.what())};
   } catch (const std::exception& e) {
-    return {Outcome::Exception, -1, "", fmt::format("gradcheck threw: {}", e.what())};
+    return {Outcome::Exception, -1, "", fmt::format("{} threw: {}", checker, e.what())};
   }
-  if (!gc.ok) {
-    std::string detail = gc.summary();
-    // Name the graph inputs behind gradcheck's input numbers.
-    for (std::size_t k = 0; k < input_nodes.size(); ++k)
-      detail += fmt::format("\n  (gradcheck input {} is n{})", k, input_nodes[k]);
-    return {Outcome::GradMismatch, -1, "", detail};
-  }
+  if (gc.ok) return {};
+  std::string detail = gc.summary();
+  for (std::size_t k = 0; k < f.input_nodes.size(); ++k)
+    detail += fmt::format("\n  ({} input {} is n{})", checker, k, f.input_nodes[k]);
+  return {second_order ? Outcome::GradGradMismatch : Outcome::GradMismatch, -1, "", detail};
+}
+
+CheckResult check_gradients(const RandomGraph& g, bool second_order) {
+  const GraphFunction f(g);
+  const std::vector<Tensor>& inputs = f.inputs;
+  const std::vector<int>& input_nodes = f.input_nodes;
+  if (CheckResult r = check_with(f, false); r.outcome != Outcome::Pass) return r;
 
   // Real Value leaves must receive what the bridged 0-d tensors received.
   try {
@@ -94,7 +110,7 @@ CheckResult check_gradients(const RandomGraph& g) {
     for (auto& t : inputs) bridged_inputs.push_back(t.detach().clone().requires_grad_());
     std::vector<Tensor> ts, leaf_ts;
     std::vector<Value> vs, leaf_vs;
-    split(bridged_inputs, ts, vs);
+    f.split(bridged_inputs, ts, vs);
     run_graph(g, ts, vs).sum().backward();
     for (std::size_t k = 0; k < inputs.size(); ++k) {
       if (g.nodes[input_nodes[k]].op == "tensor") {
@@ -131,16 +147,18 @@ CheckResult check_gradients(const RandomGraph& g) {
   } catch (const std::exception& e) {
     return {Outcome::Exception, -1, "", fmt::format("backward threw: {}", e.what())};
   }
-  return {};
+  return second_order ? check_with(f, true) : CheckResult{};
 }
 
 }  // namespace
 }  // namespace detail
 
-CheckResult check_graph(const RandomGraph& g, bool safe_domains) {
+CheckResult check_graph(const RandomGraph& g, bool safe_domains, bool second_order) {
   CheckResult r = detail::validate(g, GenerateOptions{}.max_result_numel, safe_domains);
   if (r.outcome != Outcome::Pass) return r;
-  return detail::check_gradients(g);
+  return detail::check_gradients(g, second_order);
 }
+
+bool checked_to_second_order(std::uint64_t seed) { return seed % kSecondOrderEvery == 0; }
 
 }  // namespace ag::fuzz

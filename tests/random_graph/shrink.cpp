@@ -119,12 +119,12 @@ RandomGraph shrink_graph(RandomGraph graph,
   return graph;
 }
 
-RandomGraph shrink_failure(const RandomGraph& graph, bool safe_domains) {
-  const CheckResult original = check_graph(graph, safe_domains);
+RandomGraph shrink_failure(const RandomGraph& graph, bool safe_domains, bool second_order) {
+  const CheckResult original = check_graph(graph, safe_domains, second_order);
   if (!original.failed()) return graph;
   const std::string signature = original.signature();
   return shrink_graph(graph, [&](const RandomGraph& c) {
-    const CheckResult r = check_graph(c, safe_domains);
+    const CheckResult r = check_graph(c, safe_domains, second_order);
     return r.failed() && r.signature() == signature;
   });
 }
@@ -145,11 +145,13 @@ FuzzSummary fuzz_graphs(std::uint64_t first_seed, long count, const std::string&
       }
       summary.shared_nodes += users[k].size() >= 2;
     }
-    const CheckResult r = check_graph(g);
+    const bool second_order = checked_to_second_order(seed);
+    summary.second_order += second_order;
+    const CheckResult r = check_graph(g, true, second_order);
     if (!r.failed()) continue;
     ++summary.failures;
-    const RandomGraph small = shrink_failure(g);
-    const CheckResult rs = check_graph(small);
+    const RandomGraph small = shrink_failure(g, true, second_order);
+    const CheckResult rs = check_graph(small, true, second_order);
     std::string text = fmt::format("# seed {}: {}\n# {}\n", seed, rs.signature(), rs.detail);
     for (std::size_t p = 0; p < text.size(); ++p)
       if (text[p] == '\n' && p + 1 < text.size() && text[p + 1] != '#') text.insert(p + 1, "# ");

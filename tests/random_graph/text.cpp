@@ -24,6 +24,8 @@ const char* name(Outcome outcome) {
       return "gradient mismatch";
     case Outcome::LeafMismatch:
       return "leaf gradient mismatch";
+    case Outcome::GradGradMismatch:
+      return "second-order mismatch";
   }
   return "?";
 }
