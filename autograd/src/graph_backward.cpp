@@ -37,6 +37,7 @@ class GraphBackward {
   // Walks from root and refuses what backward cannot run; the caller seeds, then runs.
   void walk_from(Node* root) {
     require_grad_root(root);
+    require_walk_scratch("backward");
     walk({root}, /*requires_grad_only=*/true, order_, [](Node& n) { check_runnable(n); });
     root_ = root;
   }
