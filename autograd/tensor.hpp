@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "autograd/detail/node_ref.hpp"
+#include "autograd/detail/node_handle.hpp"
 #include "autograd/dtype.hpp"
 #include "autograd/shape.hpp"
 
@@ -38,16 +38,11 @@ class Generator {
   std::mt19937_64 engine_;
 };
 
-class Tensor {
+class Tensor : public detail::NodeHandle<Tensor> {
  public:
-  Tensor() noexcept : node_(nullptr) {}  // undefined: defined() == false
+  Tensor() noexcept = default;  // undefined: defined() == false
   // A 0-d float64 tensor holding a Value, differentiably.
   explicit Tensor(const Value& value);
-  Tensor(const Tensor& other) noexcept : node_(other.node_) { detail::retain(node_); }
-  Tensor(Tensor&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
-  Tensor& operator=(const Tensor& other) noexcept;
-  Tensor& operator=(Tensor&& other) noexcept;
-  ~Tensor() { detail::release(node_); }
 
   bool defined() const noexcept { return node_ != nullptr; }
   const Shape& shape() const;
@@ -124,16 +119,13 @@ class Tensor {
   Tensor softmax(std::int64_t dim) const;
   Tensor log_softmax(std::int64_t dim) const;
 
-  detail::Node* node() const noexcept { return node_; }
   static Tensor adopt(detail::Node* node) noexcept {
     Tensor t;
     t.node_ = node;
     return t;
   }
-
- private:
-  detail::Node* node_;
 };
+static_assert(sizeof(Tensor) == sizeof(detail::Node*), "a Tensor is one pointer");
 
 // ---- Factories (dtype defaults to float32, like libtorch) ----
 // Values in row-major order; values.size() must equal numel(shape).

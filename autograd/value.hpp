@@ -12,25 +12,19 @@
 #include <string>
 #include <string_view>
 
-#include "autograd/detail/node_ref.hpp"
+#include "autograd/detail/node_handle.hpp"
 
 namespace ag {
 
 class Tensor;
 
-class Value {
+class Value : public detail::NodeHandle<Value> {
  public:
   // A leaf: a variable whose gradient is accumulated by backward().
   Value(double data = 0.0);  // NOLINT(google-explicit-constructor): micrograd's `Value x = 2.0`
   Value(double data, std::string_view label);
   // The single element of a one-element tensor, differentiably (gradients flow back to it).
   explicit Value(const Tensor& tensor);
-
-  Value(const Value& other) noexcept : node_(other.node_) { detail::retain(node_); }
-  Value(Value&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
-  Value& operator=(const Value& other) noexcept;
-  Value& operator=(Value&& other) noexcept;
-  ~Value() { detail::release(node_); }
 
   double data() const noexcept;
   // Overwrites a leaf's data in place: an optimizer step (micrograd's p.data -= lr * p.grad).
@@ -62,19 +56,14 @@ class Value {
   Value& set_label(std::string_view label);
   std::string label() const;
 
-  detail::Node* node() const noexcept { return node_; }
   // Adopts a node whose reference the caller already owns (library internals).
-  static Value adopt(detail::Node* node) noexcept {
-    Value v{Adopt{}};
-    v.node_ = node;
-    return v;
-  }
+  static Value adopt(detail::Node* node) noexcept { return Value(Adopt{}, node); }
 
  private:
   struct Adopt {};
-  explicit Value(Adopt) noexcept : node_(nullptr) {}
-  detail::Node* node_;
+  Value(Adopt, detail::Node* node) noexcept : NodeHandle(node) {}
 };
+static_assert(sizeof(Value) == sizeof(detail::Node*), "a Value is one pointer");
 
 Value operator+(const Value& a, const Value& b);
 Value operator-(const Value& a, const Value& b);

@@ -4,6 +4,7 @@
 // Passes when it exits 0 with nothing reported by ASan (tools/ci/sanitize.sh runs it there).
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "autograd/autograd.hpp"
@@ -16,14 +17,35 @@ ag::Tensor global_from_thread;
 ag::Value global_value = 2.0;
 ag::Value global_value_graph;
 
+// Throws the clear ag::Error a walk gives once the thread's walk scratch is gone.
+template <class F>
+void expect_exiting_error(const char* what, F&& f) {
+  try {
+    f();
+  } catch (const ag::Error& e) {
+    if (std::string_view(e.what()).find("thread is exiting") != std::string_view::npos) return;
+    std::fprintf(stderr, "global_handles: %s at exit: unexpected error: %s\n", what, e.what());
+    std::abort();
+  }
+  std::fprintf(stderr, "global_handles: %s at exit did not throw\n", what);
+  std::abort();
+}
+
 // Computes with tensors and values while the program is already tearing down.
 struct ComputesAtExit {
   ~ComputesAtExit() {
-    // Forward only: backward's walk scratch (engine.cpp) is a thread-local of its own.
     const ag::Tensor x = ag::full({4}, 1.5, ag::float64).requires_grad_();
     const ag::Tensor y = (x * x).sum();
     const ag::Value v = ag::Value(3.0) * 2.0 + ag::Value(y);
     if (y.item() != 9.0 || v.data() != 15.0) std::abort();
+    // Backward's walk scratch (engine.cpp) is a thread-local, already destroyed: every walk
+    // refuses with a clear error instead of touching it, and the graph stays usable forward.
+    expect_exiting_error("Tensor::backward", [&] { y.backward(); });
+    expect_exiting_error("Value::backward", [&] { v.backward(); });
+    expect_exiting_error("create_graph backward", [&] { y.backward(ag::Tensor(), false, true); });
+    expect_exiting_error("ag::grad", [&] { ag::grad(y, {x}); });
+    expect_exiting_error("graph_size", [&] { ag::graph_size(std::vector<ag::GraphRoot>{y}); });
+    if ((y * 2.0).item() != 18.0) std::abort();
   }
 } computes_at_exit;
 

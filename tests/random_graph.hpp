@@ -51,11 +51,12 @@ RandomGraph generate_graph(std::uint64_t seed, const GenerateOptions& options = 
 
 enum class Outcome {
   Pass,
-  Invalid,       // not a well-formed or safe graph (only shrinking produces these)
-  Exception,     // the engine threw on a graph that is valid
-  WrongShape,    // an op's result shape differs from NumPy/PyTorch semantics
-  GradMismatch,  // ag::gradcheck disagrees with finite differences
-  LeafMismatch,  // gradients of real Value leaves differ from those of bridged 0-d tensors
+  Invalid,           // not a well-formed or safe graph (only shrinking produces these)
+  Exception,         // the engine threw on a graph that is valid
+  WrongShape,        // an op's result shape differs from NumPy/PyTorch semantics
+  GradMismatch,      // ag::gradcheck disagrees with finite differences
+  LeafMismatch,      // gradients of real Value leaves differ from those of bridged 0-d tensors
+  GradGradMismatch,  // ag::gradgradcheck: second derivatives disagree with finite differences
 };
 const char* name(Outcome outcome);
 std::ostream& operator<<(std::ostream& out, Outcome outcome);
@@ -74,8 +75,16 @@ struct CheckResult {
 // gradients with central differences through ag::gradcheck, and the gradients of real
 // Value leaves with those of the same inputs bridged from 0-d tensors.
 // With safe_domains off, kinks and domain edges are not refused (to show that the checker
-// does catch the wrong gradients finite differences give there).
-CheckResult check_graph(const RandomGraph& graph, bool safe_domains = true);
+// does catch the wrong gradients finite differences give there). With second_order on, the
+// same function then goes through ag::gradgradcheck (create_graph gradients, differentiated
+// again, against central differences of the analytic gradient).
+CheckResult check_graph(const RandomGraph& graph, bool safe_domains = true,
+                        bool second_order = false);
+
+// fuzz_graphs checks one seed in kSecondOrderEvery to second order: a gradgradcheck costs a
+// few first-order checks, so a share keeps the suite's time about the same.
+constexpr std::uint64_t kSecondOrderEvery = 8;
+bool checked_to_second_order(std::uint64_t seed);
 
 // Delta debugging: repeatedly drops nodes, merges inputs, shrinks shapes and rounds numbers
 // while `still_fails` holds. Returns the smallest graph reached; `tries` counts candidates.
@@ -84,7 +93,8 @@ RandomGraph shrink_graph(RandomGraph graph,
                          int* tries = nullptr);
 
 // Shrinks a failing graph, keeping its failure signature.
-RandomGraph shrink_failure(const RandomGraph& graph, bool safe_domains = true);
+RandomGraph shrink_failure(const RandomGraph& graph, bool safe_domains = true,
+                           bool second_order = false);
 
 // Checks `count` graphs from seeds first_seed, first_seed + 1, ...; shrinks each failure,
 // prints it (seed, outcome, minimal graph text) to `log` and, when save_dir is not empty,
@@ -94,6 +104,7 @@ struct FuzzSummary {
   long graphs = 0;
   long ops = 0;           // op nodes over all graphs
   long shared_nodes = 0;  // nodes used by two or more ops (diamonds, x * x)
+  long second_order = 0;  // graphs also checked by ag::gradgradcheck
   long failures = 0;
   std::vector<std::string> failure_texts;
   std::vector<std::string> ops_seen;  // distinct op names drawn

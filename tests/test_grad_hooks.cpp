@@ -77,6 +77,41 @@ BOOST_AUTO_TEST_CASE(a_leaf_used_twice_fires_once_with_the_sum) {
   BOOST_TEST(grad == (std::vector<double>{7.0, 9.0}));
 }
 
+// backward(create_graph=true) runs hooks too, last layer first, each with the gradient that
+// has history (a hook may hand it on to be differentiated again); ag::grad, which leaves
+// leaves' gradients alone, runs none.
+BOOST_AUTO_TEST_CASE(hooks_run_in_a_create_graph_backward_with_the_gradient_that_has_history) {
+  Tensor a = ag::tensor({1.0, 2.0}, ag::float64).requires_grad_();
+  Tensor b = ag::tensor({3.0}, ag::float64).requires_grad_();
+  std::vector<std::string> order;
+  std::vector<Tensor> seen;
+  a.add_grad_ready_hook([&](const Tensor& leaf) {
+    order.push_back("a");
+    seen.push_back(leaf.grad());
+    BOOST_TEST(!(leaf.grad() * 2.0).requires_grad());  // hooks run without recording
+  });
+  b.add_grad_ready_hook([&](const Tensor& leaf) {
+    order.push_back("b");
+    seen.push_back(leaf.grad());
+  });
+  Tensor y = ((a * a * a).sum() * b).sum();  // dy/da = 3a^2 b, dy/db = sum(a^3)
+  y.backward(Tensor(), false, /*create_graph=*/true);
+  BOOST_TEST(order == (std::vector<std::string>{"b", "a"}));
+  BOOST_REQUIRE(seen.size() == 2);
+  BOOST_TEST(seen[0].to_vector() == (std::vector<double>{9.0}));
+  BOOST_TEST(seen[1].to_vector() == (std::vector<double>{9.0, 36.0}));
+  BOOST_TEST(seen[1].requires_grad());
+  // The gradient the hook saw is differentiable: d/da sum(3a^2 b) = 6ab.
+  const Tensor h = ag::grad(seen[1].sum(), {a}, {}, /*retain_graph=*/true)[0];
+  BOOST_TEST(h.to_vector() == (std::vector<double>{18.0, 36.0}));
+  Tensor z = (a * b).sum();
+  ag::grad(z, {a, b}, {}, false, /*create_graph=*/true);
+  BOOST_TEST(order.size() == 2u);
+  seen.clear();
+  a.zero_grad();  // break the leaf <-> gradient reference cycles
+  b.zero_grad();
+}
+
 BOOST_AUTO_TEST_CASE(hooks_run_in_order_added_and_can_be_removed) {
   Tensor w = ag::tensor({1.0}, ag::float64).requires_grad_();
   std::string log;

@@ -221,6 +221,29 @@ BOOST_AUTO_TEST_CASE(second_order_through_a_released_graph) {
   ag_test::expect_error([&] { ag::grad(y2, {x2}); }, {"already backpropagated"});
 }
 
+// Anomaly mode covers create_graph passes as it does first-order ones: sqrt's backward at 0
+// is 0.5 / sqrt(0) = inf, and every kind of backward names sqrt for it.
+BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_op_in_a_create_graph_backward) {
+  const std::vector<std::string> expected = {"ag::sqrt", "anomaly in the backward pass",
+                                             "gradient of input 0 ([2])", "inf at element 1"};
+  Tensor x = f64({1.0, 0.0}).requires_grad_();
+  ag::AnomalyModeGuard anomaly;
+  Tensor y = ag::sqrt(x).sum();
+  ag_test::expect_error([&] { y.backward(Tensor(), /*retain_graph=*/true); }, expected);
+  ag_test::expect_error([&] { ag::grad(y, {x}, {}, true, /*create_graph=*/true); }, expected);
+  ag_test::expect_error([&] { y.backward(Tensor(), true, /*create_graph=*/true); }, expected);
+  ag_test::expect_error([&] { ag::grad(y, {x}, {}, /*retain_graph=*/true); }, expected);
+  // Scalars: the same rule on Values.
+  Value v = 0.0;
+  ag_test::expect_error([&] { ag::grad(ag::sqrt(v) * 2.0, {v}, false, true); },
+                        {"sqrt", "anomaly in the backward pass", "inf"});
+  // Off, the infinity propagates as IEEE arithmetic says.
+  ag::AnomalyModeGuard off(false);
+  Tensor g = ag::grad(y, {x}, {}, true, true)[0];
+  BOOST_TEST(g.to_vector()[0] == 0.5);
+  BOOST_TEST(std::isinf(g.to_vector()[1]));
+}
+
 BOOST_AUTO_TEST_CASE(hessian_of_a_non_scalar_function) {
   ag_test::expect_error(
       [] {

@@ -140,6 +140,24 @@ BOOST_AUTO_TEST_CASE(checker_catches_and_shrinks_a_wrong_gradient) {
   BOOST_TEST(fz::check_graph(small, false).outcome == fz::Outcome::GradMismatch);
 }
 
+// The second-order share is not vacuous either: abs at 0 has a first derivative that central
+// differences agree with (0), but its gradient jumps there, so the gradient's own central
+// difference (1e6) disagrees with the analytic second derivative (0).
+BOOST_AUTO_TEST_CASE(second_order_check_catches_what_first_order_misses) {
+  const auto g = fz::parse_graph(
+      "n0 = tensor [2] {0 1.5}\n"
+      "n1 = abs n0\n");
+  BOOST_TEST(fz::check_graph(g, false).outcome == fz::Outcome::Pass);
+  const auto r = fz::check_graph(g, false, /*second_order=*/true);
+  BOOST_TEST(r.outcome == fz::Outcome::GradGradMismatch, r.detail);
+  BOOST_TEST(r.detail.find("gradgradcheck input 0 is n0") != std::string::npos, r.detail);
+  // Where abs is smooth, both orders pass.
+  const auto smooth = fz::parse_graph("n0 = tensor [2] {-0.5 1.5}\nn1 = abs n0\nn2 = mul n1 n1\n");
+  BOOST_TEST(fz::check_graph(smooth, true, true).outcome == fz::Outcome::Pass);
+  BOOST_TEST(fz::checked_to_second_order(16));
+  BOOST_TEST(!fz::checked_to_second_order(17));
+}
+
 // Every kept regression case must pass: each is a graph that once failed (or covers a case
 // worth pinning), minimal, in the text form.
 BOOST_AUTO_TEST_CASE(regression_corpus_replays) {
@@ -160,7 +178,7 @@ BOOST_AUTO_TEST_CASE(regression_corpus_replays) {
 }
 
 BOOST_AUTO_TEST_CASE(random_graphs_match_finite_differences) {
-  const long count = env_long("AG_FUZZ_GRAPHS", 20000);
+  const long count = env_long("AG_FUZZ_GRAPHS", 16000);
   const auto seed = static_cast<std::uint64_t>(env_long("AG_FUZZ_SEED", 20261123));
   const char* save = std::getenv("AG_FUZZ_SAVE_DIR");
   fz::GenerateOptions options;
@@ -169,7 +187,8 @@ BOOST_AUTO_TEST_CASE(random_graphs_match_finite_differences) {
       fz::fuzz_graphs(seed, count, save ? save : "random_graph_failures", std::cout, 5, options);
   std::cout << "random graphs: " << summary.graphs << " graphs, " << summary.ops << " ops, "
             << summary.shared_nodes << " shared nodes, " << summary.ops_seen.size()
-            << " distinct ops, " << summary.failures << " failures (first seed " << seed << ")\n";
+            << " distinct ops, " << summary.second_order << " checked to second order, "
+            << summary.failures << " failures (first seed " << seed << ")\n";
   BOOST_TEST(summary.failures == 0,
              "random graph failures (shrunk, printed above):\n"
                  << (summary.failure_texts.empty() ? "" : summary.failure_texts[0]));
@@ -181,6 +200,7 @@ BOOST_AUTO_TEST_CASE(random_graphs_match_finite_differences) {
       BOOST_TEST(seen, "op " << op << " never generated");
     }
     BOOST_TEST(summary.ops >= 3 * summary.graphs);
+    BOOST_TEST(summary.second_order >= summary.graphs / static_cast<long>(fz::kSecondOrderEvery));
     BOOST_TEST(summary.shared_nodes >= summary.graphs / 4);
   }
 }

@@ -44,6 +44,16 @@ std::string input_shapes(const std::vector<Node*>& inputs) {
   return fmt::format("{}", fmt::join(shapes, ", "));
 }
 
+[[noreturn]] void throw_backward_anomaly(Node& n, std::size_t i,
+                                         std::pair<std::int64_t, double> bad) {
+  Node& in = *input_of(n, i);
+  throw Error(
+      n.op->name,
+      fmt::format("anomaly in the backward pass: the gradient of input {} ({}{}) has {} "
+                  "at element {} (output shape {}{})",
+                  i, shape_of(in), labelled(in), bad.second, bad.first, shape_of(n), labelled(n)));
+}
+
 }  // namespace
 
 void check_forward_anomaly(Node& result, const char* op, const std::vector<Node*>& inputs) {
@@ -74,15 +84,18 @@ void check_backward_anomaly(Node& n) {
     } else if (!std::isfinite(as_scalar(in).grad)) {
       bad = std::make_pair(std::int64_t{0}, as_scalar(in).grad);
     }
-    if (bad) {
-      throw Error(
-          n.op->name,
-          fmt::format("anomaly in the backward pass: the gradient of input {} ({}{}) has {} "
-                      "at element {} (output shape {}{})",
-                      i, shape_of(in), labelled(in), bad->second, bad->first, shape_of(n),
-                      labelled(n)));
-    }
+    if (bad) throw_backward_anomaly(n, i, *bad);
   }
+}
+
+void check_backward_anomaly(Node& n, std::size_t input, const Tensor& gradient) {
+  const std::vector<double> g = gradient.to_vector();  // any layout; anomaly mode is for debugging
+  if (auto bad = first_non_finite(g.data(), Dtype::Float64, static_cast<std::int64_t>(g.size())))
+    throw_backward_anomaly(n, input, *bad);
+}
+
+void check_backward_anomaly(Node& n, std::size_t input, double gradient) {
+  if (!std::isfinite(gradient)) throw_backward_anomaly(n, input, {0, gradient});
 }
 
 }  // namespace detail

@@ -1,6 +1,9 @@
 #pragma once
-// Iteration over a broadcast: the one broadcasting rule, shared by elementwise kernels and
-// by the reduction of gradients back to an input's shape.
+// The one home of broadcast iteration (the shape rule itself is ag::broadcast_shapes): strides
+// of an operand in a result's index space, and walkers that visit the result row by row with
+// one operand (sum_to, broadcast_to, strided copies) or two (elementwise kernels, batched
+// matmul). broadcast.cpp holds the kernels built on them.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -10,47 +13,55 @@ namespace ag::detail {
 
 // Element strides of `in` in the index space of `out` (0 along broadcast dims). `in` must
 // broadcast to `out` (checked by broadcast_shapes before).
-inline std::vector<std::int64_t> broadcast_strides(const Shape& in, const Shape& out) {
-  std::vector<std::int64_t> strides(out.size(), 0);
-  std::int64_t stride = 1;
-  for (std::size_t k = 0; k < in.size(); ++k) {
-    const std::size_t i = in.size() - 1 - k;  // input dim, from the right
-    const std::size_t o = out.size() - 1 - k;
-    strides[o] = in[i] == 1 ? 0 : stride;
-    stride *= in[i];
-  }
-  return strides;
-}
+std::vector<std::int64_t> broadcast_strides(const Shape& in, const Shape& out);
 
-// Walks `out` row by row; for each innermost row calls
-//   row(out_offset, a_offset, b_offset, count, a_step, b_step)
-// where a/b are two operands with strides sa/sb in out's index space.
-template <class Row>
-void for_each_row(const Shape& out, const std::vector<std::int64_t>& sa,
-                  const std::vector<std::int64_t>& sb, Row&& row) {
+// Walks `out` row by row (its innermost dim) for N operands with strides `strides[i]` in
+// out's index space; for each row calls row(out_offset, offsets, count, steps), where offsets
+// and steps are the operands' first elements and strides along the row. The outer index
+// advances like an odometer, so a row costs O(1) amortised.
+template <std::size_t N, class Row>
+void walk_rows(const Shape& out, const std::array<const std::int64_t*, N>& strides, Row&& row) {
+  std::array<std::int64_t, N> offsets{}, steps{};
   const std::size_t rank = out.size();
   if (rank == 0) {
-    row(0, 0, 0, 1, 0, 0);
+    row(std::int64_t{0}, offsets, std::int64_t{1}, steps);
     return;
   }
+  for (std::size_t i = 0; i < N; ++i) steps[i] = strides[i][rank - 1];
   const std::int64_t n = out[rank - 1];
   const std::int64_t rows = n == 0 ? 0 : numel(out) / n;
   std::vector<std::int64_t> index(rank, 0);
-  std::int64_t a = 0, b = 0;
   for (std::int64_t r = 0; r < rows; ++r) {
-    row(r * n, a, b, n, sa[rank - 1], sb[rank - 1]);
-    // Advance the outer index (dims 0..rank-2) like an odometer.
+    row(r * n, offsets, n, steps);
     for (std::size_t d = rank - 1; d-- > 0;) {
       if (++index[d] < out[d]) {
-        a += sa[d];
-        b += sb[d];
+        for (std::size_t i = 0; i < N; ++i) offsets[i] += strides[i][d];
         break;
       }
-      a -= sa[d] * (out[d] - 1);
-      b -= sb[d] * (out[d] - 1);
+      for (std::size_t i = 0; i < N; ++i) offsets[i] -= strides[i][d] * (out[d] - 1);
       index[d] = 0;
     }
   }
+}
+
+// One operand x with strides sx: row(out_offset, x_offset, count, x_step).
+template <class Row>
+void for_each_row(const Shape& out, const std::vector<std::int64_t>& sx, Row&& row) {
+  walk_rows<1>(out, {sx.data()},
+               [&](std::int64_t o, const std::array<std::int64_t, 1>& off, std::int64_t n,
+                   const std::array<std::int64_t, 1>& step) { row(o, off[0], n, step[0]); });
+}
+
+// Two operands a, b with strides sa, sb:
+//   row(out_offset, a_offset, b_offset, count, a_step, b_step).
+template <class Row>
+void for_each_row(const Shape& out, const std::vector<std::int64_t>& sa,
+                  const std::vector<std::int64_t>& sb, Row&& row) {
+  walk_rows<2>(out, {sa.data(), sb.data()},
+               [&](std::int64_t o, const std::array<std::int64_t, 2>& off, std::int64_t n,
+                   const std::array<std::int64_t, 2>& step) {
+                 row(o, off[0], off[1], n, step[0], step[1]);
+               });
 }
 
 }  // namespace ag::detail

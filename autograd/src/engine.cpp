@@ -23,7 +23,23 @@ thread_local std::vector<Frame> walk_stack;
 
 namespace {
 thread_local std::vector<Node*> backward_order;  // backward's scratch, kept between calls
+// Defined after the scratch, so destroyed before it (thread-locals die in reverse order): from
+// then on a walk refuses to start rather than touch the freed vectors.
+constinit thread_local bool walk_scratch_gone = false;
+struct WalkScratchSentinel {
+  ~WalkScratchSentinel() { walk_scratch_gone = true; }
+};
+thread_local WalkScratchSentinel walk_scratch_sentinel;
 }  // namespace
+
+void require_walk_scratch(const char* op) {
+  if (walk_scratch_gone || thread_caches_gone()) {
+    throw Error(op,
+                "this thread is exiting and its graph-walk scratch is already destroyed (called "
+                "from the destructor of a static or thread_local object?): run backward, "
+                "ag::grad and graph views before main returns or the thread ends");
+  }
+}
 
 void release_walk_scratch() noexcept {
   std::vector<Frame>().swap(walk_stack);
@@ -31,6 +47,7 @@ void release_walk_scratch() noexcept {
 }
 
 std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requires_grad_only) {
+  require_walk_scratch("graph walk");
   std::vector<Node*> order;
   {
     MarkGuard marks(order);  // its scope ends before `order` is returned (moved)
@@ -140,6 +157,7 @@ void reset_grad(Node& n) {
 template <class SeedFn>
 void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
   require_grad_root(root);
+  require_walk_scratch("backward");
   // One walk: collects the nodes, refuses released or overwritten ones, resets
   // intermediates' gradients.
   std::vector<Node*>& order = backward_order;

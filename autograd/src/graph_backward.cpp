@@ -27,12 +27,17 @@ namespace {
 // nodes run OpInfo::backward_graph, and contributions are summed with recorded adds.
 class GraphBackward {
  public:
-  GraphBackward(bool create_graph, bool retain_graph)
-      : create_graph_(create_graph), retain_graph_(retain_graph || create_graph) {}
+  // into_leaves: backward(create_graph=true), which accumulates into leaves (and runs their
+  // grad-ready hooks) as the walk reaches them; ag::grad leaves the nodes alone.
+  GraphBackward(bool create_graph, bool retain_graph, bool into_leaves = false)
+      : create_graph_(create_graph),
+        retain_graph_(retain_graph || create_graph),
+        into_leaves_(into_leaves) {}
 
   // Walks from root and refuses what backward cannot run; the caller seeds, then runs.
   void walk_from(Node* root) {
     require_grad_root(root);
+    require_walk_scratch("backward");
     walk({root}, /*requires_grad_only=*/true, order_, [](Node& n) { check_runnable(n); });
     root_ = root;
   }
@@ -51,11 +56,16 @@ class GraphBackward {
     } else {
       no_grad.emplace();
     }
+    // Anomaly mode checks each rule's gradients, not the ops a rule records inside.
+    check_anomalies_ = anomaly_mode;
     AnomalyModeGuard rules_unchecked(false);
     for (marks_.marked = order_.size(); marks_.marked > 0;) {
       Node* n = order_[--marks_.marked];
       unmark(*n);
-      if (n->flags & kLeaf) continue;
+      if (n->flags & kLeaf) {  // every user has run: this leaf's gradient is final
+        if (into_leaves_) accumulate_into_leaf(*n);
+        continue;
+      }
       if (is_tensor(*n)) {
         run_tensor(*n);
       } else {
@@ -88,8 +98,9 @@ class GraphBackward {
     const Tensor g = it->second;
     std::vector<Tensor> grads = t.backward(g);
     for (std::size_t i = 0; i < t.inputs.size() && i < grads.size(); ++i) {
-      if (grads[i].defined() && (t.inputs[i]->flags & kRequiresGrad))
-        add_tensor(*t.inputs[i], grads[i]);
+      if (!grads[i].defined() || !(t.inputs[i]->flags & kRequiresGrad)) continue;
+      if (check_anomalies_) check_backward_anomaly(n, i, grads[i]);
+      add_tensor(*t.inputs[i], grads[i]);
     }
     if (!(n.flags & kRetainGrad) && std::find(kept_.begin(), kept_.end(), &n) == kept_.end())
       tensors_.erase(&n);  // frees it as soon as it is spent
@@ -109,7 +120,36 @@ class GraphBackward {
     n.op->backward_graph(n, g, grad_in);
     for (std::size_t i = 0; i < n.num_inputs; ++i) {
       Node* in = as_scalar(n).slot[i].input;
-      if (grad_in[i].node() && (in->flags & kRequiresGrad)) add_value(*in, grad_in[i]);
+      if (!grad_in[i].node() || !(in->flags & kRequiresGrad)) continue;
+      if (check_anomalies_) check_backward_anomaly(n, i, grad_in[i].data());
+      add_value(*in, grad_in[i]);
+    }
+  }
+
+  // A leaf takes this pass's gradient, with history, then runs its grad-ready hooks (without
+  // recording, as in a first-order backward).
+  void accumulate_into_leaf(Node& n) {
+    if (is_tensor(n)) {
+      if (Tensor g = tensor_adjoint(n); g.defined()) {
+        TensorNode& t = as_tensor(n);
+        if (t.grad_history.defined()) {
+          t.grad_history = t.grad_history + g;
+        } else if (t.grad) {
+          t.grad_history = alias(t.grad, t.shape, t.dtype) + g;
+        } else {
+          t.grad_history = g;
+        }
+        t.grad.reset();
+      }
+      if (n.flags & kGradHooks) {
+        NoGradGuard no_grad;
+        run_grad_ready_hooks(n);
+      }
+    } else if (std::optional<Value> g = value_adjoint(n)) {
+      ScalarNode& s = as_scalar(n);
+      const Value previous = (n.flags & kGradHistory) ? grad_history_of(n) : Value(s.grad).detach();
+      s.grad += g->data();
+      set_grad_history(n, previous + *g);
     }
   }
 
@@ -136,6 +176,8 @@ class GraphBackward {
 
   bool create_graph_;
   bool retain_graph_;
+  bool into_leaves_;
+  bool check_anomalies_ = false;
   Node* root_ = nullptr;
   std::vector<Node*> order_;
   std::vector<Node*> kept_;
@@ -144,52 +186,35 @@ class GraphBackward {
   std::unordered_map<Node*, Value> values_;
 };
 
-// After a create_graph backward: leaves (and retain_grad tensors) take their gradients.
-void accumulate_into_nodes(const GraphBackward& pass) {
+// After a create_graph backward: retain_grad intermediates take this pass's gradient (leaves
+// took theirs during the pass).
+void accumulate_into_intermediates(const GraphBackward& pass) {
   for (Node* n : pass.order()) {
-    if (is_tensor(*n)) {
-      if (!(n->flags & (kLeaf | kRetainGrad))) continue;
-      Tensor g = pass.tensor_adjoint(*n);
-      if (!g.defined()) continue;
-      TensorNode& t = as_tensor(*n);
-      if (!(n->flags & kLeaf)) {  // a retain_grad intermediate: this pass's gradient
-        t.grad_history = g;
-      } else if (t.grad_history.defined()) {
-        t.grad_history = t.grad_history + g;
-      } else if (t.grad) {
-        t.grad_history = alias(t.grad, t.shape, t.dtype) + g;
-      } else {
-        t.grad_history = g;
-      }
-      t.grad.reset();
-    } else if (n->flags & kLeaf) {
-      std::optional<Value> g = pass.value_adjoint(*n);
-      if (!g) continue;
-      ScalarNode& s = as_scalar(*n);
-      const Value previous =
-          (n->flags & kGradHistory) ? grad_history_of(*n) : Value(s.grad).detach();
-      s.grad += g->data();
-      set_grad_history(*n, previous + *g);
-    }
+    if (!is_tensor(*n) || (n->flags & kLeaf) || !(n->flags & kRetainGrad)) continue;
+    Tensor g = pass.tensor_adjoint(*n);
+    if (!g.defined()) continue;
+    TensorNode& t = as_tensor(*n);
+    t.grad_history = g;
+    t.grad.reset();
   }
 }
 
 }  // namespace
 
 void backward_with_graph(Node* root, const Tensor& seed, bool retain_graph) {
-  GraphBackward pass(/*create_graph=*/true, retain_graph);
+  GraphBackward pass(/*create_graph=*/true, retain_graph, /*into_leaves=*/true);
   pass.walk_from(root);
   pass.seed(seed);
   pass.run();
-  accumulate_into_nodes(pass);
+  accumulate_into_intermediates(pass);
 }
 
 void backward_with_graph(Node* root, const Value& seed, bool retain_graph) {
-  GraphBackward pass(/*create_graph=*/true, retain_graph);
+  GraphBackward pass(/*create_graph=*/true, retain_graph, /*into_leaves=*/true);
   pass.walk_from(root);
   pass.seed(seed);
   pass.run();
-  accumulate_into_nodes(pass);
+  accumulate_into_intermediates(pass);
 }
 
 }  // namespace ag::detail

@@ -147,6 +147,10 @@ std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requi
 extern thread_local bool anomaly_mode;
 void check_forward_anomaly(Node& result, const char* op, const std::vector<Node*>& inputs);
 void check_backward_anomaly(Node& node);
+// The same for one gradient a rule produced in a create_graph pass (graph_backward.cpp), where
+// gradients live in a side table rather than in the inputs.
+void check_backward_anomaly(Node& node, std::size_t input, const Tensor& gradient);
+void check_backward_anomaly(Node& node, std::size_t input, double gradient);
 
 // Frees the graph walker's per-thread scratch (ag::release_cached_memory).
 void release_walk_scratch() noexcept;

@@ -1,8 +1,8 @@
 // Recording a tensor op into the graph, and the helpers every op file shares: dtype and dim
-// checks, and the one broadcasting rule (sum_to / broadcast_to, and their recorded forms).
+// checks, and the recorded forms of the broadcast kernels (expand, reduce_to; the kernels,
+// sum_to and broadcast_to, are in broadcast.cpp).
 #include <fmt/format.h>
 
-#include "broadcast.hpp"
 #include "tensor_impl.hpp"
 
 namespace ag::detail {
@@ -69,58 +69,6 @@ std::int64_t wrap_dim(const char* op, std::int64_t dim, std::int64_t rank) {
     throw Error(op, fmt::format("dim {} is out of range for a tensor of rank {}", dim, rank));
   }
   return dim < 0 ? dim + r : dim;
-}
-
-Tensor sum_to(const Tensor& grad, const Shape& shape) {
-  if (grad.shape() == shape) return grad;
-  Tensor out = zeros(shape, grad.dtype());
-  dispatch(grad.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* g = data<T>(grad);
-    T* o = data<T>(out);
-    const auto so = broadcast_strides(shape, grad.shape());
-    const std::vector<std::int64_t> unused(grad.shape().size(), 0);
-    for_each_row(grad.shape(), so, unused,
-                 [&](std::int64_t gi, std::int64_t oi, std::int64_t, std::int64_t n,
-                     std::int64_t step, std::int64_t) {
-                   if (step == 0) {
-                     T acc = 0;
-                     for (std::int64_t k = 0; k < n; ++k) acc += g[gi + k];
-                     o[oi] += acc;
-                   } else {
-                     if (step == 1) {  // vectorises: the bias gradient of a batch
-                       for (std::int64_t k = 0; k < n; ++k) o[oi + k] += g[gi + k];
-                     } else {
-                       for (std::int64_t k = 0; k < n; ++k) o[oi + k * step] += g[gi + k];
-                     }
-                   }
-                 });
-  });
-  return out;
-}
-
-Tensor broadcast_to(const Tensor& x, const Shape& shape) {
-  if (x.shape() == shape) return x;
-  Tensor out = empty(shape, x.dtype());
-  dispatch(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* in = data<T>(x);
-    T* o = data<T>(out);
-    const auto sx = broadcast_strides(x.shape(), shape);
-    const std::vector<std::int64_t> unused(shape.size(), 0);
-    for_each_row(shape, sx, unused,
-                 [&](std::int64_t oi, std::int64_t xi, std::int64_t, std::int64_t n,
-                     std::int64_t step, std::int64_t) {
-                   if (step == 1) {
-                     std::copy_n(in + xi, n, o + oi);
-                   } else if (step == 0) {
-                     std::fill_n(o + oi, n, in[xi]);
-                   } else {
-                     for (std::int64_t k = 0; k < n; ++k) o[oi + k] = in[xi + k * step];
-                   }
-                 });
-  });
-  return out;
 }
 
 namespace {

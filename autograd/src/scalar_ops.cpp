@@ -203,25 +203,8 @@ void check_domain(const char* op, double x, bool ok, const char* why) {
 
 // ---- Value handle ----
 Value::Value(double data)
-    : node_(new_node(detail::kLeafOp, data, detail::kLeaf | detail::kRequiresGrad)) {}
+    : NodeHandle(new_node(detail::kLeafOp, data, detail::kLeaf | detail::kRequiresGrad)) {}
 Value::Value(double data, std::string_view label) : Value(data) { set_label(label); }
-
-// Retain before release: self-assignment is safe.
-Value& Value::operator=(
-    const Value& other) noexcept {  // NOLINT(bugprone-unhandled-self-assignment)
-  detail::retain(other.node_);
-  detail::release(node_);
-  node_ = other.node_;
-  return *this;
-}
-Value& Value::operator=(Value&& other) noexcept {
-  if (this != &other) {
-    detail::release(node_);
-    node_ = other.node_;
-    other.node_ = nullptr;
-  }
-  return *this;
-}
 
 double Value::data() const noexcept { return node_ ? self(*node_).value : 0.0; }
 void Value::set_data(double data) {

@@ -1,6 +1,7 @@
 // Shape ops: reshape (shares storage), transpose (copies), cat, and pick (row gathering).
 #include <cstring>
 
+#include "broadcast.hpp"
 #include "tensor_impl.hpp"
 
 namespace ag {
@@ -86,19 +87,10 @@ Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
     using T = decltype(tag);
     const T* src = data<T>(x);
     T* dst = data<T>(out);
-    std::vector<std::int64_t> index(rank, 0);
-    std::int64_t offset = 0;
-    for (std::int64_t i = 0, n = out.numel(); i < n; ++i) {
-      dst[i] = src[offset];
-      for (std::size_t d = rank; d-- > 0;) {
-        if (++index[d] < shape[d]) {
-          offset += in_strides[d];
-          break;
-        }
-        offset -= in_strides[d] * (shape[d] - 1);
-        index[d] = 0;
-      }
-    }
+    detail::for_each_row(shape, in_strides,
+                         [&](std::int64_t oi, std::int64_t xi, std::int64_t n, std::int64_t step) {
+                           for (std::int64_t k = 0; k < n; ++k) dst[oi + k] = src[xi + k * step];
+                         });
   });
   return detail::record(kTranspose, out, {&x},
                         [dim0, dim1](const Tensor& g) { return Grads{g.transpose(dim0, dim1)}; });

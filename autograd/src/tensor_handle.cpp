@@ -9,24 +9,7 @@ namespace ag {
 
 using namespace detail;
 
-// ---- Handle ----
-// Retain before release: self-assignment is safe.
-Tensor& Tensor::operator=(
-    const Tensor& other) noexcept {  // NOLINT(bugprone-unhandled-self-assignment)
-  retain(other.node_);
-  release(node_);
-  node_ = other.node_;
-  return *this;
-}
-Tensor& Tensor::operator=(Tensor&& other) noexcept {
-  if (this != &other) {
-    release(node_);
-    node_ = other.node_;
-    other.node_ = nullptr;
-  }
-  return *this;
-}
-
+// ---- Handle (copies and moves: detail::NodeHandle) ----
 const Shape& Tensor::shape() const { return node_of(checked("shape", *this)).shape; }
 std::int64_t Tensor::size(std::int64_t d) const {
   if (dim() == 0) throw Error("size", fmt::format("a 0-d tensor has no dim {}", d));

@@ -26,7 +26,7 @@ constexpr OpInfo kToValue{
 }  // namespace
 
 // ---- Value <-> Tensor ----
-Tensor::Tensor(const Value& value) : node_(nullptr) {
+Tensor::Tensor(const Value& value) {
   Tensor out = scalar_tensor(value.data(), Dtype::Float64);
   if (grad_enabled() && (value.node()->flags & kRequiresGrad)) {
     TensorNode& n = node_of(out);
@@ -39,7 +39,7 @@ Tensor::Tensor(const Value& value) : node_(nullptr) {
   *this = std::move(out);
 }
 
-Value::Value(const Tensor& tensor) : node_(nullptr) {
+Value::Value(const Tensor& tensor) {
   checked("Value", tensor);
   if (tensor.numel() != 1) {
     throw Error("Value",

@@ -109,6 +109,9 @@ inline void check_runnable(Node& n) {
 
 // Throws unless the output requires grad.
 void require_grad_root(Node* root);
+// Throws once this thread's walk scratch is destroyed (a walk from the destructor of a static
+// or thread_local object, at exit): `op` names the caller.
+void require_walk_scratch(const char* op);
 // Frees what a tensor node saved for backward (the graph is not retained).
 void release_saved(Node& n);
 
