@@ -14,6 +14,7 @@
 #include "autograd/error.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/memory.hpp"
+#include "tape_arena.hpp"
 
 namespace ag::detail {
 
@@ -83,15 +84,7 @@ std::unordered_map<const Node*, Value>& grad_histories() {
 }
 
 void free_node(Node* node) noexcept {
-  if (node->flags & kLabelled) {
-    std::lock_guard lock(side_tables_mutex);
-    labels().erase(node);
-  }
-  if (is_tensor(*node)) {
-    if (node->flags & kGradHooks) drop_grad_ready_hooks(*node);
-  } else if (node->flags & kGradHistory) {
-    clear_grad_history(*node);
-  }
+  drop_side_entries(*node);
   if (is_tensor(*node)) {
     free_tensor_node(&as_tensor(*node));
   } else {
@@ -100,6 +93,19 @@ void free_node(Node* node) noexcept {
 }
 
 }  // namespace
+
+void drop_side_entries(Node& node) noexcept {
+  if (node.flags & kLabelled) {
+    std::lock_guard lock(side_tables_mutex);
+    labels().erase(&node);
+    node.flags &= static_cast<std::uint8_t>(~kLabelled);
+  }
+  if (is_tensor(node)) {
+    if (node.flags & kGradHooks) drop_grad_ready_hooks(node);
+  } else if (node.flags & kGradHistory) {
+    clear_grad_history(node);
+  }
+}
 
 bool thread_caches_gone() noexcept { return caches_gone; }
 
@@ -124,6 +130,13 @@ thread_local PendingNodes pending_nodes;
 }  // namespace
 
 void destroy(Node* node) noexcept {
+  // A tape node frees nothing and owns no input (tape_arena.hpp): its scope frees it.
+  if (!is_tensor(*node)) {
+    if (ScalarChunk* c = chunk_of(node); c->tape) {
+      tape_node_died(node, c);
+      return;
+    }
+  }
   // The list the loop below, further up this stack, is draining: a node released while a
   // tensor node's destructor runs joins it.
   thread_local constinit std::vector<Node*>* draining_into = nullptr;
@@ -141,7 +154,9 @@ void destroy(Node* node) noexcept {
     for (std::size_t i = 0, k = input_count(*n); i < k; ++i) {
       Node* in = input_of(*n, i);
       if (in && --in->refs == 0) {
-        if (next) {
+        if (!is_tensor(*in) && chunk_of(in)->tape) {
+          tape_node_died(in, chunk_of(in));
+        } else if (next) {
           pending.push_back(in);
         } else {
           next = in;
@@ -164,6 +179,7 @@ void set_label(Node& n, std::string_view label) {
   std::lock_guard lock(side_tables_mutex);
   labels()[&n] = std::string(label);
   n.flags |= kLabelled;
+  note_side_entry(n);
 }
 
 std::string label_of(const Node& n) {
@@ -184,6 +200,7 @@ void set_grad_history(Node& leaf, const Value& grad) {
     }
     leaf.flags |= kGradHistory;
   }
+  note_side_entry(leaf);
 }
 
 Value grad_history_of(const Node& leaf) {
@@ -302,6 +319,7 @@ void ag::release_cached_memory() noexcept {
     detail::tensor_node_cache.nodes.clear();
   }
   detail::release_spare_scalar_chunk();
+  detail::release_tape_spare();
   detail::release_walk_scratch();
 #ifdef __GLIBC__
   // glibc keeps freed heap pages (the chunks and nodes of a big graph that just died) for
