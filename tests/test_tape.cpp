@@ -428,3 +428,33 @@ BOOST_AUTO_TEST_CASE(a_ten_million_op_chain_without_recursion_or_leaks) {
   BOOST_TEST(during - before > 2 * n * 40);  // the nodes did take memory (48 B each)
   BOOST_TEST(after - before < 64 << 20);     // and the scope gave it back
 }
+
+BOOST_AUTO_TEST_CASE(escapes_across_chunks_and_nested_scopes) {
+  // Inner scopes that span several 2 MiB chunks and leave handles behind in the first chunk
+  // (shared with the outer scope) and in later ones; the outer scope keeps working over them.
+  Value w = 1.0;
+  std::vector<Value> escaped;
+  Tape outer;
+  Value x = 0.5;
+  Value h = x * w;
+  for (int round = 0; round < 3; ++round) {
+    x.zero_grad();
+    {
+      Tape inner;
+      Value y = h * 2.0;
+      escaped.push_back(y);  // in the chunk the outer scope shares
+      for (int i = 0; i < 120'000; ++i) y = y * 1.0 + 0.0;
+      escaped.push_back(y);  // in a later chunk
+      y.backward();
+      BOOST_TEST(x.grad() == 2.0);  // dy/dx = 2 w
+    }
+    if (round == 0) BOOST_TEST(outer.size() == 3u);  // x, h and the expired y kept in place
+    for (int i = 0; i < 150'000; ++i) h = h + 0.0;   // the outer scope grows over the space
+    h.backward();
+    BOOST_TEST(x.grad() == 3.0);
+    BOOST_TEST(w.grad() == 3.0 * 0.5 * (round + 1));
+  }
+  for (const Value& e : escaped) BOOST_CHECK_THROW((void)(e * 2.0), ag::Error);
+  BOOST_TEST(escaped[1].data() == 1.0);  // y = 2 x w
+  escaped.clear();                       // the kept chunks go back here
+}

@@ -147,7 +147,7 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
   std::vector<Node*>& order = backward_order;
   order.clear();
   MarkGuard marks(order);
-  walk({root}, /*requires_grad_only=*/true, order, [](Node& n) {
+  walk({&root, 1}, /*requires_grad_only=*/true, order, [](Node& n) {
     check_runnable(n);
     if (!(n.flags & kLeaf)) reset_grad(n);
   });

@@ -33,7 +33,7 @@ class GraphBackward {
   // Walks from root and refuses what backward cannot run; the caller seeds, then runs.
   void walk_from(Node* root) {
     require_grad_root(root);
-    walk({root}, /*requires_grad_only=*/true, order_, [](Node& n) { check_runnable(n); });
+    walk({&root, 1}, /*requires_grad_only=*/true, order_, [](Node& n) { check_runnable(n); });
     root_ = root;
   }
   bool reached(const Node& n) const { return n.flags & kVisited; }

@@ -31,7 +31,6 @@ std::vector<std::string>& scope_names() {
   static auto* names = new std::vector<std::string>{""};
   return *names;
 }
-thread_local std::uint16_t current_scope_id = 0;
 
 // Thread-locals with destructors die when their thread exits, on the main thread before every
 // object of static storage duration: a global Tensor is destroyed after the caches below. The
@@ -129,14 +128,24 @@ struct PendingNodes {
 thread_local PendingNodes pending_nodes;
 }  // namespace
 
+namespace {
+[[gnu::noinline]] void destroy_owned(Node* node) noexcept;
+}  // namespace
+
+// A tape node frees nothing and owns no input (tape_arena.hpp): its scope frees it. This entry
+// stays small (no frame) because every temporary Value on a tape ends here.
 void destroy(Node* node) noexcept {
-  // A tape node frees nothing and owns no input (tape_arena.hpp): its scope frees it.
   if (!is_tensor(*node)) {
     if (ScalarChunk* c = chunk_of(node); c->tape) {
-      tape_node_died(node, c);
+      note_tape_death(node, c);
       return;
     }
   }
+  destroy_owned(node);
+}
+
+namespace {
+void destroy_owned(Node* node) noexcept {
   // The list the loop below, further up this stack, is draining: a node released while a
   // tensor node's destructor runs joins it.
   thread_local constinit std::vector<Node*>* draining_into = nullptr;
@@ -155,7 +164,7 @@ void destroy(Node* node) noexcept {
       Node* in = input_of(*n, i);
       if (in && --in->refs == 0) {
         if (!is_tensor(*in) && chunk_of(in)->tape) {
-          tape_node_died(in, chunk_of(in));
+          note_tape_death(in, chunk_of(in));
         } else if (next) {
           pending.push_back(in);
         } else {
@@ -174,6 +183,7 @@ void destroy(Node* node) noexcept {
   draining_into = nullptr;
   if (pending.capacity() > 4096) std::vector<Node*>().swap(pending);
 }
+}  // namespace
 
 void set_label(Node& n, std::string_view label) {
   std::lock_guard lock(side_tables_mutex);
@@ -225,8 +235,6 @@ void clear_grad_history(Node& leaf) noexcept {
     leaf.flags &= static_cast<std::uint8_t>(~kGradHistory);
   }
 }
-
-std::uint16_t current_scope() noexcept { return current_scope_id; }
 
 std::string_view scope_name(std::uint16_t id) {
   std::lock_guard lock(side_tables_mutex);
@@ -341,7 +349,5 @@ std::uint16_t intern_scope(const char* name) {
   }
   return static_cast<std::uint16_t>(id);
 }
-
-void set_current_scope(std::uint16_t id) noexcept { current_scope_id = id; }
 
 }  // namespace ag::detail

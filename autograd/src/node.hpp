@@ -123,8 +123,11 @@ bool thread_caches_gone() noexcept;
 // Label and scope side tables (labels are rare: they don't cost every node a field).
 void set_label(Node& n, std::string_view label);
 std::string label_of(const Node& n);
-std::uint16_t current_scope() noexcept;
-void set_current_scope(std::uint16_t id) noexcept;
+// Inline: every recorded node reads them.
+inline constinit thread_local std::uint16_t current_scope_id = 0;
+inline constinit thread_local bool grad_mode = true;  // grad_enabled() (grad_mode.cpp)
+inline std::uint16_t current_scope() noexcept { return current_scope_id; }
+inline void set_current_scope(std::uint16_t id) noexcept { current_scope_id = id; }
 // The id of a scope name, adding it to the table if new (ScopeGuard).
 std::uint16_t intern_scope(const char* name);
 std::string_view scope_name(std::uint16_t id);
@@ -144,7 +147,7 @@ std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requi
 
 // Anomaly mode (anomaly.cpp): checks a fresh result, and the input gradients a backward rule
 // just produced, for NaN/Inf. Callers test the flag first, so the off state costs one load.
-extern thread_local bool anomaly_mode;
+extern constinit thread_local bool anomaly_mode;  // constinit: read without a TLS guard
 void check_forward_anomaly(Node& result, const char* op, const std::vector<Node*>& inputs);
 void check_backward_anomaly(Node& node);
 

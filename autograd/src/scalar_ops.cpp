@@ -92,7 +92,7 @@ void link_input(Node* in) {
 
 Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
   if (detail::anomaly_mode) check_anomaly(op, value, a, &b);
-  if (!grad_enabled() || !(tracks(a) || tracks(b))) return constant(value);
+  if (!detail::grad_mode || !(tracks(a) || tracks(b))) return constant(value);
   ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
   n->num_inputs = 2;
   n->slot[0].input = a.node();
@@ -106,7 +106,7 @@ Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
 
 Value record(const OpInfo& op, double value, const Value& a, double parameter = 0.0) {
   if (detail::anomaly_mode) check_anomaly(op, value, a, nullptr);
-  if (!grad_enabled() || !tracks(a)) return constant(value);
+  if (!detail::grad_mode || !tracks(a)) return constant(value);
   ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
   n->num_inputs = 1;
   n->slot[0].input = a.node();

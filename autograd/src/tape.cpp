@@ -119,6 +119,20 @@ void expire(ScalarNode& n) {
 // (or, where handles escaped, expired and kept).
 void end_level(TapeArena& t) noexcept {
   TapeLevel& level = t.levels[t.depth - 1];
+  // The common end: one chunk, nothing from outside, every node dead. Rewind and go.
+  if (t.current && !t.side_entries && level.externals == t.externals_size &&
+      level.mark >= t.current->seq * kChunk) {
+    char* at = reinterpret_cast<char*>(t.current) + (level.mark - t.current->seq * kChunk);
+    if (level.deaths == (t.bump - at) / static_cast<std::ptrdiff_t>(kSlot) &&
+        !t.revived_elsewhere.load(std::memory_order_acquire)) {
+      t.bump = at;
+      if (--t.depth == 0) {
+        t.dynamic_inputs = false;
+        active_tape = nullptr;
+      }
+      return;
+    }
+  }
   for (std::size_t i = level.externals; i < t.externals_size; ++i) release(t.externals[i]);
   t.externals_size = level.externals;
   for (Node*& r : t.recent_externals) r = nullptr;
@@ -133,8 +147,10 @@ void end_level(TapeArena& t) noexcept {
   }
   const bool revived = t.revived_elsewhere.exchange(false, std::memory_order_acq_rel);
   const bool escaped = revived || level.deaths != nodes_since(t, mark);
+  // The chunk holding the mark; null when an inner scope's end already gave it up (then every
+  // chunk the arena has is newer than the mark).
   ScalarChunk* mark_chunk = t.current;
-  while (mark_chunk->seq * kChunk > mark) mark_chunk = mark_chunk->prev;
+  while (mark_chunk && mark_chunk->seq * kChunk > mark) mark_chunk = mark_chunk->prev;
   char* keep_above = nullptr;  // in the mark's chunk: the end of its newest expired node
   if (escaped) {               // expire the nodes still referenced, counted per chunk in `live`
     for_each_since(t, mark, [&](ScalarNode& n, ScalarChunk* c) {
@@ -159,14 +175,19 @@ void end_level(TapeArena& t) noexcept {
     c = prev;
   }
   // The mark's chunk holds outer levels' nodes unless the mark is its first slot.
-  const bool shared = mark != mark_chunk->seq * kChunk + sizeof(ScalarChunk);
-  char* at = reinterpret_cast<char*>(mark_chunk) + (mark - mark_chunk->seq * kChunk);
-  if (!shared && mark_chunk->live > 0) {
+  const bool shared = mark_chunk && mark != mark_chunk->seq * kChunk + sizeof(ScalarChunk);
+  char* at = mark_chunk ? reinterpret_cast<char*>(mark_chunk) + (mark - mark_chunk->seq * kChunk)
+                        : nullptr;
+  if (!mark_chunk) {
+    t.current = nullptr;
+  } else if (!shared && mark_chunk->live > 0) {
     ScalarChunk* prev = mark_chunk->prev;
     t.current = mark_chunk;  // used_end reads t.bump for it
     leave(mark_chunk);
+    // Older levels' chunk: the outer scope resumes in a fresh chunk, above its mark.
     t.current = prev;
     at = prev ? prev->bump : nullptr;
+    if (prev) prev->end = at;
   } else {
     t.current = mark_chunk;
     if (keep_above) {
@@ -288,17 +309,17 @@ bool tape_backward(Node* root) {
     ScalarNode& n = *reinterpret_cast<ScalarNode*>(p);
     if (n.flags & kVisited) {
       n.flags &= static_cast<std::uint8_t>(~kVisited);
-      --pending;
-      for (std::uint8_t i = 0; i < n.num_inputs; ++i) {
-        Node* in = n.slot[i].input;
+      auto mark = [&pending](Node* in) {
         if (!(in->flags & (kLeaf | kVisited))) {
           in->flags |= kVisited;
           as_scalar(*in).grad = 0.0;
           ++pending;
         }
-      }
+      };
+      mark(n.slot[0].input);  // every op has an input in slot 0
+      if (n.num_inputs == 2) mark(n.slot[1].input);
       n.op->backward(n);
-      if (pending == 0) return true;
+      if (--pending == 0) return true;
     }
     if (p == begin) {
       c = c->prev;

@@ -101,8 +101,16 @@ inline void check_operand(const char* op, const Node& n) {
   }
 }
 
-// destroy() of a scalar node whose chunk is a tape's (c->tape set).
+// destroy() of a scalar node whose chunk is a tape's (c->tape set). The common case (this
+// thread's tape, one open scope) is one increment.
 void tape_node_died(Node* n, ScalarChunk* c) noexcept;
+inline void note_tape_death(Node* n, ScalarChunk* c) noexcept {
+  if (c->tape == &tape_arena && tape_arena.depth == 1 && !c->expired) {
+    ++tape_arena.levels[0].deaths;
+  } else {
+    tape_node_died(n, c);
+  }
+}
 // A node reached through the graph, not through a handle, gets a handle (graph views,
 // create_graph's rules): a tape node may come back from zero references.
 void tape_node_revived(Node* n) noexcept;
