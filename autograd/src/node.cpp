@@ -83,7 +83,7 @@ std::unordered_map<const Node*, Value>& grad_histories() {
 }
 
 void free_node(Node* node) noexcept {
-  drop_side_entries(*node);
+  if (node->flags & (kLabelled | kGradHooks | kGradHistory)) drop_side_entries(*node);
   if (is_tensor(*node)) {
     free_tensor_node(&as_tensor(*node));
   } else {
@@ -160,10 +160,13 @@ void destroy_owned(Node* node) noexcept {
   Node* n = node;
   for (;;) {
     Node* next = nullptr;
+    // Only a tensor node can hold a tape node here (Tensor(value)): pooled scalar nodes never
+    // record one (ops refuse it), so scalar chains skip the test.
+    const bool may_hold_tape_nodes = is_tensor(*n);
     for (std::size_t i = 0, k = input_count(*n); i < k; ++i) {
       Node* in = input_of(*n, i);
       if (in && --in->refs == 0) {
-        if (!is_tensor(*in) && chunk_of(in)->tape) {
+        if (may_hold_tape_nodes && !is_tensor(*in) && chunk_of(in)->tape) {
           note_tape_death(in, chunk_of(in));
         } else if (next) {
           pending.push_back(in);

@@ -37,7 +37,8 @@ double value_of(const char* op, const Value& v) {
   return detail::as_scalar(*v.node()).value;
 }
 
-ScalarNode* new_node(const OpInfo& op, double value, std::uint8_t flags) {
+[[gnu::always_inline]] inline ScalarNode* new_node(const OpInfo& op, double value,
+                                                   std::uint8_t flags) {
   detail::TapeArena* tape = detail::active_tape;
   ScalarNode* n = tape ? detail::tape_allocate(*tape) : detail::allocate_scalar_node();
   n->op = &op;

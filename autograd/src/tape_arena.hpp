@@ -93,11 +93,12 @@ inline void add_external(TapeArena& t, Node* in) {
 // The checks an op makes of each operand: a node of another thread's tape, or one that
 // outlived its scope, is an error naming the op. `op` may be null (backward).
 [[noreturn]] void refuse_tape_operand(const char* op, const Node& n);
+// A pooled operand (the dynamic graph's only kind) costs one load and one test; only
+// scalars are ever kReleased this way (expired).
 inline void check_operand(const char* op, const Node& n) {
-  if ((n.flags & kReleased) || chunk_of(&n)->tape != active_tape) {
-    const ScalarChunk* c = chunk_of(&n);
-    if (!(n.flags & kReleased) && c->tape == nullptr) return;  // from outside the tape
-    refuse_tape_operand(op, n);
+  const TapeArena* tape = chunk_of(&n)->tape;
+  if (tape || (n.flags & kReleased)) {
+    if ((n.flags & kReleased) || tape != active_tape) refuse_tape_operand(op, n);
   }
 }
 
