@@ -426,7 +426,9 @@ BOOST_AUTO_TEST_CASE(a_ten_million_op_chain_without_recursion_or_leaks) {
   const std::int64_t after = rss_bytes();
   BOOST_TEST_MESSAGE("RSS before " << before << ", during " << during << ", after " << after);
   BOOST_TEST(during - before > 2 * n * 40);  // the nodes did take memory (48 B each)
-  BOOST_TEST(after - before < 64 << 20);     // and the scope gave it back
+#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory (quarantine): RSS says nothing there
+  BOOST_TEST(after - before < 64 << 20);  // and the scope gave it back
+#endif
 }
 
 BOOST_AUTO_TEST_CASE(escapes_across_chunks_and_nested_scopes) {
