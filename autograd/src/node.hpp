@@ -1,6 +1,8 @@
 #pragma once
 // Graph nodes (private to the library). One graph holds two kinds of node:
-//  - ScalarNode (48 bytes, pooled): a Value. Its inputs and constant live inline.
+//  - ScalarNode (48 bytes, pooled): a Value. Its inputs and constant live inline. Nodes made
+//    while an ag::Tape lives have the same layout but come from the thread's tape, in
+//    creation order, and own no reference to tape inputs (tape_arena.hpp).
 //  - TensorNode: a Tensor with its storage, gradient, inputs and backward closure.
 // Both start with detail::Node, whose OpInfo names the op and points to its backward rule;
 // the engine (engine.cpp) walks and runs both kinds the same way.
