@@ -14,6 +14,7 @@
 #include "autograd/op_registry.hpp"
 #include "autograd/render.hpp"
 #include "autograd/shape.hpp"
+#include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"
 #include "autograd/threads.hpp"
 #include "autograd/value.hpp"

@@ -5,7 +5,7 @@ include(${PROJECT_SOURCE_DIR}/cmake/DocSnippets.cmake)
 set(AG_CHECKED_DOCS
   README.md CONTRIBUTING.md docs/install.md docs/semantics.md docs/graphs.md docs/nn.md
   docs/data_checkpoints.md docs/benchmarks.md docs/testing.md docs/examples.md docs/agexpr.md
-  docs/explain.md)
+  docs/explain.md docs/tape.md)
 file(GLOB AG_EXAMPLE_DOCS RELATIVE ${PROJECT_SOURCE_DIR} CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/docs/examples/*.md)
 if(NOT AG_WITH_MPI)  # these pages run programs built only with autograd::dist

@@ -13,7 +13,7 @@
 namespace ag {
 namespace detail {
 
-thread_local bool anomaly_mode = false;
+constinit thread_local bool anomaly_mode = false;
 
 namespace {
 

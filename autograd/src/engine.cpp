@@ -14,6 +14,7 @@
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
 #include "node.hpp"
+#include "tape_arena.hpp"
 #include "tensor_impl.hpp"
 #include "walk.hpp"
 
@@ -76,6 +77,7 @@ constexpr const char* kInplaceMessage =
     "operation";
 
 [[noreturn]] void refuse_released(Node& n) {
+  if (!is_tensor(n)) refuse_tape_operand("backward", n);  // a scalar is released only so
   throw Error("backward",
               fmt::format("the graph was already backpropagated through op {} and its saved "
                           "values were freed; call backward(retain_graph=true) the first "
@@ -163,7 +165,7 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
   std::vector<Node*>& order = backward_order;
   order.clear();
   MarkGuard marks(order);
-  walk({root}, /*requires_grad_only=*/true, order, [](Node& n) {
+  walk({&root, 1}, /*requires_grad_only=*/true, order, [](Node& n) {
     check_runnable(n);
     if (!(n.flags & kLeaf)) reset_grad(n);
   });
@@ -253,6 +255,10 @@ using namespace detail;
 
 void Value::backward(bool retain_graph, bool create_graph) const {
   if (!node_) throw Error("backward", "called on an empty Value");
+  if (ScalarChunk* c = chunk_of(node_); c->tape) {  // on a tape: the reverse sweep if it can
+    check_operand("backward", *node_);
+    if (!create_graph && c->tape == active_tape && tape_backward(node_)) return;
+  }
   if (create_graph) {
     backward_with_graph(node_, Value(1.0).detach(), retain_graph);
     return;

@@ -6,9 +6,7 @@
 
 namespace ag {
 
-namespace {
-thread_local bool grad_mode = true;
-}  // namespace
+using detail::grad_mode;
 
 bool grad_enabled() noexcept { return grad_mode; }
 NoGradGuard::NoGradGuard() noexcept : previous_(grad_mode) { grad_mode = false; }

@@ -38,7 +38,7 @@ class GraphBackward {
   void walk_from(Node* root) {
     require_grad_root(root);
     require_walk_scratch("backward");
-    walk({root}, /*requires_grad_only=*/true, order_, [](Node& n) { check_runnable(n); });
+    walk({&root, 1}, /*requires_grad_only=*/true, order_, [](Node& n) { check_runnable(n); });
     root_ = root;
   }
   bool reached(const Node& n) const { return n.flags & kVisited; }

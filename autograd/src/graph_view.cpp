@@ -5,6 +5,7 @@
 
 #include "autograd/graph.hpp"
 #include "node.hpp"
+#include "tape_arena.hpp"
 #include "walk.hpp"
 
 namespace ag {
@@ -38,7 +39,7 @@ std::vector<GraphNode> collect_graph(std::span<const GraphRoot> roots) {
     g.requires_grad = n->flags & kRequiresGrad;
     for (std::size_t i = 0, k = input_count(*n); i < k; ++i)
       g.inputs.push_back(ids.at(input_of(*n, i)));
-    retain(n);
+    retain_reached(n);
     if (g.is_scalar) {
       g.value = Value::adopt(n);
     } else {

@@ -14,6 +14,7 @@
 #include "autograd/error.hpp"
 #include "autograd/grad_mode.hpp"
 #include "autograd/memory.hpp"
+#include "tape_arena.hpp"
 
 namespace ag::detail {
 
@@ -30,7 +31,6 @@ std::vector<std::string>& scope_names() {
   static auto* names = new std::vector<std::string>{""};
   return *names;
 }
-thread_local std::uint16_t current_scope_id = 0;
 
 // Thread-locals with destructors die when their thread exits, on the main thread before every
 // object of static storage duration: a global Tensor is destroyed after the caches below. The
@@ -83,15 +83,7 @@ std::unordered_map<const Node*, Value>& grad_histories() {
 }
 
 void free_node(Node* node) noexcept {
-  if (node->flags & kLabelled) {
-    std::lock_guard lock(side_tables_mutex);
-    labels().erase(node);
-  }
-  if (is_tensor(*node)) {
-    if (node->flags & kGradHooks) drop_grad_ready_hooks(*node);
-  } else if (node->flags & kGradHistory) {
-    clear_grad_history(*node);
-  }
+  if (node->flags & (kLabelled | kGradHooks | kGradHistory)) drop_side_entries(*node);
   if (is_tensor(*node)) {
     free_tensor_node(&as_tensor(*node));
   } else {
@@ -100,6 +92,19 @@ void free_node(Node* node) noexcept {
 }
 
 }  // namespace
+
+void drop_side_entries(Node& node) noexcept {
+  if (node.flags & kLabelled) {
+    std::lock_guard lock(side_tables_mutex);
+    labels().erase(&node);
+    node.flags &= static_cast<std::uint8_t>(~kLabelled);
+  }
+  if (is_tensor(node)) {
+    if (node.flags & kGradHooks) drop_grad_ready_hooks(node);
+  } else if (node.flags & kGradHistory) {
+    clear_grad_history(node);
+  }
+}
 
 bool thread_caches_gone() noexcept { return caches_gone; }
 
@@ -123,7 +128,24 @@ struct PendingNodes {
 thread_local PendingNodes pending_nodes;
 }  // namespace
 
+namespace {
+[[gnu::noinline]] void destroy_owned(Node* node) noexcept;
+}  // namespace
+
+// A tape node frees nothing and owns no input (tape_arena.hpp): its scope frees it. This entry
+// stays small (no frame) because every temporary Value on a tape ends here.
 void destroy(Node* node) noexcept {
+  if (!is_tensor(*node)) {
+    if (ScalarChunk* c = chunk_of(node); c->tape) {
+      note_tape_death(node, c);
+      return;
+    }
+  }
+  destroy_owned(node);
+}
+
+namespace {
+void destroy_owned(Node* node) noexcept {
   // The list the loop below, further up this stack, is draining: a node released while a
   // tensor node's destructor runs joins it.
   thread_local constinit std::vector<Node*>* draining_into = nullptr;
@@ -138,10 +160,15 @@ void destroy(Node* node) noexcept {
   Node* n = node;
   for (;;) {
     Node* next = nullptr;
+    // Only a tensor node can hold a tape node here (Tensor(value)): pooled scalar nodes never
+    // record one (ops refuse it), so scalar chains skip the test.
+    const bool may_hold_tape_nodes = is_tensor(*n);
     for (std::size_t i = 0, k = input_count(*n); i < k; ++i) {
       Node* in = input_of(*n, i);
       if (in && --in->refs == 0) {
-        if (next) {
+        if (may_hold_tape_nodes && !is_tensor(*in) && chunk_of(in)->tape) {
+          note_tape_death(in, chunk_of(in));
+        } else if (next) {
           pending.push_back(in);
         } else {
           next = in;
@@ -159,11 +186,13 @@ void destroy(Node* node) noexcept {
   draining_into = nullptr;
   if (pending.capacity() > 4096) std::vector<Node*>().swap(pending);
 }
+}  // namespace
 
 void set_label(Node& n, std::string_view label) {
   std::lock_guard lock(side_tables_mutex);
   labels()[&n] = std::string(label);
   n.flags |= kLabelled;
+  note_side_entry(n);
 }
 
 std::string label_of(const Node& n) {
@@ -184,6 +213,7 @@ void set_grad_history(Node& leaf, const Value& grad) {
     }
     leaf.flags |= kGradHistory;
   }
+  note_side_entry(leaf);
 }
 
 Value grad_history_of(const Node& leaf) {
@@ -208,8 +238,6 @@ void clear_grad_history(Node& leaf) noexcept {
     leaf.flags &= static_cast<std::uint8_t>(~kGradHistory);
   }
 }
-
-std::uint16_t current_scope() noexcept { return current_scope_id; }
 
 std::string_view scope_name(std::uint16_t id) {
   std::lock_guard lock(side_tables_mutex);
@@ -302,6 +330,7 @@ void ag::release_cached_memory() noexcept {
     detail::tensor_node_cache.nodes.clear();
   }
   detail::release_spare_scalar_chunk();
+  detail::release_tape_spare();
   detail::release_walk_scratch();
 #ifdef __GLIBC__
   // glibc keeps freed heap pages (the chunks and nodes of a big graph that just died) for
@@ -323,7 +352,5 @@ std::uint16_t intern_scope(const char* name) {
   }
   return static_cast<std::uint16_t>(id);
 }
-
-void set_current_scope(std::uint16_t id) noexcept { current_scope_id = id; }
 
 }  // namespace ag::detail

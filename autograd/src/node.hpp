@@ -1,6 +1,8 @@
 #pragma once
 // Graph nodes (private to the library). One graph holds two kinds of node:
-//  - ScalarNode (48 bytes, pooled): a Value. Its inputs and constant live inline.
+//  - ScalarNode (48 bytes, pooled): a Value. Its inputs and constant live inline. Nodes made
+//    while an ag::Tape lives have the same layout but come from the thread's tape, in
+//    creation order, and own no reference to tape inputs (tape_arena.hpp).
 //  - TensorNode: a Tensor with its storage, gradient, inputs and backward closure.
 // Both start with detail::Node, whose OpInfo names the op and points to its backward rule;
 // the engine (engine.cpp) walks and runs both kinds the same way.
@@ -127,8 +129,11 @@ bool thread_caches_gone() noexcept;
 // Label and scope side tables (labels are rare: they don't cost every node a field).
 void set_label(Node& n, std::string_view label);
 std::string label_of(const Node& n);
-std::uint16_t current_scope() noexcept;
-void set_current_scope(std::uint16_t id) noexcept;
+// Inline: every recorded node reads them.
+inline constinit thread_local std::uint16_t current_scope_id = 0;
+inline constinit thread_local bool grad_mode = true;  // grad_enabled() (grad_mode.cpp)
+inline std::uint16_t current_scope() noexcept { return current_scope_id; }
+inline void set_current_scope(std::uint16_t id) noexcept { current_scope_id = id; }
 // The id of a scope name, adding it to the table if new (ScopeGuard).
 std::uint16_t intern_scope(const char* name);
 std::string_view scope_name(std::uint16_t id);
@@ -137,6 +142,10 @@ std::string_view scope_name(std::uint16_t id);
 // flagged leaf's hooks when backward reaches it; freeing the node drops them.
 void run_grad_ready_hooks(Node& leaf);
 void drop_grad_ready_hooks(const Node& leaf) noexcept;
+// Drops a dying node's label, hooks and gradient history (freeing a node, ending a Tape).
+void drop_side_entries(Node& node) noexcept;
+// Frees this thread's spare tape chunk (ag::release_cached_memory; tape.cpp).
+void release_tape_spare() noexcept;
 
 // The one graph walker: nodes reachable from roots, inputs before their users. With
 // requires_grad_only, stops at nodes that need no gradient (what backward needs).
@@ -144,7 +153,7 @@ std::vector<Node*> topological_order(const std::vector<Node*>& roots, bool requi
 
 // Anomaly mode (anomaly.cpp): checks a fresh result, and the input gradients a backward rule
 // just produced, for NaN/Inf. Callers test the flag first, so the off state costs one load.
-extern thread_local bool anomaly_mode;
+extern constinit thread_local bool anomaly_mode;  // constinit: read without a TLS guard
 void check_forward_anomaly(Node& result, const char* op, const std::vector<Node*>& inputs);
 void check_backward_anomaly(Node& node);
 // The same for one gradient a rule produced in a create_graph pass (graph_backward.cpp), where

@@ -15,6 +15,7 @@
 #include "autograd/value.hpp"
 #include "node.hpp"
 #include "op_table.hpp"
+#include "tape_arena.hpp"
 
 namespace ag {
 namespace {
@@ -28,14 +29,18 @@ ScalarNode& in0(Node& n) { return detail::as_scalar(*self(n).slot[0].input); }
 ScalarNode& in1(Node& n) { return detail::as_scalar(*self(n).slot[1].input); }
 double param(Node& n) { return self(n).slot[1].constant; }
 double value_of(const Value& v) { return detail::as_scalar(*v.node()).value; }
-// The operand's value; an empty (moved-from) Value is an error naming the op.
+// The operand's value; an empty (moved-from) Value is an error naming the op, and so is one
+// that outlived its ag::Tape scope or belongs to another thread's tape.
 double value_of(const char* op, const Value& v) {
   if (!v.node()) throw Error(op, "got an empty Value (moved from, or default-adopted)");
+  detail::check_operand(op, *v.node());
   return detail::as_scalar(*v.node()).value;
 }
 
-ScalarNode* new_node(const OpInfo& op, double value, std::uint8_t flags) {
-  ScalarNode* n = detail::allocate_scalar_node();
+[[gnu::always_inline]] inline ScalarNode* new_node(const OpInfo& op, double value,
+                                                   std::uint8_t flags) {
+  detail::TapeArena* tape = detail::active_tape;
+  ScalarNode* n = tape ? detail::tape_allocate(*tape) : detail::allocate_scalar_node();
   n->op = &op;
   n->refs = 1;
   n->flags = flags;
@@ -75,15 +80,26 @@ void check_anomaly(const OpInfo& op, double value, const Value& a, const Value* 
   }
 }
 
+// A new node holds its input: a pooled node owns a reference; on a tape, an input from
+// outside the tape is kept by the arena, and a tape input needs nothing (tape_arena.hpp).
+// Operands passed value_of's check, so a tape input here is on this thread's open tape.
+void link_input(Node* in) {
+  if (detail::TapeArena* tape = detail::active_tape) {
+    if (!detail::chunk_of(in)->tape) detail::add_external(*tape, in);
+  } else {
+    detail::retain(in);
+  }
+}
+
 Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
   if (detail::anomaly_mode) check_anomaly(op, value, a, &b);
-  if (!grad_enabled() || !(tracks(a) || tracks(b))) return constant(value);
+  if (!detail::grad_mode || !(tracks(a) || tracks(b))) return constant(value);
   ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
   n->num_inputs = 2;
   n->slot[0].input = a.node();
   n->slot[1].input = b.node();
-  detail::retain(a.node());
-  detail::retain(b.node());
+  link_input(a.node());
+  link_input(b.node());
   detail::note_recorded_input(*a.node());
   detail::note_recorded_input(*b.node());
   return Value::adopt(n);
@@ -91,19 +107,19 @@ Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
 
 Value record(const OpInfo& op, double value, const Value& a, double parameter = 0.0) {
   if (detail::anomaly_mode) check_anomaly(op, value, a, nullptr);
-  if (!grad_enabled() || !tracks(a)) return constant(value);
+  if (!detail::grad_mode || !tracks(a)) return constant(value);
   ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
   n->num_inputs = 1;
   n->slot[0].input = a.node();
   n->slot[1].constant = parameter;
-  detail::retain(a.node());
+  link_input(a.node());
   detail::note_recorded_input(*a.node());
   return Value::adopt(n);
 }
 
 // A handle on a node that the caller's graph already holds (backward_graph's operands).
 Value handle(Node* n) {
-  detail::retain(n);
+  detail::retain_reached(n);
   return Value::adopt(n);
 }
 
@@ -214,8 +230,10 @@ void Value::set_data(double data) {
                 fmt::format("only a leaf's data can be set; this Value is the result of '{}'",
                             node_->op->name));
   }
+  detail::check_operand("set_data", *node_);
   self(*node_).value = data;
   detail::note_leaf_write(*node_);
+  detail::scalar_leaf_writes.fetch_add(1, std::memory_order_relaxed);
 }
 double Value::grad() const noexcept {
   return node_ && (node_->flags & detail::kRequiresGrad) ? self(*node_).grad : 0.0;

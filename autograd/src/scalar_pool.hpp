@@ -17,6 +17,7 @@ namespace ag::detail {
 
 struct ScalarNode;
 struct ScalarPool;
+struct TapeArena;
 
 struct FreeSlot {
   FreeSlot* next;
@@ -32,6 +33,12 @@ struct alignas(64) ScalarChunk {
   ScalarChunk* prev;  // the owner's list of all its chunks
   ScalarChunk* next;
   FreeSlot* remote;  // slots freed by other threads, guarded by the pool's global mutex
+  // Chunks of a thread's tape (tape_arena.hpp) reuse this header: `tape` is their arena (null
+  // for the pool's chunks), `seq` their place in it, `bump` their used end; an expired chunk
+  // has left its arena and lives on for Values that outlived their scope, `live` counting them.
+  TapeArena* tape;
+  std::uint64_t seq;
+  bool expired;
 };
 
 inline ScalarChunk* chunk_of(const void* node) {

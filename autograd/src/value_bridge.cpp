@@ -4,6 +4,7 @@
 
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
+#include "tape_arena.hpp"
 #include "tensor_impl.hpp"
 
 namespace ag {
@@ -27,6 +28,7 @@ constexpr OpInfo kToValue{
 
 // ---- Value <-> Tensor ----
 Tensor::Tensor(const Value& value) {
+  if (value.node()) check_operand("tensor", *value.node());
   Tensor out = scalar_tensor(value.data(), Dtype::Float64);
   if (grad_enabled() && (value.node()->flags & kRequiresGrad)) {
     TensorNode& n = node_of(out);

@@ -3,6 +3,7 @@
 // shared by first-order backward (engine.cpp) and the create_graph / ag::grad pass
 // (graph_backward.cpp).
 #include <algorithm>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,8 @@ class MarkGuard {
 // before users, calling on_first_visit(node) as each is reached (before it is marked, so a
 // visit that throws leaves no mark). Nodes stay marked kVisited for the caller's MarkGuard.
 template <class OnFirstVisit>
-void walk(const std::vector<Node*>& roots, bool requires_grad_only, std::vector<Node*>& order,
+// Roots are a span: one backward's single root costs no vector (no allocation per call).
+void walk(std::span<Node* const> roots, bool requires_grad_only, std::vector<Node*>& order,
           OnFirstVisit&& on_first_visit) {
   std::vector<Frame>& stack = walk_stack;
   stack.clear();

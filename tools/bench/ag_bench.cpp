@@ -5,7 +5,8 @@
 //   ag_bench smoke <refs file>                tiny sizes; results must match stored PyTorch refs
 //   --threads N (before the mode)             ag::set_num_threads(N) (OpenBLAS included)
 //
-// Workloads: chain, tiny, micrograd, spiral, mlp, matmul (see workloads.cpp for parameters).
+// Workloads: chain, tiny, chain_tape, tiny_tape (the same on an ag::Tape), micrograd, spiral, mlp,
+// matmul (see workloads.cpp for parameters).
 #include <fmt/format.h>
 
 #include <autograd/autograd.hpp>

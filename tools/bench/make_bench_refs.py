@@ -23,6 +23,9 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test
 REQUESTS = [
     ("chain n=1000", {"x": 1e-12, "x0.grad": 1e-12, "w.grad": 1e-12, "b.grad": 1e-12}),
     ("tiny n=3", {"g": 1e-12, "a.grad": 1e-12, "b.grad": 1e-12}),
+    # The engine's tape workloads; PyTorch (no tape) runs its plain chain and tiny for them.
+    ("chain_tape n=1000", {"x": 1e-12, "x0.grad": 1e-12, "w.grad": 1e-12, "b.grad": 1e-12}),
+    ("tiny_tape n=3", {"g": 1e-12, "a.grad": 1e-12, "b.grad": 1e-12}),
     ("micrograd steps=3 points=100", {"loss": 1e-9, "accuracy": 1e-12}),
     ("spiral epochs=10 per_class=100", {"loss": 1e-4, "accuracy": 1e-12}),
     # 50 float32 epochs: before rounding differences grow; catches a float32-only bug (it

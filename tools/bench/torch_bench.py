@@ -188,7 +188,8 @@ def matmul(n=1024, repeat=5):
                     "c00": flat[0].item(), "c_last": flat[-1].item()})
 
 
-WORKLOADS = {"chain": chain, "tiny": tiny, "micrograd": micrograd, "spiral": spiral, "mlp": mlp,
+# PyTorch has no tape: the engine's tape rows (chain_tape, tiny_tape) time its plain workloads.
+WORKLOADS = {"chain": chain, "tiny": tiny, "chain_tape": chain, "tiny_tape": tiny, "micrograd": micrograd, "spiral": spiral, "mlp": mlp,
              "matmul": matmul}
 
 

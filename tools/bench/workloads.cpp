@@ -77,6 +77,62 @@ Outcome tiny_graph(const Params& p) {
           {{"g", g_value}, {"a.grad", a_grad}, {"b.grad", b_grad}}};
 }
 
+// ---- the same two, recorded on an ag::Tape (PyTorch has no tape: compared with its plain rows)
+// ---- The chain's scope ends inside the timed free: freeing the tape is part of the figure.
+Outcome chain_tape(const Params& p) {
+  const std::int64_t n = get_int(p, "n", 1'000'000);
+  ag::Value x0(0.5), w(1.0 - 1e-6), b(1e-6);  // parameters, made before the scope
+  const std::int64_t rss_before = current_rss_bytes();
+  std::optional<ag::Tape> tape(std::in_place);
+  std::optional<ag::Value> x(x0);
+  const auto t0 = Clock::now();
+  for (std::int64_t i = 0; i < n; ++i) x = *x * w + b;
+  const double fwd = seconds_since(t0);
+  const std::int64_t rss_after = current_rss_bytes();
+  const auto t1 = Clock::now();
+  x->backward();
+  const double bwd = seconds_since(t1);
+  const double value = x->data();
+  const auto t2 = Clock::now();
+  x.reset();
+  tape.reset();  // frees the 2n recorded nodes at once
+  const double free_s = seconds_since(t2);
+  const double ops = 2.0 * static_cast<double>(n);
+  return {(fwd + bwd + free_s) / ops,
+          "op",
+          {{"fwd_ns_per_op", fwd / ops * 1e9},
+           {"bwd_ns_per_op", bwd / ops * 1e9},
+           {"bwd_over_fwd", bwd / fwd},
+           {"free_ns_per_op", free_s / ops * 1e9},
+           {"rss_bytes_per_op", static_cast<double>(rss_after - rss_before) / ops}},
+          {{"x", value}, {"x0.grad", x0.grad()}, {"w.grad", w.grad()}, {"b.grad", b.grad()}}};
+}
+
+// One scope per iteration, as a training loop would use it.
+Outcome tiny_graph_tape(const Params& p) {
+  const std::int64_t n = get_int(p, "n", 100'000);
+  double g_value = 0.0, a_grad = 0.0, b_grad = 0.0;
+  const auto t0 = Clock::now();
+  for (std::int64_t i = 0; i < n; ++i) {
+    ag::Tape tape;
+    ag::Value a(-41.0), b(2.0);
+    auto c = a + b;
+    auto d = a * b + pow(b, 3.0);
+    auto e = c - d;
+    auto f = pow(e, 2.0);
+    auto g = f / 2.0;
+    g.backward();
+    g_value = g.data();
+    a_grad = a.grad();
+    b_grad = b.grad();
+  }
+  const double total = seconds_since(t0);
+  return {total / static_cast<double>(n),
+          "iteration",
+          {},
+          {{"g", g_value}, {"a.grad", a_grad}, {"b.grad", b_grad}}};
+}
+
 // ---- micrograd's demo: MLP(2, [16, 16, 1]) on 100 moons, SVM max-margin loss, SGD ----
 struct ScalarLayer {
   std::int64_t in, out;
@@ -285,14 +341,16 @@ std::int64_t get_int(const Params& params, const std::string& key, std::int64_t 
 }
 
 const std::vector<std::string>& workload_names() {
-  static const std::vector<std::string> names = {"chain",  "tiny", "micrograd",
-                                                 "spiral", "mlp",  "matmul"};
+  static const std::vector<std::string> names = {"chain",     "tiny",   "chain_tape", "tiny_tape",
+                                                 "micrograd", "spiral", "mlp",        "matmul"};
   return names;
 }
 
 Outcome run_workload(const std::string& name, const Params& params) {
   if (name == "chain") return chain(params);
   if (name == "tiny") return tiny_graph(params);
+  if (name == "chain_tape") return chain_tape(params);
+  if (name == "tiny_tape") return tiny_graph_tape(params);
   if (name == "micrograd") return micrograd(params);
   if (name == "spiral") return spiral_training(params);
   if (name == "mlp") return mlp_training(params);
