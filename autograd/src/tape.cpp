@@ -46,6 +46,8 @@ struct TapeExitHook {
     }
     std::free(t.spare);
     std::free(t.externals);
+    std::free(t.levels);
+    t.levels = nullptr;
     t.current = t.spare = nullptr;
     t.externals = nullptr;
     t.bump = t.end = nullptr;
@@ -345,6 +347,10 @@ Tape::Tape() : level_(tape_arena.depth) {
   TapeArena& t = tape_arena;
   if (t.depth == kMaxTapeDepth) {
     throw Error("Tape", fmt::format("scopes nest at most {} deep", kMaxTapeDepth));
+  }
+  if (!t.levels) {
+    t.levels = static_cast<TapeLevel*>(std::malloc(sizeof(TapeLevel) * kMaxTapeDepth));
+    if (!t.levels) throw std::bad_alloc();
   }
   if (!t.current) take_chunk(t);
   if (t.depth == 0) t.leaf_writes_at_start = scalar_leaf_writes.load(std::memory_order_relaxed);

@@ -40,7 +40,9 @@ struct TapeArena {
   ScalarChunk* spare;    // one empty chunk kept between scopes
   int depth;             // live ag::Tape scopes on this thread
   std::uint64_t next_seq;
-  TapeLevel levels[kMaxTapeDepth];
+  // kMaxTapeDepth entries, allocated by the thread's first scope: kept out of static TLS,
+  // which is small in a dlopen'd library (the Python module) and shared with its dependencies.
+  TapeLevel* levels;
   Node** externals;  // retained nodes from outside the tape, released at their level's end
   std::size_t externals_size;
   std::size_t externals_capacity;
