@@ -53,12 +53,16 @@ Outcome chain(const Params& p) {
           {{"x", value}, {"x0.grad", x0.grad()}, {"w.grad", w.grad()}, {"b.grad", b.grad()}}};
 }
 
-// ---- the 10-node graph, built from fresh leaves and backpropagated n times (float64) ----
-Outcome tiny_graph(const Params& p) {
+// ---- the 10-node graph, built from fresh leaves and backpropagated n times (float64); with
+// ---- a tape, one scope per iteration, as a training loop would use it.
+template <bool OnTape>
+Outcome tiny_graph_run(const Params& p) {
   const std::int64_t n = get_int(p, "n", 100'000);
   double g_value = 0.0, a_grad = 0.0, b_grad = 0.0;
   const auto t0 = Clock::now();
   for (std::int64_t i = 0; i < n; ++i) {
+    std::optional<ag::Tape> tape;
+    if constexpr (OnTape) tape.emplace();
     ag::Value a(-41.0), b(2.0);
     auto c = a + b;
     auto d = a * b + pow(b, 3.0);
@@ -76,6 +80,8 @@ Outcome tiny_graph(const Params& p) {
           {},
           {{"g", g_value}, {"a.grad", a_grad}, {"b.grad", b_grad}}};
 }
+Outcome tiny_graph(const Params& p) { return tiny_graph_run<false>(p); }
+Outcome tiny_graph_tape(const Params& p) { return tiny_graph_run<true>(p); }
 
 // ---- the same two, recorded on an ag::Tape (PyTorch has no tape: compared with its plain rows)
 // ---- The chain's scope ends inside the timed free: freeing the tape is part of the figure.
@@ -106,31 +112,6 @@ Outcome chain_tape(const Params& p) {
            {"free_ns_per_op", free_s / ops * 1e9},
            {"rss_bytes_per_op", static_cast<double>(rss_after - rss_before) / ops}},
           {{"x", value}, {"x0.grad", x0.grad()}, {"w.grad", w.grad()}, {"b.grad", b.grad()}}};
-}
-
-// One scope per iteration, as a training loop would use it.
-Outcome tiny_graph_tape(const Params& p) {
-  const std::int64_t n = get_int(p, "n", 100'000);
-  double g_value = 0.0, a_grad = 0.0, b_grad = 0.0;
-  const auto t0 = Clock::now();
-  for (std::int64_t i = 0; i < n; ++i) {
-    ag::Tape tape;
-    ag::Value a(-41.0), b(2.0);
-    auto c = a + b;
-    auto d = a * b + pow(b, 3.0);
-    auto e = c - d;
-    auto f = pow(e, 2.0);
-    auto g = f / 2.0;
-    g.backward();
-    g_value = g.data();
-    a_grad = a.grad();
-    b_grad = b.grad();
-  }
-  const double total = seconds_since(t0);
-  return {total / static_cast<double>(n),
-          "iteration",
-          {},
-          {{"g", g_value}, {"a.grad", a_grad}, {"b.grad", b_grad}}};
 }
 
 // ---- micrograd's demo: MLP(2, [16, 16, 1]) on 100 moons, SVM max-margin loss, SGD ----
