@@ -1,12 +1,11 @@
 # Hardening (issue 7): random graphs vs finite differences, threads, extremes, bad inputs.
-ag_add_test(test_random_graphs ${CMAKE_CURRENT_SOURCE_DIR}/test_random_graphs.cpp
-                               ${CMAKE_CURRENT_SOURCE_DIR}/random_graph.cpp)
-target_link_libraries(test_random_graphs PRIVATE fmt::fmt)
+ag_add_test(test_random_graphs ${CMAKE_CURRENT_SOURCE_DIR}/test_random_graphs.cpp)
+target_link_libraries(test_random_graphs PRIVATE ag_random_graph fmt::fmt)
 
 # Threads: concurrent graphs must match one thread bitwise (also run under TSan, tools/ci/tsan.sh).
 find_package(Threads REQUIRED)
-ag_add_test(test_threads ${CMAKE_CURRENT_SOURCE_DIR}/test_threads.cpp ${CMAKE_CURRENT_SOURCE_DIR}/random_graph.cpp)
-target_link_libraries(test_threads PRIVATE fmt::fmt Threads::Threads)
+ag_add_test(test_threads ${CMAKE_CURRENT_SOURCE_DIR}/test_threads.cpp)
+target_link_libraries(test_threads PRIVATE ag_random_graph fmt::fmt Threads::Threads)
 
 # Extremes: 10M-node chains, 1M-way fan-ins; memory returns to baseline (VmRSS).
 ag_add_test(test_extremes ${CMAKE_CURRENT_SOURCE_DIR}/test_extremes.cpp)

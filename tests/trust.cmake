@@ -40,7 +40,6 @@ add_test(NAME fuzz_tensor_ops_replay
   COMMAND fuzz_tensor_ops_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus_tensor_ops)
 set_tests_properties(fuzz_tensor_ops_replay PROPERTIES LABELS trust TIMEOUT 120)
 
-ag_add_test(test_random_graphs_extended ${CMAKE_CURRENT_SOURCE_DIR}/test_random_graphs_extended.cpp
-                                        ${CMAKE_CURRENT_SOURCE_DIR}/random_graph.cpp)
-target_link_libraries(test_random_graphs_extended PRIVATE fmt::fmt)
+ag_add_test(test_random_graphs_extended ${CMAKE_CURRENT_SOURCE_DIR}/test_random_graphs_extended.cpp)
+target_link_libraries(test_random_graphs_extended PRIVATE ag_random_graph fmt::fmt)
 set_tests_properties(test_random_graphs_extended PROPERTIES LABELS trust TIMEOUT 300)
