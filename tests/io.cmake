@@ -1,5 +1,6 @@
 # Data I/O, checkpoints and plots (nn/io.hpp, nn/plot.hpp).
 
+find_package(ZLIB REQUIRED)  # nn finds it in its own directory scope; areas configure alone
 ag_add_test(test_idx ${CMAKE_CURRENT_SOURCE_DIR}/test_idx.cpp)
 target_link_libraries(test_idx PRIVATE ZLIB::ZLIB)  # the test writes gzip files itself
 ag_add_test(test_idx_training ${CMAKE_CURRENT_SOURCE_DIR}/test_idx_training.cpp)

@@ -142,6 +142,8 @@ BOOST_AUTO_TEST_CASE(damaged_files_are_refused) {
       {"bad JSON header", "expected '}'"});
   expect_error(decode(make_file(R"([1, 2])", {})), {"bad JSON header", "expected '{'"});
   expect_error(decode(make_file(good + "x", two_floats)), {"unexpected text after"});
+  expect_error(decode(make_file(R"({"a":1E99999})", {})),
+               {"'f'", "bad JSON header", "number overflow"});
   expect_error(decode(make_file(good, raw<float>({1.0f}))),
                {"truncated", "tensor 'a' needs data up to byte 8", "holds 4 bytes"});
   expect_error(decode(make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,12]}})",

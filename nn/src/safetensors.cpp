@@ -88,6 +88,13 @@ Json parse_header(std::string_view text, std::string_view source) {
       fail(source, "unexpected text after the header object (at byte " + std::to_string(e.byte) +
                        "): " + what);
     fail(source, "bad JSON header at byte " + std::to_string(e.byte) + ": " + what);
+  } catch (const Json::out_of_range& e) {
+    // A number beyond double, e.g. 1E99999: "[json.exception.out_of_range.406] number overflow
+    // ...".
+    std::string what = e.what();
+    const auto bracket = what.find("] ");
+    if (bracket != std::string::npos) what = what.substr(bracket + 2);
+    fail(source, "bad JSON header: " + what);
   }
 }
 

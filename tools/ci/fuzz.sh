@@ -14,7 +14,7 @@ fi
 # The libraries with coverage instrumentation and ASan, so the fuzzer sees inside them.
 cmake --preset fuzz -S "$root" -B "$build" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target autograd nn
-flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I"$root")
+flags=(-std=c++20 -g1 -O1 -fsanitize=fuzzer,address,undefined -I"$root")
 libs=("$build/nn/libautograd_nn.a" "$build/autograd/libautograd.a" -lfmt -lopenblas -lz $(pkg-config --libs libgvc libcgraph))
 declare -A sources=(
   [expr_parser]="$root/tests/fuzz/fuzz_expr_parser.cpp $root/tools/expr/parser.cpp"
