@@ -1,4 +1,4 @@
-# Hardening (issue 7): random graphs vs finite differences, threads, extremes, bad inputs.
+# Hardening: random graphs vs finite differences, threads, extremes, bad inputs.
 include(${CMAKE_CURRENT_SOURCE_DIR}/random_graph/random_graph.cmake)
 ag_add_test(test_random_graphs ${CMAKE_CURRENT_SOURCE_DIR}/test_random_graphs.cpp)
 target_link_libraries(test_random_graphs PRIVATE ag_random_graph)

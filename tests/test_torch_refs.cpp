@@ -633,7 +633,7 @@ BOOST_AUTO_TEST_CASE(every_case_has_a_builder_and_every_builder_a_case) {
   }
 }
 
-// The stored data itself against values known by hand (the micrograd expression), so a
+// The stored data itself against values known by hand (micrograd's README expression), so a
 // broken reference file cannot pass unnoticed.
 BOOST_AUTO_TEST_CASE(reference_file_holds_the_known_micrograd_values) {
   const auto& cases = reference_cases();

@@ -1,4 +1,4 @@
-# The long random-graph run (issue 7): tools/fuzz_graphs --graphs N --seed S.
+# The long random-graph run: tools/fuzz_graphs --graphs N --seed S.
 find_package(CLI11 CONFIG REQUIRED)
 include(${PROJECT_SOURCE_DIR}/tests/random_graph/random_graph.cmake)
 add_executable(fuzz_graphs ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_graphs.cpp)
