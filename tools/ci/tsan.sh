@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-tsan}
 cmake --preset tsan -S "$root" -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target test_threads test_tape
+cmake --build "$build" -j"$(nproc)" --target test_threads test_tape test_gemm
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 "$build/tests/test_threads" --report_level=short
 "$build/tests/test_tape" --run_test=each_thread_has_its_own_tape --report_level=short
+"$build/tests/test_gemm" --report_level=short
