@@ -47,9 +47,9 @@ if(AG_BUILD_EXAMPLES)
                       REGEX "--seed" ARGS --seed -3)
   # The programs of one fixed computation take small options too; their defaults print the page's
   # output (docs/examples/*.md, checked by the docs tests).
-  foreach(example custom_op newton logistic_newton explain_intro)
+  foreach(example custom_op newton logistic_newton explain_intro higher_order_basics)
     ag_example_cli_test(${example}_help ${example} EXIT 0 REGEX "Usage:.*--help"
-                        FORBID "step [0-9]:|gradcheck:|w.grad\\(\\) =" ARGS --help)
+                        FORBID "step [0-9]:|gradcheck:|w.grad\\(\\) =|Hv =" ARGS --help)
     ag_example_cli_test(${example}_unknown_option ${example} EXIT nonzero
                         REGEX "--no-such-option" ARGS --no-such-option)
   endforeach()
