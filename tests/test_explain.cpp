@@ -2,9 +2,9 @@
 #define BOOST_TEST_MODULE explain
 #include <array>
 #include <boost/test/unit_test.hpp>
-#include <ctime>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
