@@ -22,21 +22,14 @@
 
 #include "autograd/autograd.hpp"
 #include "autograd/memory.hpp"
+#include "test_support.hpp"
 
 namespace {
 
 constexpr std::int64_t kMiB = 1024 * 1024;
 constexpr std::int64_t kSlack = 32 * kMiB;
 
-// Resident set size from /proc/self/status (kB), in bytes.
-std::int64_t resident_bytes() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  BOOST_FAIL("no VmRSS in /proc/self/status");
-  return 0;
-}
+using ag_test::resident_bytes;
 
 std::int64_t settled_resident_bytes() {
   ag::release_cached_memory();

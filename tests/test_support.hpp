@@ -2,6 +2,7 @@
 // Helpers shared by the test suites: a scratch directory, whole-file reads, error checks, and
 // random float64 inputs for gradient checks.
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
@@ -20,6 +21,14 @@
 namespace ag_test {
 
 namespace fs = std::filesystem;
+
+// The process's resident memory, in bytes (/proc/self/statm).
+inline std::int64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::int64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
 
 // A fresh directory (mkdtemp) for one test, removed with everything in it afterwards.
 struct TempDir {

@@ -46,6 +46,9 @@ struct TapeExitHook {
     }
     std::free(t.spare);
     std::free(t.externals);
+    std::free(t.external_set);
+    t.external_set = nullptr;
+    t.external_set_capacity = 0;
     std::free(t.levels);
     t.levels = nullptr;
     t.current = t.spare = nullptr;
@@ -78,6 +81,17 @@ void take_chunk(TapeArena& t) {
   t.current = c;
   t.bump = first_slot(c);
   t.end = c->end;
+}
+
+// The slot of the external set that holds `n`, or the free slot where it belongs (linear
+// probing; the set is never full).
+Node** find_slot(Node** set, std::size_t capacity, const Node* n) {
+  const std::uint64_t mixed =
+      (reinterpret_cast<std::uintptr_t>(n) >> 4) * std::uint64_t{0x9E3779B97F4A7C15};
+  for (std::size_t i = static_cast<std::size_t>(mixed >> 32) & (capacity - 1);;
+       i = (i + 1) & (capacity - 1)) {
+    if (set[i] == n || !set[i]) return &set[i];
+  }
 }
 
 // Visits the nodes at or above position `mark`, newest first.
@@ -135,8 +149,15 @@ void end_level(TapeArena& t) noexcept {
       return;
     }
   }
-  for (std::size_t i = level.externals; i < t.externals_size; ++i) release(t.externals[i]);
-  t.externals_size = level.externals;
+  if (level.externals != t.externals_size) {
+    for (std::size_t i = level.externals; i < t.externals_size; ++i) release(t.externals[i]);
+    t.externals_size = level.externals;
+    // Released nodes may die and their addresses be reused: the set keeps only the rest.
+    std::fill_n(t.external_set, t.external_set_capacity, nullptr);
+    for (std::size_t i = 0; i < t.externals_size; ++i) {
+      *find_slot(t.external_set, t.external_set_capacity, t.externals[i]) = t.externals[i];
+    }
+  }
   for (Node*& r : t.recent_externals) r = nullptr;
   const std::uint64_t mark = level.mark;
   if (t.side_entries) {  // histories hold handles to tape nodes: dropped before counting
@@ -238,6 +259,11 @@ ScalarNode* tape_allocate_slow(TapeArena& t) {
 }
 
 void add_external_slow(TapeArena& t, Node* in) {
+  if (t.external_set_capacity != 0 && *find_slot(t.external_set, t.external_set_capacity, in)) {
+    t.recent_externals[t.recent_next++ & 3] = in;
+    return;  // kept already
+  }
+  // Room in the list and the set first, so that running out of memory changes nothing.
   if (t.externals_size == t.externals_capacity) {
     const std::size_t capacity = t.externals_capacity ? 2 * t.externals_capacity : 64;
     void* grown = std::realloc(t.externals, capacity * sizeof(Node*));
@@ -245,8 +271,21 @@ void add_external_slow(TapeArena& t, Node* in) {
     t.externals = static_cast<Node**>(grown);
     t.externals_capacity = capacity;
   }
+  if (2 * (t.externals_size + 1) > t.external_set_capacity) {
+    const std::size_t capacity = t.external_set_capacity ? 2 * t.external_set_capacity : 128;
+    auto* set = static_cast<Node**>(std::calloc(capacity, sizeof(Node*)));
+    if (!set) throw std::bad_alloc();
+    std::free(t.external_set);
+    t.external_set = set;
+    t.external_set_capacity = capacity;
+    for (std::size_t i = 0; i < t.externals_size; ++i) {
+      *find_slot(set, capacity, t.externals[i]) = t.externals[i];
+    }
+  }
+  *find_slot(t.external_set, t.external_set_capacity, in) = in;
   retain(in);
   t.externals[t.externals_size++] = in;
+  t.recent_externals[t.recent_next++ & 3] = in;
   if (!(in->flags & kLeaf)) t.dynamic_inputs = true;
 }
 

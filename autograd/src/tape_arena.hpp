@@ -46,7 +46,12 @@ struct TapeArena {
   Node** externals;  // retained nodes from outside the tape, released at their level's end
   std::size_t externals_size;
   std::size_t externals_capacity;
-  Node* recent_externals[4];           // already in `externals` for the current level and above
+  // The same nodes as an open-addressing set (null: a free slot; capacity a power of two, at
+  // most half full), so that each is retained once per scope however many ops use it.
+  Node** external_set;
+  std::size_t external_set_capacity;
+  Node* recent_externals[4];           // some of them, checked inline before the set
+  unsigned recent_next;                // the entry of recent_externals to replace next
   std::uint64_t leaf_writes_at_start;  // scalar_leaf_writes when the outermost level began
   bool dynamic_inputs;  // an input from outside is not a leaf: backward walks the graph
   bool side_entries;    // a tape node got a label or a gradient with history
@@ -85,11 +90,8 @@ inline ScalarNode* tape_allocate(TapeArena& t) {
 void add_external_slow(TapeArena& t, Node* in);
 // A tape node records `in`, which is not on the tape: the arena keeps it alive.
 inline void add_external(TapeArena& t, Node* in) {
-  Node*& recent = t.recent_externals[(reinterpret_cast<std::uintptr_t>(in) >> 4) & 3];
-  if (recent != in) {
-    add_external_slow(t, in);
-    recent = in;
-  }
+  const Node* const* r = t.recent_externals;
+  if (r[0] != in && r[1] != in && r[2] != in && r[3] != in) add_external_slow(t, in);
 }
 
 // The checks an op makes of each operand: a node of another thread's tape, or one that
