@@ -130,16 +130,50 @@ thread_local PendingNodes pending_nodes;
 
 namespace {
 [[gnu::noinline]] void destroy_owned(Node* node) noexcept;
+
+// The common death is a pooled scalar node (a temporary Value), freed in a tight loop that
+// follows an input dying with it, down a chain. A node with side entries, a tensor, or a
+// second dying input hands over to destroy_owned's work list; that call frees its whole part
+// of the graph iteratively and returns, so the depth stays bounded.
+[[gnu::noinline]] void destroy_scalars(Node* n) noexcept {
+  while (!is_tensor(*n) && !chunk_of(n)->tape) {       // (pooled nodes hold no tape nodes: a check)
+    if (n->flags & (kLabelled | kGradHistory)) break;  // side entries may release graphs
+    ScalarNode& s = as_scalar(*n);
+    Node* next = nullptr;
+    if (n->num_inputs != 0) {  // a leaf's slots hold counts, not inputs
+      Node* a = s.slot[0].input;
+      if (--a->refs == 0) next = a;
+      if (n->num_inputs == 2) {
+        Node* b = s.slot[1].input;
+        if (--b->refs == 0) {
+          if (next) {
+            free_scalar_node(&s);
+            destroy_owned(b);
+            n = next;
+            continue;
+          }
+          next = b;
+        }
+      }
+    }
+    free_scalar_node(&s);
+    if (!next) return;
+    n = next;
+  }
+  destroy_owned(n);
+}
 }  // namespace
 
 // A tape node frees nothing and owns no input (tape_arena.hpp): its scope frees it. This entry
-// stays small (no frame) because every temporary Value on a tape ends here.
+// stays small (no frame) because every temporary Value ends here.
 void destroy(Node* node) noexcept {
   if (!is_tensor(*node)) {
     if (ScalarChunk* c = chunk_of(node); c->tape) {
       note_tape_death(node, c);
       return;
     }
+    destroy_scalars(node);
+    return;
   }
   destroy_owned(node);
 }

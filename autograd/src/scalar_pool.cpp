@@ -133,7 +133,7 @@ ScalarNode* allocate_scalar_node_slow() {
   return allocate_scalar_node();
 }
 
-void free_scalar_node(ScalarNode* node) noexcept {
+void free_scalar_node_slow(ScalarNode* node) noexcept {
   ScalarChunk* c = chunk_of(node);
   auto* slot = reinterpret_cast<FreeSlot*>(node);
   ScalarPool& pool = scalar_pool;

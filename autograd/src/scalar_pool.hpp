@@ -57,7 +57,7 @@ struct ScalarPool {
 inline constinit thread_local ScalarPool scalar_pool{};
 
 ScalarNode* allocate_scalar_node_slow();
-void free_scalar_node(ScalarNode* node) noexcept;
+void free_scalar_node_slow(ScalarNode* node) noexcept;
 
 inline ScalarNode* allocate_scalar_node() {
   if (ScalarChunk* c = scalar_pool.current) {
@@ -74,6 +74,20 @@ inline ScalarNode* allocate_scalar_node() {
     }
   }
   return allocate_scalar_node_slow();
+}
+
+// A node freed by its owner onto a chunk that keeps other live nodes: a push (inline). The
+// chunk's last node, and frees from other threads, take the slow path.
+inline void free_scalar_node(ScalarNode* node) noexcept {
+  ScalarChunk* c = chunk_of(node);
+  if (c->owner == &scalar_pool && c->live > 1) {
+    auto* slot = reinterpret_cast<FreeSlot*>(node);
+    slot->next = c->free_list;
+    c->free_list = slot;
+    --c->live;
+    return;
+  }
+  free_scalar_node_slow(node);
 }
 
 // Returns this thread's spare chunk to the system (ag::release_cached_memory).
