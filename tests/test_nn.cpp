@@ -570,6 +570,50 @@ void check_adam_against_reference(ag::Dtype dtype) {
 }
 }  // namespace
 
+namespace {
+template <class T>
+void check_sgd_momentum_against_reference(ag::Dtype dtype) {
+  // torch.optim.SGD's rule: buf = momentum buf + g; p -= lr buf. Parameter `dead` gets a
+  // gradient once, then 0: its buffer decays by 0.9 per step into the subnormal range.
+  Tensor live = ag::tensor({0.5, -1.25}, dtype).requires_grad_();
+  Tensor dead = ag::tensor({2.0}, dtype).requires_grad_();
+  nn::SGD sgd(std::vector<Tensor>{live, dead}, 0.05, 0.9);
+  std::vector<T> p = {T(0.5), T(-1.25), T(2.0)}, buf(3, T(0));
+  const T lr = static_cast<T>(0.05), momentum = static_cast<T>(0.9);
+  bool saw_tiny_reference = false;
+  const int steps = std::is_same_v<T, float> ? 1000 : 7000;
+  for (int k = 1; k <= steps; ++k) {
+    sgd.zero_grad();
+    const double gdead = k == 1 ? 0.75 : 0.0;
+    Tensor loss = (live * ag::tensor({0.3, -0.01}, dtype)).sum() + dead.sum() * gdead;
+    loss.backward();
+    sgd.step();
+    const T g[3] = {static_cast<T>(0.3), static_cast<T>(-0.01), static_cast<T>(gdead)};
+    for (int j = 0; j < 3; ++j) {
+      buf[j] = momentum * buf[j] + g[j];
+      p[j] -= lr * buf[j];
+    }
+    saw_tiny_reference |= buf[2] != 0 && std::abs(buf[2]) < std::numeric_limits<T>::min();
+  }
+  BOOST_TEST(saw_tiny_reference);  // the reference's buffer went subnormal
+  BOOST_TEST(live.to_vector()[0] == static_cast<double>(p[0]));
+  BOOST_TEST(live.to_vector()[1] == static_cast<double>(p[1]));
+  // The dead parameter equals the reference (the flushed buffer moved it by less than one
+  // ulp), and no stored buffer is subnormal.
+  BOOST_TEST(dead.to_vector()[0] == static_cast<double>(p[2]));
+  for (const auto& [name, state] : sgd.named_state()) {
+    for (double x : state.to_vector()) {
+      BOOST_TEST((x == 0.0 || std::abs(x) >= std::numeric_limits<T>::min()), name);
+    }
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sgd_momentum_follows_the_plain_rule_and_never_goes_subnormal) {
+  check_sgd_momentum_against_reference<double>(ag::float64);
+  check_sgd_momentum_against_reference<float>(ag::float32);
+}
+
 BOOST_AUTO_TEST_CASE(adam_follows_the_plain_rule_step_for_step) {
   check_adam_against_reference<double>(ag::float64);
   check_adam_against_reference<float>(ag::float32);

@@ -113,8 +113,13 @@ void SGD::step() {
     if (momentum_ > 0.0) {
       T* buf = state_ptr<T>(buffers_[i]);
       const T momentum = static_cast<T>(momentum_);
+      // As Adam's moments: a buffer that decays below the smallest normal number (a parameter
+      // whose gradient stays 0) is stored as 0, off the slow subnormal path. The step it would
+      // make is below lr * 1e-38.
+      const T tiny = std::numeric_limits<T>::min();
       for (std::int64_t k = 0; k < n; ++k) {
-        buf[k] = momentum * buf[k] + (g[k] + decay * p[k]);
+        const T bk = momentum * buf[k] + (g[k] + decay * p[k]);
+        buf[k] = std::abs(bk) < tiny ? T(0) : bk;
         p[k] -= lr * buf[k];
       }
     } else {
