@@ -444,11 +444,18 @@ void bind_tensor(py::module_& m) {
       py::arg("a"), py::arg("b"));
   m.def(
       "linear",
-      [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b) {
+      [](const Tensor& x, const Tensor& w, const std::optional<Tensor>& b,
+         const std::string& activation) {
+        if (activation != "none" && activation != "relu") {
+          throw ag::Error("linear",
+                          "activation must be 'none' or 'relu', not '" + activation + "'");
+        }
         const ReleaseGilIf unlocked(big(x, w));
-        return ag::linear(x, w, b.value_or(Tensor()));
+        return ag::linear(x, w, b.value_or(Tensor()),
+                          activation == "relu" ? ag::Activation::relu : ag::Activation::none);
       },
-      py::arg("x"), py::arg("weight"), py::arg("bias") = py::none());
+      py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
+      py::arg("activation") = "none");
   m.def(
       "cat", [](const std::vector<Tensor>& ts, std::int64_t dim) { return ag::cat(ts, dim); },
       py::arg("tensors"), py::arg("dim") = 0);

@@ -32,6 +32,7 @@ def test_error_is_a_runtime_error_with_message_and_op():
         (lambda: agrad.cross_entropy(agrad.ones([2, 3]), np.array([0.5, 1.0])), "cross_entropy", "integers"),
         (lambda: agrad.nn.Dense(2, 3, init="bogus"), "nn::Dense", "bogus"),
         (lambda: agrad.draw(agrad.Value(1.0), view="bogus"), "draw", "bogus"),
+        (lambda: agrad.linear(agrad.ones([2, 3]), agrad.ones([3, 4]), activation="tanh"), "linear", "tanh"),
     ],
 )
 def test_bad_input_raises_with_the_op_and_the_values(call, op, fragment):

@@ -110,6 +110,8 @@ EXPRESSIONS = {
     "cross_entropy_fused": lambda i, l: agrad.cross_entropy(i["a"], np.array(l)),
     "linear_bias": lambda i, l: agrad.linear(i["x"], i["w"], i["b"]),
     "linear_3d_input_no_bias": lambda i, l: agrad.linear(i["x"], i["w"]),
+    "linear_relu_bias": lambda i, l: agrad.linear(i["x"], i["w"], i["b"], activation="relu"),
+    "linear_relu_3d_input_no_bias": lambda i, l: agrad.linear(i["x"], i["w"], activation="relu"),
     "mlp_cross_entropy": lambda i, l: -pick(
         agrad.log_softmax(agrad.tanh(i["x"] @ i["w1"] + i["b1"]) @ i["w2"] + i["b2"], 1), l
     ).mean(),
