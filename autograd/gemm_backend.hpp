@@ -6,4 +6,8 @@
 
 namespace ag {
 std::string gemm_backend();
+// How the large float32 products were shared between threads so far (a thread budget above one,
+// ag::set_num_threads): e.g. "products split 120: shared 110, alone 10 (back-off); pieces 440,
+// helpers ran 201". Alone: the last shared product was slower than one thread (a busy machine).
+std::string gemm_sharing();
 }  // namespace ag

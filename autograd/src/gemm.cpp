@@ -305,4 +305,10 @@ std::string gemm_backend() {
                      list(log.float64));
 }
 
+std::string gemm_sharing() {
+  const auto s = detail::pool_stats();
+  return fmt::format("products split {}: shared {}, alone {} (back-off); pieces {}, helpers ran {}",
+                     s.jobs, s.shared, s.backed_off, s.chunks, s.helper_chunks);
+}
+
 }  // namespace ag

@@ -3,11 +3,48 @@
 // helpers do, so it never waits for a helper that has not started: on a busy machine, where a
 // helper may get a core late, a product takes at worst about its one-thread time, where a
 // static split (an OpenMP team) waits for every thread at the barrier.
+#include <chrono>
+
 namespace ag::detail {
 
 // Runs chunk(context, i) once for every i in [0, chunks), on this thread and up to `helpers`
-// pool threads. Another thread's job in flight: everything runs here. A chunk that throws: the
-// first exception is rethrown here once every chunk has run.
+// pool threads. Another thread's job in flight, or a share backing off (ShareBackoff):
+// everything runs here. A chunk that throws: the first exception is rethrown here once every
+// chunk has run.
 void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context);
+
+// When sharing loses. A helper can claim a chunk and then lose its core to another process
+// before finishing it; the caller then waits for that chunk, and the job takes longer than the
+// caller alone would have (measured on a 2-core machine running a 2-job compile: a 411 MFLOP
+// product at 1.5 times its one-thread time). A shared job slower than its one-thread estimate
+// (the caller's mean chunk time times the chunk count) runs the following jobs on the caller
+// alone for a window: 10 ms, doubled on each further loss up to 640 ms, back to 10 ms after a
+// job that gained. So a busy machine costs one losing job per window, and sharing resumes
+// within a window once the cores are free again.
+class ShareBackoff {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::duration kFirstWindow = std::chrono::milliseconds(10);
+  static constexpr Clock::duration kLongestWindow = std::chrono::milliseconds(640);
+
+  bool solo(Clock::time_point now) const noexcept { return now < solo_until_; }
+  // A shared job that ended at `now`, took `wall`, and would have taken `one_thread` alone.
+  void record(Clock::time_point now, Clock::duration wall, Clock::duration one_thread) noexcept;
+  Clock::duration window() const noexcept { return window_; }  // the next loss's
+
+ private:
+  Clock::time_point solo_until_{};
+  Clock::duration window_ = kFirstWindow;
+};
+
+// What the pool did since the process started (all threads' jobs), for benchmarks and reports.
+struct PoolStats {
+  long long jobs = 0;           // run_chunks calls with helpers >= 1
+  long long shared = 0;         // of them, offered to the helpers
+  long long backed_off = 0;     // run on the caller alone: a ShareBackoff window
+  long long helper_chunks = 0;  // chunks the helpers ran
+  long long chunks = 0;         // chunks of all jobs
+};
+PoolStats pool_stats() noexcept;
 
 }  // namespace ag::detail
