@@ -126,6 +126,11 @@ Matmul make_matmul(OneDnn& dnn, const MatmulKey& key) {
     ops.append_sum(key.beta);
     attr.set_post_ops(ops);
   }
+  // One creation at a time, process-wide: rare (a new shape on a thread), and ThreadSanitizer
+  // cannot see oneDNN's own locking of its primitive cache, so two threads creating their first
+  // primitives at once (a product's pieces on the pool) read as a race.
+  static std::mutex creating;
+  std::lock_guard lock(creating);
   try {
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, dnn.engine);
     note_kernel(&KernelLog::float32, onednn_name(pd));
