@@ -181,6 +181,7 @@ BOOST_AUTO_TEST_CASE(share_backoff_windows_double_on_losses_and_reset_on_a_gain)
   backoff.record(t0, ms(3), ms(4));  // gained: no window
   BOOST_TEST(!backoff.solo(t0 + ms(1)));
   backoff.record(t0, ms(5), ms(4));  // lost: 10 ms alone
+  BOOST_TEST((backoff.solo_until() == t0 + ms(10)));
   BOOST_TEST(backoff.solo(t0));
   BOOST_TEST(backoff.solo(t0 + ms(9)));
   BOOST_TEST(!backoff.solo(t0 + ms(10)));
@@ -221,9 +222,14 @@ BOOST_AUTO_TEST_CASE(run_chunks_runs_every_chunk_once_and_counts_it) {
   BOOST_TEST(after.chunks - before.chunks == 20 * 37);
   BOOST_TEST(after.shared + after.backed_off - before.shared - before.backed_off == 20);
   BOOST_TEST(after.helper_chunks - before.helper_chunks <= 20 * 37);
+  // run_alone_now: true inside a back-off window only, and then counted as a job run alone.
+  const bool alone = ag::detail::run_alone_now();
+  const auto last = ag::detail::pool_stats();
+  BOOST_TEST(last.jobs - after.jobs == (alone ? 1 : 0));
+  BOOST_TEST(last.backed_off - after.backed_off == (alone ? 1 : 0));
   const std::string sharing = ag::gemm_sharing();
   BOOST_TEST_MESSAGE(sharing);
   BOOST_TEST(
       sharing.find(fmt::format("products split {}: shared {}, alone {} (back-off); pieces {}",
-                               after.jobs, after.shared, after.backed_off, after.chunks)) == 0);
+                               last.jobs, last.shared, last.backed_off, last.chunks)) == 0);
 }

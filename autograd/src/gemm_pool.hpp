@@ -31,15 +31,20 @@ class ShareBackoff {
   // A shared job that ended at `now`, took `wall`, and would have taken `one_thread` alone.
   void record(Clock::time_point now, Clock::duration wall, Clock::duration one_thread) noexcept;
   Clock::duration window() const noexcept { return window_; }  // the next loss's
+  Clock::time_point solo_until() const noexcept { return solo_until_; }
 
  private:
   Clock::time_point solo_until_{};
   Clock::duration window_ = kFirstWindow;
 };
 
+// True while the pool's ShareBackoff window runs, and then counted as a job run alone: the caller
+// does the whole job its own way (gemm: one product, not its pieces one after the other).
+bool run_alone_now() noexcept;
+
 // What the pool did since the process started (all threads' jobs), for benchmarks and reports.
 struct PoolStats {
-  long long jobs = 0;           // run_chunks calls with helpers >= 1
+  long long jobs = 0;           // run_chunks calls with helpers >= 1, and run_alone_now() trues
   long long shared = 0;         // of them, offered to the helpers
   long long backed_off = 0;     // run on the caller alone: a ShareBackoff window
   long long helper_chunks = 0;  // chunks the helpers ran
