@@ -172,36 +172,46 @@ BOOST_AUTO_TEST_CASE(backend_names_the_libraries_that_ran) {
   BOOST_TEST(backend.find("none ran yet") == std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(share_backoff_windows_double_on_losses_and_reset_on_a_gain) {
+BOOST_AUTO_TEST_CASE(share_backoff_windows_double_on_losses_and_halve_on_gains) {
   using ag::detail::ShareBackoff;
   using ms = std::chrono::milliseconds;
+  using us = std::chrono::microseconds;
   ShareBackoff backoff;
   const ShareBackoff::Clock::time_point t0{};
   BOOST_TEST(!backoff.solo(t0));
-  backoff.record(t0, ms(3), ms(4));  // gained: no window
-  BOOST_TEST(!backoff.solo(t0 + ms(1)));
-  backoff.record(t0, ms(5), ms(4));  // lost: 10 ms alone
+  backoff.record(t0, us(300), us(400));  // gained: no window
+  BOOST_TEST(!backoff.solo(t0));
+  BOOST_TEST((backoff.window() == ShareBackoff::kFirstWindow));
+  backoff.record(t0, us(500), us(400));  // lost: 10 ms alone
   BOOST_TEST((backoff.solo_until() == t0 + ms(10)));
   BOOST_TEST(backoff.solo(t0));
   BOOST_TEST(backoff.solo(t0 + ms(9)));
   BOOST_TEST(!backoff.solo(t0 + ms(10)));
   const auto t1 = t0 + ms(10);
-  backoff.record(t1, ms(5), ms(4));  // lost again: 20 ms
+  backoff.record(t1, us(500), us(400));  // lost again: 20 ms
   BOOST_TEST(backoff.solo(t1 + ms(19)));
   BOOST_TEST(!backoff.solo(t1 + ms(20)));
   auto t = t1 + ms(20);
   for (int i = 0; i < 10; ++i) {  // 40, 80, ... 640, then 640 again
-    backoff.record(t, ms(5), ms(4));
+    backoff.record(t, us(500), us(400));
     t += ShareBackoff::kLongestWindow;
   }
   BOOST_TEST((backoff.window() == ShareBackoff::kLongestWindow));
-  backoff.record(t, ms(5), ms(4));
+  backoff.record(t, us(500), us(400));
   BOOST_TEST(backoff.solo(t + ms(639)));
   BOOST_TEST(!backoff.solo(t + ms(640)));
-  backoff.record(t + ms(640), ms(4), ms(4));  // as fast as alone counts as a gain: back to 10 ms
+  t += ms(640);
+  backoff.record(t, us(400), us(400));  // as fast as alone counts as a gain: halves the window
+  BOOST_TEST((backoff.window() == ms(320)));
+  BOOST_TEST(!backoff.solo(t));
+  backoff.record(t, us(300), us(400));
+  BOOST_TEST((backoff.window() == ms(160)));
+  for (int i = 0; i < 10; ++i) backoff.record(t, us(300), us(400));
   BOOST_TEST((backoff.window() == ShareBackoff::kFirstWindow));
-  backoff.record(t + ms(640), ms(5), ms(4));
-  BOOST_TEST(!backoff.solo(t + ms(650)));
+  // A window lasts at least 8 times the job that lost: a 5 ms job, 40 ms alone.
+  backoff.record(t, ms(5), ms(4));
+  BOOST_TEST((backoff.solo_until() == t + 8 * ms(5)));
+  BOOST_TEST((backoff.window() == 2 * ShareBackoff::kFirstWindow));
 }
 
 BOOST_AUTO_TEST_CASE(run_chunks_runs_every_chunk_once_and_counts_it) {

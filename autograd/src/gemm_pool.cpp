@@ -17,10 +17,10 @@ namespace ag::detail {
 void ShareBackoff::record(Clock::time_point now, Clock::duration wall,
                           Clock::duration one_thread) noexcept {
   if (wall <= one_thread) {
-    window_ = kFirstWindow;
+    window_ = std::max(window_ / 2, kFirstWindow);
     return;
   }
-  solo_until_ = now + window_;
+  solo_until_ = now + std::max(window_, kJobsPerWindow * wall);
   window_ = std::min(2 * window_, kLongestWindow);
 }
 

@@ -18,14 +18,16 @@ void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* contex
 // caller alone would have (measured on a 2-core machine running a 2-job compile: a 411 MFLOP
 // product at 1.5 times its one-thread time). A shared job slower than its one-thread estimate
 // (the caller's mean chunk time times the chunk count) runs the following jobs on the caller
-// alone for a window: 10 ms, doubled on each further loss up to 640 ms, back to 10 ms after a
-// job that gained. So a busy machine costs one losing job per window, and sharing resumes
-// within a window once the cores are free again.
+// alone for a window: 10 ms, doubled on each further loss up to 640 ms, halved (down to 10 ms)
+// by each job that gained, and never shorter than 8 times the losing job. A losing job costs
+// about one job's time more, so a busy machine loses at most about 1/8 to the probes, and
+// sharing resumes within a window once the cores are free again.
 class ShareBackoff {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr Clock::duration kFirstWindow = std::chrono::milliseconds(10);
   static constexpr Clock::duration kLongestWindow = std::chrono::milliseconds(640);
+  static constexpr int kJobsPerWindow = 8;  // a window lasts at least 8 times the losing job
 
   bool solo(Clock::time_point now) const noexcept { return now < solo_until_; }
   // A shared job that ended at `now`, took `wall`, and would have taken `one_thread` alone.
