@@ -1,11 +1,16 @@
 // detail::gemm, the one matrix-product entry point: every transposition, alpha and beta, leading
 // dims wider than the matrix, k == 0, the threaded path, a shape seen again with new pointers
-// (the primitive cache), other threads, against a float64 product computed here.
+// (the primitive cache), other threads, against a float64 product computed here; the pool that
+// shares large products (its back-off, its counts).
 #define BOOST_TEST_MODULE gemm
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <atomic>
 #include <autograd/autograd.hpp>
 #include <autograd/gemm_backend.hpp>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +18,7 @@
 #include <vector>
 
 #include "autograd/src/gemm.hpp"
+#include "autograd/src/gemm_pool.hpp"
 
 namespace {
 
@@ -164,4 +170,76 @@ BOOST_AUTO_TEST_CASE(backend_names_the_libraries_that_ran) {
   BOOST_TEST(backend.find("float32: ") == 0);
   BOOST_TEST(backend.find("float64: OpenBLAS (core ") != std::string::npos);
   BOOST_TEST(backend.find("none ran yet") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(share_backoff_windows_double_on_losses_and_halve_on_gains) {
+  using ag::detail::ShareBackoff;
+  using ms = std::chrono::milliseconds;
+  using us = std::chrono::microseconds;
+  ShareBackoff backoff;
+  const ShareBackoff::Clock::time_point t0{};
+  BOOST_TEST(!backoff.solo(t0));
+  backoff.record(t0, us(300), us(400));  // gained: no window
+  BOOST_TEST(!backoff.solo(t0));
+  BOOST_TEST((backoff.window() == ShareBackoff::kFirstWindow));
+  backoff.record(t0, us(500), us(400));  // lost: 10 ms alone
+  BOOST_TEST((backoff.solo_until() == t0 + ms(10)));
+  BOOST_TEST(backoff.solo(t0));
+  BOOST_TEST(backoff.solo(t0 + ms(9)));
+  BOOST_TEST(!backoff.solo(t0 + ms(10)));
+  const auto t1 = t0 + ms(10);
+  backoff.record(t1, us(500), us(400));  // lost again: 20 ms
+  BOOST_TEST(backoff.solo(t1 + ms(19)));
+  BOOST_TEST(!backoff.solo(t1 + ms(20)));
+  auto t = t1 + ms(20);
+  for (int i = 0; i < 10; ++i) {  // 40, 80, ... 640, then 640 again
+    backoff.record(t, us(500), us(400));
+    t += ShareBackoff::kLongestWindow;
+  }
+  BOOST_TEST((backoff.window() == ShareBackoff::kLongestWindow));
+  backoff.record(t, us(500), us(400));
+  BOOST_TEST(backoff.solo(t + ms(639)));
+  BOOST_TEST(!backoff.solo(t + ms(640)));
+  t += ms(640);
+  backoff.record(t, us(400), us(400));  // as fast as alone counts as a gain: halves the window
+  BOOST_TEST((backoff.window() == ms(320)));
+  BOOST_TEST(!backoff.solo(t));
+  backoff.record(t, us(300), us(400));
+  BOOST_TEST((backoff.window() == ms(160)));
+  for (int i = 0; i < 10; ++i) backoff.record(t, us(300), us(400));
+  BOOST_TEST((backoff.window() == ShareBackoff::kFirstWindow));
+  // A window lasts at least 8 times the job that lost: a 5 ms job, 40 ms alone.
+  backoff.record(t, ms(5), ms(4));
+  BOOST_TEST((backoff.solo_until() == t + 8 * ms(5)));
+  BOOST_TEST((backoff.window() == 2 * ShareBackoff::kFirstWindow));
+}
+
+BOOST_AUTO_TEST_CASE(run_chunks_runs_every_chunk_once_and_counts_it) {
+  // Whether a helper gets a chunk depends on the machine: the totals do not.
+  const auto before = ag::detail::pool_stats();
+  std::vector<std::atomic<int>> runs(37);
+  for (int job = 0; job < 20; ++job) {
+    ag::detail::run_chunks(
+        1, 37,
+        [](void* context, int i) {
+          (*static_cast<std::vector<std::atomic<int>>*>(context))[i].fetch_add(1);
+        },
+        &runs);
+  }
+  for (auto& r : runs) BOOST_TEST(r.load() == 20);
+  const auto after = ag::detail::pool_stats();
+  BOOST_TEST(after.jobs - before.jobs == 20);
+  BOOST_TEST(after.chunks - before.chunks == 20 * 37);
+  BOOST_TEST(after.shared + after.backed_off - before.shared - before.backed_off == 20);
+  BOOST_TEST(after.helper_chunks - before.helper_chunks <= 20 * 37);
+  // run_alone_now: true inside a back-off window only, and then counted as a job run alone.
+  const bool alone = ag::detail::run_alone_now();
+  const auto last = ag::detail::pool_stats();
+  BOOST_TEST(last.jobs - after.jobs == (alone ? 1 : 0));
+  BOOST_TEST(last.backed_off - after.backed_off == (alone ? 1 : 0));
+  const std::string sharing = ag::gemm_sharing();
+  BOOST_TEST_MESSAGE(sharing);
+  BOOST_TEST(
+      sharing.find(fmt::format("products split {}: shared {}, alone {} (back-off); pieces {}",
+                               last.jobs, last.shared, last.backed_off, last.chunks)) == 0);
 }

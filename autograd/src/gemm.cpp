@@ -126,6 +126,11 @@ Matmul make_matmul(OneDnn& dnn, const MatmulKey& key) {
     ops.append_sum(key.beta);
     attr.set_post_ops(ops);
   }
+  // One creation at a time, process-wide: rare (a new shape on a thread), and ThreadSanitizer
+  // cannot see oneDNN's own locking of its primitive cache, so two threads creating their first
+  // primitives at once (a product's pieces on the pool) read as a race.
+  static std::mutex creating;
+  std::lock_guard lock(creating);
   try {
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(ad, bd, cd), attr, dnn.engine);
     note_kernel(&KernelLog::float32, onednn_name(pd));
@@ -236,7 +241,7 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
                  float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
                  float beta, float* C, std::int64_t ldc) {
   const int threads = gemm_threads(m, n, k);
-  if (threads == 1 || !onednn()) {
+  if (threads == 1 || !onednn() || run_alone_now()) {
     return onednn_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1);
   }
   // Two pieces per thread: a thread that gets its core late leaves its pieces to the others.
@@ -303,6 +308,12 @@ std::string gemm_backend() {
 #endif
   return fmt::format("float32: {} (built for {}); float64: {}", list(log.float32), built,
                      list(log.float64));
+}
+
+std::string gemm_sharing() {
+  const auto s = detail::pool_stats();
+  return fmt::format("products split {}: shared {}, alone {} (back-off); pieces {}, helpers ran {}",
+                     s.jobs, s.shared, s.backed_off, s.chunks, s.helper_chunks);
 }
 
 }  // namespace ag

@@ -1,7 +1,9 @@
 // run_chunks: a job is a ticket (generation, chunk count, next chunk) claimed by compare-and-swap,
-// so a helper that wakes late finds the generation moved on and touches nothing.
+// so a helper that wakes late finds the generation moved on and touches nothing. The caller times
+// its own chunks and the whole job for ShareBackoff.
 #include "gemm_pool.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -11,6 +13,17 @@
 #include <utility>
 
 namespace ag::detail {
+
+void ShareBackoff::record(Clock::time_point now, Clock::duration wall,
+                          Clock::duration one_thread) noexcept {
+  if (wall <= one_thread) {
+    window_ = std::max(window_ / 2, kFirstWindow);
+    return;
+  }
+  solo_until_ = now + std::max(window_, kJobsPerWindow * wall);
+  window_ = std::min(2 * window_, kLongestWindow);
+}
+
 namespace {
 
 constexpr auto kSpin = std::chrono::microseconds(50);  // a helper's busy wait before sleeping
@@ -22,11 +35,17 @@ std::uint64_t pack(std::uint32_t generation, std::uint32_t chunks, std::uint32_t
 class Pool {
  public:
   void run(int helpers, int chunks, void (*chunk)(void*, int), void* context) {
+    if (helpers >= 1) jobs_.fetch_add(1, std::memory_order_relaxed);
+    chunks_.fetch_add(chunks, std::memory_order_relaxed);
     std::unique_lock lock(submit_, std::try_to_lock);
-    if (!lock.owns_lock() || helpers < 1) {
+    const auto start = Clock::now();
+    const bool backing_off = lock.owns_lock() && backoff_.solo(start);
+    if (!lock.owns_lock() || helpers < 1 || backing_off) {
+      if (backing_off && helpers >= 1) backed_off_.fetch_add(1, std::memory_order_relaxed);
       for (int i = 0; i < chunks; ++i) chunk(context, i);
       return;
     }
+    shared_.fetch_add(1, std::memory_order_relaxed);
     while (started_ < helpers) {  // detached: they sleep in a futex at exit
       std::thread([this, index = started_] { serve(index); }).detach();
       ++started_;
@@ -40,9 +59,15 @@ class Pool {
                   std::memory_order_release);
     wake_.fetch_add(1, std::memory_order_release);
     wake_.notify_all();
-    work(generation);
+    const Own own = work(generation, true);
     // What is left was claimed by a running helper: wait for it, never for one still asleep.
     while (done_.load(std::memory_order_acquire) < chunks) std::this_thread::yield();
+    if (own.chunks > 0) {
+      const auto end = Clock::now();
+      backoff_.record(end, end - start, own.time / own.chunks * chunks);
+      solo_until_.store(backoff_.solo_until().time_since_epoch().count(),
+                        std::memory_order_relaxed);
+    }
     if (failed_.load(std::memory_order_acquire)) {
       failed_.store(false, std::memory_order_relaxed);
       std::rethrow_exception(std::exchange(error_, nullptr));
@@ -50,20 +75,34 @@ class Pool {
   }
 
  private:
+  using Clock = ShareBackoff::Clock;
+  struct Own {  // the chunks a thread ran of one job, and their time (timed by the caller only)
+    int chunks = 0;
+    Clock::duration time{};
+  };
+
   // Claims and runs chunks of this generation's job until none is left.
-  void work(std::uint32_t generation) {
+  Own work(std::uint32_t generation, bool caller) {
+    Own own;
     std::uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
       const auto chunks = static_cast<std::uint32_t>(t >> 16 & 0xffff);
       const auto next = static_cast<std::uint32_t>(t & 0xffff);
-      if (static_cast<std::uint32_t>(t >> 32) != generation || next >= chunks) return;
+      if (static_cast<std::uint32_t>(t >> 32) != generation || next >= chunks) return own;
       if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
       // The job cannot end before this chunk is done: its fields are this generation's.
+      const auto begin = caller ? Clock::now() : Clock::time_point{};
       try {
         chunk_(context_, static_cast<int>(next));
       } catch (...) {  // the caller rethrows it once every claimed chunk has finished
         bool expected = false;
         if (failed_.compare_exchange_strong(expected, true)) error_ = std::current_exception();
+      }
+      ++own.chunks;
+      if (caller) {
+        own.time += Clock::now() - begin;
+      } else {
+        helper_chunks_.fetch_add(1, std::memory_order_relaxed);
       }
       done_.fetch_add(1, std::memory_order_acq_rel);
       t = ticket_.load(std::memory_order_acquire);
@@ -81,11 +120,12 @@ class Pool {
       seen = wake_.load(std::memory_order_acquire);
       const std::uint64_t t = ticket_.load(std::memory_order_acquire);
       if (index < helpers_.load(std::memory_order_relaxed))
-        work(static_cast<std::uint32_t>(t >> 32));
+        work(static_cast<std::uint32_t>(t >> 32), false);
     }
   }
 
-  std::mutex submit_;  // one job at a time
+  std::mutex submit_;     // one job at a time
+  ShareBackoff backoff_;  // read and written by the job's caller, under submit_
   int started_ = 0;
   std::uint32_t generation_count_ = 0;
   std::atomic<std::uint64_t> ticket_{0};
@@ -96,13 +136,38 @@ class Pool {
   std::exception_ptr error_;
   void (*chunk_)(void*, int) = nullptr;  // written before the ticket (release), read after a claim
   void* context_ = nullptr;
+
+ public:
+  bool run_alone_now() noexcept {
+    if (Clock::now().time_since_epoch().count() >= solo_until_.load(std::memory_order_relaxed))
+      return false;
+    jobs_.fetch_add(1, std::memory_order_relaxed);
+    backed_off_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+  std::atomic<Clock::rep> solo_until_{0};  // backoff_'s, for run_alone_now on any thread
+  std::atomic<long long> jobs_{0}, shared_{0}, backed_off_{0}, helper_chunks_{0}, chunks_{0};
 };
+
+Pool& pool() {
+  static Pool* pool = new Pool;  // never destroyed: its threads outlive main
+  return *pool;
+}
 
 }  // namespace
 
 void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context) {
-  static Pool* pool = new Pool;  // never destroyed: its threads outlive main
-  pool->run(helpers, chunks, chunk, context);
+  pool().run(helpers, chunks, chunk, context);
+}
+
+bool run_alone_now() noexcept { return pool().run_alone_now(); }
+
+PoolStats pool_stats() noexcept {
+  const Pool& p = pool();
+  constexpr auto relaxed = std::memory_order_relaxed;
+  return {p.jobs_.load(relaxed), p.shared_.load(relaxed), p.backed_off_.load(relaxed),
+          p.helper_chunks_.load(relaxed), p.chunks_.load(relaxed)};
 }
 
 }  // namespace ag::detail

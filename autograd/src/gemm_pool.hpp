@@ -1,13 +1,57 @@
 #pragma once
 // The threads that share a large matrix product (gemm.cpp). The caller claims chunks like the
-// helpers do, so it never waits for a helper that has not started: on a busy machine, where a
-// helper may get a core late, a product takes at worst about its one-thread time, where a
-// static split (an OpenMP team) waits for every thread at the barrier.
+// helpers do, so it never waits for a helper that has not started (a static split, an OpenMP
+// team, waits for every thread at the barrier), only for a chunk a running helper has claimed.
+// On a busy machine that helper can lose its core mid-chunk; ShareBackoff answers that.
+#include <chrono>
+
 namespace ag::detail {
 
 // Runs chunk(context, i) once for every i in [0, chunks), on this thread and up to `helpers`
-// pool threads. Another thread's job in flight: everything runs here. A chunk that throws: the
-// first exception is rethrown here once every chunk has run.
+// pool threads. Another thread's job in flight, or a share backing off (ShareBackoff):
+// everything runs here. A chunk that throws: the first exception is rethrown here once every
+// chunk has run.
 void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context);
+
+// When sharing loses. A helper can claim a chunk and then lose its core to another process
+// before finishing it; the caller then waits for that chunk, and the job takes longer than the
+// caller alone would have (measured on a 2-core machine running a 2-job compile: a 411 MFLOP
+// product at 1.5 times its one-thread time). A shared job slower than its one-thread estimate
+// (the caller's mean chunk time times the chunk count) runs the following jobs on the caller
+// alone for a window: 10 ms, doubled on each further loss up to 640 ms, halved (down to 10 ms)
+// by each job that gained, and never shorter than 8 times the losing job. A losing job costs
+// about one job's time more, so a busy machine loses at most about 1/8 to the probes, and
+// sharing resumes within a window once the cores are free again.
+class ShareBackoff {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr Clock::duration kFirstWindow = std::chrono::milliseconds(10);
+  static constexpr Clock::duration kLongestWindow = std::chrono::milliseconds(640);
+  static constexpr int kJobsPerWindow = 8;  // a window lasts at least 8 times the losing job
+
+  bool solo(Clock::time_point now) const noexcept { return now < solo_until_; }
+  // A shared job that ended at `now`, took `wall`, and would have taken `one_thread` alone.
+  void record(Clock::time_point now, Clock::duration wall, Clock::duration one_thread) noexcept;
+  Clock::duration window() const noexcept { return window_; }  // the next loss's
+  Clock::time_point solo_until() const noexcept { return solo_until_; }
+
+ private:
+  Clock::time_point solo_until_{};
+  Clock::duration window_ = kFirstWindow;
+};
+
+// True while the pool's ShareBackoff window runs, and then counted as a job run alone: the caller
+// does the whole job its own way (gemm: one product, not its pieces one after the other).
+bool run_alone_now() noexcept;
+
+// What the pool did since the process started (all threads' jobs), for benchmarks and reports.
+struct PoolStats {
+  long long jobs = 0;           // run_chunks calls with helpers >= 1, and run_alone_now() trues
+  long long shared = 0;         // of them, offered to the helpers
+  long long backed_off = 0;     // run on the caller alone: a ShareBackoff window
+  long long helper_chunks = 0;  // chunks the helpers ran
+  long long chunks = 0;         // chunks of all jobs
+};
+PoolStats pool_stats() noexcept;
 
 }  // namespace ag::detail

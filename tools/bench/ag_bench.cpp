@@ -2,6 +2,7 @@
 //
 //   ag_bench run <workload> [key=value ...]   one run, one JSON line on stdout
 //   ag_bench serve                            one request per stdin line, one JSON line each
+//                                             (also: gemm_backend, gemm_sharing: so far)
 //   ag_bench smoke <refs file>                tiny sizes; results must match stored PyTorch refs
 //   --threads N (before the mode)             ag::set_num_threads(N) (OpenBLAS included)
 //
@@ -156,6 +157,10 @@ int main(int argc, char** argv) {
       if (line == "quit") break;
       if (line == "gemm_backend") {  // which library ran the products so far (the report says)
         std::cout << fmt::format("{{\"gemm_backend\": \"{}\"}}", ag::gemm_backend()) << std::endl;
+        continue;
+      }
+      if (line == "gemm_sharing") {  // how the large products were shared between threads
+        std::cout << fmt::format("{{\"gemm_sharing\": \"{}\"}}", ag::gemm_sharing()) << std::endl;
         continue;
       }
       std::cout << handle(line) << std::endl;  // endl flushes: the runner waits for each line
