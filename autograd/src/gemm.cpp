@@ -241,7 +241,7 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
                  float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
                  float beta, float* C, std::int64_t ldc) {
   const int threads = gemm_threads(m, n, k);
-  if (threads == 1 || !onednn() || run_alone_now()) {
+  if (threads == 1 || !onednn()) {
     return onednn_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1);
   }
   // Two pieces per thread: a thread that gets its core late leaves its pieces to the others.

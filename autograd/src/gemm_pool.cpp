@@ -65,8 +65,6 @@ class Pool {
     if (own.chunks > 0) {
       const auto end = Clock::now();
       backoff_.record(end, end - start, own.time / own.chunks * chunks);
-      solo_until_.store(backoff_.solo_until().time_since_epoch().count(),
-                        std::memory_order_relaxed);
     }
     if (failed_.load(std::memory_order_acquire)) {
       failed_.store(false, std::memory_order_relaxed);
@@ -138,15 +136,6 @@ class Pool {
   void* context_ = nullptr;
 
  public:
-  bool run_alone_now() noexcept {
-    if (Clock::now().time_since_epoch().count() >= solo_until_.load(std::memory_order_relaxed))
-      return false;
-    jobs_.fetch_add(1, std::memory_order_relaxed);
-    backed_off_.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-
-  std::atomic<Clock::rep> solo_until_{0};  // backoff_'s, for run_alone_now on any thread
   std::atomic<long long> jobs_{0}, shared_{0}, backed_off_{0}, helper_chunks_{0}, chunks_{0};
 };
 
@@ -160,8 +149,6 @@ Pool& pool() {
 void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context) {
   pool().run(helpers, chunks, chunk, context);
 }
-
-bool run_alone_now() noexcept { return pool().run_alone_now(); }
 
 PoolStats pool_stats() noexcept {
   const Pool& p = pool();

@@ -40,13 +40,9 @@ class ShareBackoff {
   Clock::duration window_ = kFirstWindow;
 };
 
-// True while the pool's ShareBackoff window runs, and then counted as a job run alone: the caller
-// does the whole job its own way (gemm: one product, not its pieces one after the other).
-bool run_alone_now() noexcept;
-
 // What the pool did since the process started (all threads' jobs), for benchmarks and reports.
 struct PoolStats {
-  long long jobs = 0;           // run_chunks calls with helpers >= 1, and run_alone_now() trues
+  long long jobs = 0;           // run_chunks calls with helpers >= 1
   long long shared = 0;         // of them, offered to the helpers
   long long backed_off = 0;     // run on the caller alone: a ShareBackoff window
   long long helper_chunks = 0;  // chunks the helpers ran
