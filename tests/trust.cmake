@@ -21,6 +21,7 @@ set_tests_properties(test_file_writes test_plot_strings PROPERTIES LABELS trust 
 # Globals destroyed after the thread-local caches (meaningful under ASan: tools/ci/sanitize.sh).
 add_executable(global_handles ${CMAKE_CURRENT_SOURCE_DIR}/global_handles.cpp)
 target_link_libraries(global_handles PRIVATE autograd::autograd Threads::Threads)
+target_compile_options(global_handles PRIVATE ${AG_TEST_COMPILE_OPTIONS})
 add_test(NAME global_handles COMMAND global_handles)
 set_tests_properties(global_handles PROPERTIES LABELS trust TIMEOUT 60
   ENVIRONMENT "MALLOC_CHECK_=3;MALLOC_PERTURB_=165")
@@ -36,6 +37,7 @@ set_tests_properties(test_memory_return PROPERTIES LABELS trust TIMEOUT 120)
 add_executable(fuzz_tensor_ops_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_tensor_ops.cpp
                                       ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_replay_main.cpp)
 target_link_libraries(fuzz_tensor_ops_replay PRIVATE autograd::autograd)
+target_compile_options(fuzz_tensor_ops_replay PRIVATE ${AG_TEST_COMPILE_OPTIONS})
 add_test(NAME fuzz_tensor_ops_replay
   COMMAND fuzz_tensor_ops_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus_tensor_ops)
 set_tests_properties(fuzz_tensor_ops_replay PROPERTIES LABELS trust TIMEOUT 120)

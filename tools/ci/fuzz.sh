@@ -24,21 +24,33 @@ declare -A sources=(
 )
 declare -A corpus=([expr_parser]=corpus [idx]=corpus_idx [safetensors]=corpus_safetensors
   [tensor_ops]=corpus_tensor_ops)
-status=0
-for target in expr_parser idx safetensors tensor_ops; do
-  exe="$build/fuzz_$target"
+# One target: compile it, then fuzz it. $(nproc) targets at a time (each fuzzer is one process on
+# one core for its full SECONDS); the reports are printed in the list's order.
+fuzz_one() {
+  local target=$1 exe="$build/fuzz_$1" work="$build/fuzz_$1_work"
   # shellcheck disable=SC2086
-  clang++ "${flags[@]}" ${sources[$target]} "${libs[@]}" -o "$exe"
-  work="$build/fuzz_${target}_work"
+  clang++ "${flags[@]}" ${sources[$target]} "${libs[@]}" -o "$exe" || return 1
   mkdir -p "$work"
+  "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$build/fuzz_${target}_" "$work" "$root/tests/fuzz/${corpus[$target]}" \
+    >"$build/fuzz_$target.log" 2>&1
+}
+targets=(expr_parser idx safetensors tensor_ops)
+declare -A pid
+for target in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= $(nproc))); do wait -n || true; done
   echo "fuzz.sh: fuzz_$target for ${seconds}s (corpus tests/fuzz/${corpus[$target]})"
-  if ! "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$build/fuzz_${target}_" "$work" "$root/tests/fuzz/${corpus[$target]}" \
-      >"$build/fuzz_$target.log" 2>&1; then
+  fuzz_one "$target" &
+  pid[$target]=$!
+done
+status=0
+for target in "${targets[@]}"; do
+  if ! wait "${pid[$target]}"; then
     echo "fuzz.sh: fuzz_$target FAILED: see $build/fuzz_$target.log and $build/fuzz_${target}_crash-*"
-    tail -30 "$build/fuzz_$target.log"
+    [[ -f "$build/fuzz_$target.log" ]] && tail -30 "$build/fuzz_$target.log"
     status=1
   else
+    echo "fuzz.sh: fuzz_$target:"
     grep -E "stat::number_of_executed_units|cov:" "$build/fuzz_$target.log" | tail -2
   fi
 done
