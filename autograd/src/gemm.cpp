@@ -15,6 +15,7 @@
 #include "autograd/gemm_backend.hpp"
 #include "autograd/threads.hpp"
 #include "gemm_pool.hpp"
+#include "gemm_small.hpp"
 
 #ifdef AG_GEMM_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -259,6 +260,24 @@ void scale_rows(std::int64_t m, std::int64_t n, T beta, T* C, std::int64_t ldc) 
   }
 }
 
+// Tiny products (gemm_small.hpp): true when the direct kernels computed this one.
+template <class T>
+bool small_product(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                   T alpha, const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta,
+                   T* C, std::int64_t ldc) {
+  if (!small_gemm_suits(m, n, k)) return false;
+  const SmallKernel kernel =
+      small_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  static thread_local unsigned noted = 0;  // per thread and kernel: the log's lock stays off
+  const unsigned bit = 1u << static_cast<int>(kernel);
+  if (!(noted & bit)) {
+    note_kernel(std::is_same_v<T, float> ? &KernelLog::float32 : &KernelLog::float64,
+                small_gemm_name(kernel));
+    noted |= bit;
+  }
+  return true;
+}
+
 }  // namespace
 
 int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k) noexcept {
@@ -272,6 +291,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           std::int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) return scale_rows(m, n, beta, C, ldc);
+  if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
 #ifdef AG_GEMM_ONEDNN
   if (onednn_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
 #endif
@@ -283,6 +303,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           double* C, std::int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) return scale_rows(m, n, beta, C, ldc);
+  if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   cblas_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
