@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <string>
@@ -268,12 +269,14 @@ bool small_product(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, s
   if (!small_gemm_suits(m, n, k)) return false;
   const SmallKernel kernel =
       small_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-  static thread_local unsigned noted = 0;  // per thread and kernel: the log's lock stays off
+  // Once per kernel: the log's lock stays off the hot path (no thread-local: the TLS block of
+  // the library, loaded by Python, has no room to spare).
+  static std::atomic<unsigned> noted{0};
   const unsigned bit = 1u << static_cast<int>(kernel);
-  if (!(noted & bit)) {
+  if (!(noted.load(std::memory_order_relaxed) & bit)) {
     note_kernel(std::is_same_v<T, float> ? &KernelLog::float32 : &KernelLog::float64,
                 small_gemm_name(kernel));
-    noted |= bit;
+    noted.fetch_or(bit, std::memory_order_relaxed);
   }
   return true;
 }

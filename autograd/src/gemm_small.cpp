@@ -138,23 +138,39 @@ AG_SMALL_INLINE void axpy_rows(const Axpy<T>& j, const T* tail, std::int64_t r0)
   }
 }
 
+// Room for a packed operand: on the stack up to kLocal elements (no thread-local state: the
+// library's TLS block is small and fixed), on the heap beyond.
+template <class T>
+struct Scratch {
+  static constexpr std::size_t kLocal = 2048;
+  T local[kLocal];
+  std::vector<T> heap;
+  T* get(std::int64_t count) {
+    if (static_cast<std::size_t>(count) <= kLocal) return local;
+    heap.resize(static_cast<std::size_t>(count));
+    return heap.data();
+  }
+};
+
 // The last columns (fewer than two vectors) of P, zero-padded to a whole tile: k x (2 L).
 template <class T, int VecBytes>
-AG_SMALL_INLINE const T* tail_panel(std::vector<T>& buffer, const Axpy<T>& j) {
+AG_SMALL_INLINE const T* tail_panel(Scratch<T>& scratch, const Axpy<T>& j) {
   constexpr int L = Vec<T, VecBytes>::lanes;
   const std::int64_t c0 = j.cols / (2 * L) * (2 * L), rest = j.cols - c0;
   if (rest == 0) return nullptr;
   const std::int64_t width = rest > L ? 2 * L : L;
-  buffer.assign(static_cast<std::size_t>(j.k * width), T(0));
+  T* panel = scratch.get(j.k * width);
   for (std::int64_t q = 0; q < j.k; ++q) {
-    for (std::int64_t c = 0; c < rest; ++c) buffer[q * width + c] = j.P[q * j.ldp + c0 + c];
+    for (std::int64_t c = 0; c < width; ++c) {
+      panel[q * width + c] = c < rest ? j.P[q * j.ldp + c0 + c] : T(0);
+    }
   }
-  return buffer.data();
+  return panel;
 }
 
 template <class T, int VecBytes, bool Contiguous>
-AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, std::vector<T>& buffer) {
-  const T* tail = tail_panel<T, VecBytes>(buffer, j);
+AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, Scratch<T>& scratch) {
+  const T* tail = tail_panel<T, VecBytes>(scratch, j);
   std::int64_t r0 = 0;
   for (; r0 + 4 <= j.rows; r0 += 4) axpy_rows<T, VecBytes, 4, Contiguous>(j, tail, r0);
   switch (j.rows - r0) {
@@ -252,24 +268,13 @@ AG_SMALL_INLINE void dots_all(const Dots<T>& j) {
 
 // dst[c rows + r] = src[r ld + c]: a rows x cols matrix transposed into a dense one.
 template <class T>
-AG_SMALL_INLINE const T* transposed(std::vector<T>& buffer, const T* src, std::int64_t rows,
+AG_SMALL_INLINE const T* transposed(Scratch<T>& scratch, const T* src, std::int64_t rows,
                                     std::int64_t cols, std::int64_t ld) {
-  buffer.resize(static_cast<std::size_t>(rows * cols));
-  T* dst = buffer.data();
+  T* dst = scratch.get(rows * cols);
   for (std::int64_t r = 0; r < rows; ++r) {
     for (std::int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * ld + c];
   }
   return dst;
-}
-
-template <class T>
-struct Buffers {
-  std::vector<T> first, second, tail;
-};
-template <class T>
-Buffers<T>& buffers() {
-  static thread_local Buffers<T> b;
-  return b;
 }
 
 // Vector operations to cover `length` elements `lanes` at a time (the last one zero-padded).
@@ -302,11 +307,11 @@ AG_SMALL_INLINE SmallKernel run(const Args<T>& a) {
     }
     return SmallKernel::rows;
   }
-  auto& buf = buffers<T>();
+  Scratch<T> first, second;
   const SmallKernel kernel = choose(a);
   switch (kernel) {
     case SmallKernel::rows: {
-      const T* P = a.trans_b ? transposed(buf.first, a.B, a.n, a.k, a.ldb) : a.B;
+      const T* P = a.trans_b ? transposed(first, a.B, a.n, a.k, a.ldb) : a.B;
       const Axpy<T> j{a.m,
                       a.n,
                       a.k,
@@ -320,11 +325,11 @@ AG_SMALL_INLINE SmallKernel run(const Args<T>& a) {
                       a.C,
                       a.ldc,
                       1};
-      axpy_all<T, VecBytes, true>(j, buf.tail);
+      axpy_all<T, VecBytes, true>(j, second);
       break;
     }
     case SmallKernel::columns: {
-      const T* P = a.trans_a ? a.A : transposed(buf.first, a.A, a.m, a.k, a.lda);
+      const T* P = a.trans_a ? a.A : transposed(first, a.A, a.m, a.k, a.lda);
       const Axpy<T> j{a.n,
                       a.m,
                       a.k,
@@ -338,12 +343,12 @@ AG_SMALL_INLINE SmallKernel run(const Args<T>& a) {
                       a.C,
                       1,
                       a.ldc};
-      axpy_all<T, VecBytes, false>(j, buf.tail);
+      axpy_all<T, VecBytes, false>(j, second);
       break;
     }
     case SmallKernel::dots: {
-      const T* X = a.trans_a ? transposed(buf.first, a.A, a.k, a.m, a.lda) : a.A;
-      const T* Y = a.trans_b ? a.B : transposed(buf.second, a.B, a.k, a.n, a.ldb);
+      const T* X = a.trans_a ? transposed(first, a.A, a.k, a.m, a.lda) : a.A;
+      const T* Y = a.trans_b ? a.B : transposed(second, a.B, a.k, a.n, a.ldb);
       const Dots<T> j{
           a.m,     a.n,    a.k, X,    a.trans_a ? a.k : a.lda, Y, a.trans_b ? a.ldb : a.k,
           a.alpha, a.beta, a.C, a.ldc};
