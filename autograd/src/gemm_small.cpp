@@ -389,6 +389,8 @@ SmallKernel dispatch(const Args<T>& a) {
 
 }  // namespace
 
+int cpu_variant() noexcept { return static_cast<int>(isa()); }
+
 bool small_gemm_suits(std::int64_t m, std::int64_t n, std::int64_t k) noexcept {
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   return macs <= kSmallGemmMacs;

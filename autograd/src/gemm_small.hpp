@@ -14,6 +14,10 @@ namespace ag::detail {
 inline constexpr double kSmallGemmMacs = 65536.0;
 bool small_gemm_suits(std::int64_t m, std::int64_t n, std::int64_t k) noexcept;
 
+// The CPU variant these kernels (and linear_grad.cpp's) run: 0 baseline x86-64, 1 AVX2+FMA,
+// 2 AVX-512; the widest the CPU has unless AG_SMALL_GEMM_ISA=x86-64 or avx2 asks for less.
+int cpu_variant() noexcept;
+
 // The kernels small_gemm chooses among; small_gemm_name(kernel) names one with the CPU variant.
 enum class SmallKernel : int { rows, columns, dots };
 inline constexpr int kSmallKernels = 3;
