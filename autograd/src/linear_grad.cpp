@@ -49,6 +49,49 @@ inline __attribute__((always_inline)) void relu_and_bias_grad_impl(
   }
 }
 
+// y = 0 where y <= 0 (-0 too), else y (NaN stays): an and-not with the comparison's lanes.
+template <class T, int VecBytes>
+inline __attribute__((always_inline)) void relu_impl(T* __restrict y, std::int64_t count) {
+  typedef T V __attribute__((vector_size(VecBytes)));
+  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
+  typedef I M __attribute__((vector_size(VecBytes)));
+  constexpr std::int64_t L = VecBytes / sizeof(T);
+  std::int64_t i = 0;
+  for (; i + L <= count; i += L) {
+    V v;
+    std::memcpy(&v, y + i, sizeof v);
+    v = reinterpret_cast<V>(reinterpret_cast<M>(v) & ~(v <= T(0)));
+    std::memcpy(y + i, &v, sizeof v);
+  }
+  for (; i < count; ++i) y[i] = y[i] <= T(0) ? T(0) : y[i];
+}
+
+template <class T>
+void relu_base(T* y, std::int64_t count) {
+  relu_impl<T, 16>(y, count);
+}
+template <class T>
+__attribute__((target("avx2"))) void relu_avx2(T* y, std::int64_t count) {
+  relu_impl<T, 32>(y, count);
+}
+template <class T>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,prefer-vector-width=512"))) void
+relu_avx512(T* y, std::int64_t count) {
+  relu_impl<T, 64>(y, count);
+}
+
+template <class T>
+void relu(T* y, std::int64_t count) {
+  switch (cpu_variant()) {
+    case 2:
+      return relu_avx512(y, count);
+    case 1:
+      return relu_avx2(y, count);
+    default:
+      return relu_base(y, count);
+  }
+}
+
 template <class T>
 void run_base(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::int64_t n) {
   relu_and_bias_grad_impl<T, 16>(g, y, gz, bias_grad, rows, n);
@@ -77,6 +120,9 @@ void run(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::in
 }
 
 }  // namespace
+
+void relu_in_place(float* y, std::int64_t count) { relu(y, count); }
+void relu_in_place(double* y, std::int64_t count) { relu(y, count); }
 
 void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_grad,
                         std::int64_t rows, std::int64_t n) {
