@@ -231,6 +231,28 @@ BOOST_AUTO_TEST_CASE(linear_with_fused_relu) {
           .to_vector();
   BOOST_TEST(std::isnan(nan_out[0]));
   BOOST_TEST(nan_out[1] == 0.0);
+  // The same over 70 columns, float32 and float64 (the vectorised loop and its tail): NaN stays,
+  // -0 and negatives become +0.
+  for (ag::Dtype dtype : {ag::float32, ag::float64}) {
+    std::vector<double> wide_bias;
+    for (int j = 0; j < 70; ++j) {
+      const double cycle[] = {std::nan(""), -0.0, -1.0, 2.0};
+      wide_bias.push_back(cycle[j % 4]);
+    }
+    const auto wide = ag::linear(ag::ones({3, 2}, dtype), ag::zeros({2, 70}, dtype),
+                                 ag::tensor(wide_bias, {70}, dtype), relu)
+                          .to_vector();
+    BOOST_TEST_REQUIRE(wide.size() == 210u);
+    for (std::size_t i = 0; i < wide.size(); ++i) {
+      const std::size_t j = i % 70;
+      if (j % 4 == 0) {
+        BOOST_TEST(std::isnan(wide[i]));
+      } else {
+        BOOST_TEST(wide[i] == (j % 4 == 3 ? 2.0 : 0.0));
+        BOOST_TEST(!std::signbit(wide[i]));
+      }
+    }
+  }
   // The mask is read off the output: overwriting it in place makes backward refuse.
   Tensor out = ag::linear(x, w, b, relu);
   Tensor alias = out.detach();

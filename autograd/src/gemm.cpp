@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "autograd/gemm_backend.hpp"
 #include "autograd/threads.hpp"
 #include "gemm_pool.hpp"
+#include "gemm_small.hpp"
 
 #ifdef AG_GEMM_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -264,6 +266,26 @@ void scale_rows(std::int64_t m, std::int64_t n, T beta, T* C, std::int64_t ldc) 
   }
 }
 
+// Tiny products (gemm_small.hpp): true when the direct kernels computed this one.
+template <class T>
+bool small_product(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                   T alpha, const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta,
+                   T* C, std::int64_t ldc) {
+  if (!small_gemm_suits(m, n, k)) return false;
+  const SmallKernel kernel =
+      small_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  // Once per kernel: the log's lock stays off the hot path (no thread-local: the TLS block of
+  // the library, loaded by Python, has no room to spare).
+  static std::atomic<unsigned> noted{0};
+  const unsigned bit = 1u << static_cast<int>(kernel);
+  if (!(noted.load(std::memory_order_relaxed) & bit)) {
+    note_kernel(std::is_same_v<T, float> ? &KernelLog::float32 : &KernelLog::float64,
+                small_gemm_name(kernel));
+    noted.fetch_or(bit, std::memory_order_relaxed);
+  }
+  return true;
+}
+
 }  // namespace
 
 int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k) noexcept {
@@ -277,6 +299,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           std::int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) return scale_rows(m, n, beta, C, ldc);
+  if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
 #ifdef AG_GEMM_ONEDNN
   if (onednn_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
 #endif
@@ -288,6 +311,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           double* C, std::int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) return scale_rows(m, n, beta, C, ldc);
+  if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   cblas_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The one matrix-product entry point of the library: every GEMM goes through detail::gemm, which
-// picks the library (oneDNN's matmul for float32 where it was built in, else CBLAS) and the
-// thread count of the call. docs/benchmarks.md has the measurements behind the choice.
+// picks the library (oneDNN's matmul for float32 where it was built in, else CBLAS; the direct
+// kernels of gemm_small.hpp for tiny products) and the thread count of the call.
+// docs/benchmarks.md has the measurements behind the choice.
 #include <cstdint>
 
 namespace ag::detail {

@@ -4,6 +4,7 @@
 
 #include "broadcast.hpp"
 #include "gemm.hpp"
+#include "linear_grad.hpp"
 #include "tensor_impl.hpp"
 
 namespace ag {
@@ -131,7 +132,7 @@ void preload_bias(T* __restrict out, const T* __restrict bias, std::int64_t rows
 // comparison: NaN <= 0 is false.
 template <class T>
 void relu_in_place(T* __restrict y, std::int64_t count) {
-  for (std::int64_t i = 0; i < count; ++i) y[i] = y[i] <= T(0) ? T(0) : y[i];
+  detail::relu_in_place(y, count);  // vectorised per CPU (linear_grad.hpp)
 }
 
 // First-order backward of the activation and the bias in one pass over g [rows, n]: with
@@ -140,16 +141,12 @@ void relu_in_place(T* __restrict y, std::int64_t count) {
 template <class T>
 void pre_activation_grad(const T* __restrict g, const T* __restrict y, T* __restrict gz,
                          T* __restrict bias_grad, std::int64_t rows, std::int64_t n) {
+  if (y && bias_grad) {  // one pass for both: the common case (a hidden layer)
+    return detail::relu_and_bias_grad(g, y, gz, bias_grad, rows, n);
+  }
   if (bias_grad) std::fill_n(bias_grad, n, T(0));
   for (std::int64_t r = 0; r < rows; ++r, g += n, y += y ? n : 0, gz += gz ? n : 0) {
-    if (y && bias_grad) {  // one loop for both: the common case (a hidden layer)
-      for (std::int64_t j = 0; j < n; ++j) {
-        const T gj = g[j], yj = y[j];  // both loaded: the select vectorises
-        const T masked = yj > T(0) ? gj : T(0);
-        gz[j] = masked;
-        bias_grad[j] += masked;
-      }
-    } else if (y) {
+    if (y) {
       for (std::int64_t j = 0; j < n; ++j) {
         const T gj = g[j], yj = y[j];
         gz[j] = yj > T(0) ? gj : T(0);

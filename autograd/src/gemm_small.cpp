@@ -1,0 +1,419 @@
+// Small and thin matrix products (gemm_small.hpp): three register-tiled loops, each vectorised by
+// the compiler along one axis of the product, and the one chosen whose axis is the longest after
+// its packing cost:
+//   rows:    C[i, :] += op(A)[i, p] op(B)[p, :], along n (op(B) packed when transposed);
+//   columns: the same on C^T = op(B)^T op(A)^T, along m (op(A)^T packed unless A is transposed);
+//   dots:    C[i, j] = op(A)[i, :] . op(B)[:, j], along k (either side packed where strided).
+// The library is built for baseline x86-64; the loops are compiled again for AVX2+FMA and AVX-512
+// (target attributes) and the variant for the running CPU is picked once.
+#include "gemm_small.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace ag::detail {
+namespace {
+
+#define AG_SMALL_INLINE inline __attribute__((always_inline))
+
+enum class Isa : int { base, avx2, avx512 };
+
+// The widest variant the CPU runs; AG_SMALL_GEMM_ISA=x86-64 or avx2 asks for a narrower one (the
+// tests run every variant that way), never for one the CPU lacks.
+Isa detect_isa() noexcept {
+  __builtin_cpu_init();
+  Isa best = Isa::base;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = Isa::avx2;
+  if (best == Isa::avx2 && __builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw")) {
+    best = Isa::avx512;
+  }
+  const char* asked = std::getenv("AG_SMALL_GEMM_ISA");
+  if (asked && std::strcmp(asked, "x86-64") == 0) return Isa::base;
+  if (asked && std::strcmp(asked, "avx2") == 0 && best == Isa::avx512) return Isa::avx2;
+  return best;
+}
+
+Isa isa() noexcept {
+  static const Isa chosen = detect_isa();
+  return chosen;
+}
+
+template <class T>
+struct Args {
+  bool trans_a, trans_b;
+  std::int64_t m, n, k;
+  T alpha;
+  const T* A;
+  std::int64_t lda;
+  const T* B;
+  std::int64_t ldb;
+  T beta;
+  T* C;
+  std::int64_t ldc;
+};
+
+// Out[r, c] = sum_p S[r s_row + p s_p] P[p ldp + c], stored to C[r c_row + c c_col] as
+// alpha Out + beta C: the rows kernel, and the columns kernel on C^T.
+template <class T>
+struct Axpy {
+  std::int64_t rows, cols, k;
+  const T* S;
+  std::int64_t s_row, s_p;
+  const T* P;
+  std::int64_t ldp;
+  T alpha, beta;
+  T* C;
+  std::int64_t c_row, c_col;
+};
+
+template <class T>
+AG_SMALL_INLINE void store(T* c, T alpha, T value, T beta) {
+  const T v = alpha * value;
+  *c = beta == T(0) ? v : v + beta * *c;  // beta == 0: C is not read (it may hold NaN)
+}
+
+// NV vectors of VecBytes: GCC's vector extension keeps a tile's sums in registers.
+template <class T, int VecBytes>
+struct Vec {
+  typedef T type __attribute__((vector_size(VecBytes)));
+  static constexpr int lanes = VecBytes / static_cast<int>(sizeof(T));
+};
+template <class V, class T>
+AG_SMALL_INLINE void load(V& v, const T* p) {
+  __builtin_memcpy(&v, p, sizeof v);
+}
+
+// An R x (NV lanes) tile of Out at (r0, c0) from a P whose rows hold at least NV lanes from c0;
+// `width` of its columns are stored.
+template <class T, int VecBytes, int R, int NV, bool Contiguous>
+AG_SMALL_INLINE void axpy_tile(const Axpy<T>& j, const T* P, std::int64_t ldp, std::int64_t r0,
+                               std::int64_t c0, std::int64_t width) {
+  using V = typename Vec<T, VecBytes>::type;
+  constexpr int L = Vec<T, VecBytes>::lanes;
+  V acc[R][NV] = {};
+  const T* s = j.S + r0 * j.s_row;
+  for (std::int64_t q = 0; q < j.k; ++q, P += ldp, s += j.s_p) {
+    V b[NV];
+    for (int v = 0; v < NV; ++v) load(b[v], P + v * L);
+    for (int r = 0; r < R; ++r) {
+      const T a = s[r * j.s_row];
+      for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    T* c = j.C + (r0 + r) * j.c_row + c0 * j.c_col;
+    if (Contiguous && width == NV * L) {
+      for (int v = 0; v < NV; ++v) {
+        V out = j.alpha * acc[r][v];
+        if (j.beta != T(0)) {
+          V old;
+          load(old, c + v * L);
+          out += j.beta * old;
+        }
+        __builtin_memcpy(c + v * L, &out, sizeof out);
+      }
+    } else {
+      T sums[NV * L];
+      __builtin_memcpy(sums, acc[r], sizeof sums);
+      for (std::int64_t w = 0; w < width; ++w) store(c + w * j.c_col, j.alpha, sums[w], j.beta);
+    }
+  }
+}
+
+template <class T, int VecBytes, int R, bool Contiguous>
+AG_SMALL_INLINE void axpy_rows(const Axpy<T>& j, const T* tail, std::int64_t r0) {
+  constexpr int L = Vec<T, VecBytes>::lanes;
+  std::int64_t c0 = 0;
+  for (; c0 + 2 * L <= j.cols; c0 += 2 * L) {
+    axpy_tile<T, VecBytes, R, 2, Contiguous>(j, j.P + c0, j.ldp, r0, c0, 2 * L);
+  }
+  const std::int64_t rest = j.cols - c0;
+  if (rest > L) {
+    axpy_tile<T, VecBytes, R, 2, Contiguous>(j, tail, 2 * L, r0, c0, rest);
+  } else if (rest > 0) {
+    axpy_tile<T, VecBytes, R, 1, Contiguous>(j, tail, L, r0, c0, rest);
+  }
+}
+
+// Room for a packed operand: on the stack up to kLocal elements (no thread-local state: the
+// library's TLS block is small and fixed), on the heap beyond.
+template <class T>
+struct Scratch {
+  static constexpr std::size_t kLocal = 2048;
+  T local[kLocal];
+  std::vector<T> heap;
+  T* get(std::int64_t count) {
+    if (static_cast<std::size_t>(count) <= kLocal) return local;
+    heap.resize(static_cast<std::size_t>(count));
+    return heap.data();
+  }
+};
+
+// The last columns (fewer than two vectors) of P, zero-padded to a whole tile: k x (2 L).
+template <class T, int VecBytes>
+AG_SMALL_INLINE const T* tail_panel(Scratch<T>& scratch, const Axpy<T>& j) {
+  constexpr int L = Vec<T, VecBytes>::lanes;
+  const std::int64_t c0 = j.cols / (2 * L) * (2 * L), rest = j.cols - c0;
+  if (rest == 0) return nullptr;
+  const std::int64_t width = rest > L ? 2 * L : L;
+  T* panel = scratch.get(j.k * width);
+  for (std::int64_t q = 0; q < j.k; ++q) {
+    for (std::int64_t c = 0; c < width; ++c) {
+      panel[q * width + c] = c < rest ? j.P[q * j.ldp + c0 + c] : T(0);
+    }
+  }
+  return panel;
+}
+
+template <class T, int VecBytes, bool Contiguous>
+AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, Scratch<T>& scratch) {
+  const T* tail = tail_panel<T, VecBytes>(scratch, j);
+  std::int64_t r0 = 0;
+  for (; r0 + 4 <= j.rows; r0 += 4) axpy_rows<T, VecBytes, 4, Contiguous>(j, tail, r0);
+  switch (j.rows - r0) {
+    case 3:
+      return axpy_rows<T, VecBytes, 3, Contiguous>(j, tail, r0);
+    case 2:
+      return axpy_rows<T, VecBytes, 2, Contiguous>(j, tail, r0);
+    case 1:
+      return axpy_rows<T, VecBytes, 1, Contiguous>(j, tail, r0);
+  }
+}
+
+// Out[r, c] = X[r, :] . Y[c, :] (rows of length k), stored to C[r ldc + c].
+template <class T>
+struct Dots {
+  std::int64_t rows, cols, k;
+  const T* X;
+  std::int64_t ldx;
+  const T* Y;
+  std::int64_t ldy;
+  T alpha, beta;
+  T* C;
+  std::int64_t ldc;
+};
+
+// The sum of a vector's lanes: halves added until 16 bytes remain, then those lanes pairwise.
+template <class T, int Bytes>
+AG_SMALL_INLINE T lane_sum(const typename Vec<T, Bytes>::type& v) {
+  if constexpr (Bytes > 16) {
+    typename Vec<T, Bytes / 2>::type low, high;
+    __builtin_memcpy(&low, &v, sizeof low);
+    __builtin_memcpy(&high, reinterpret_cast<const char*>(&v) + sizeof low, sizeof high);
+    return lane_sum<T, Bytes / 2>(low + high);
+  } else {
+    constexpr int L = Bytes / static_cast<int>(sizeof(T));
+    T lanes[L];
+    __builtin_memcpy(lanes, &v, sizeof lanes);
+    if constexpr (L == 4) {
+      return (lanes[0] + lanes[2]) + (lanes[1] + lanes[3]);
+    } else {
+      return lanes[0] + lanes[1];
+    }
+  }
+}
+
+// R dots of X's rows r0.. with Y's row c: 2 L partial sums each, added up at the end.
+template <class T, int VecBytes, int R>
+AG_SMALL_INLINE void dots_tile(const Dots<T>& j, std::int64_t r0, std::int64_t c) {
+  using V = typename Vec<T, VecBytes>::type;
+  constexpr int L = Vec<T, VecBytes>::lanes;
+  V acc[R][2] = {};
+  T tail[R] = {};
+  const T* x = j.X + r0 * j.ldx;
+  const T* y = j.Y + c * j.ldy;
+  std::int64_t q = 0;
+  for (; q + 2 * L <= j.k; q += 2 * L) {
+    V y0, y1;
+    load(y0, y + q);
+    load(y1, y + q + L);
+    for (int r = 0; r < R; ++r) {
+      V x0, x1;
+      load(x0, x + r * j.ldx + q);
+      load(x1, x + r * j.ldx + q + L);
+      acc[r][0] += x0 * y0;
+      acc[r][1] += x1 * y1;
+    }
+  }
+  for (; q < j.k; ++q) {
+    for (int r = 0; r < R; ++r) tail[r] += x[r * j.ldx + q] * y[q];
+  }
+  for (int r = 0; r < R; ++r) {
+    const T sum = lane_sum<T, VecBytes>(acc[r][0] + acc[r][1]);
+    store(j.C + (r0 + r) * j.ldc + c, j.alpha, sum + tail[r], j.beta);
+  }
+}
+
+template <class T, int VecBytes, int R>
+AG_SMALL_INLINE void dots_rows(const Dots<T>& j, std::int64_t r0) {
+  for (std::int64_t c = 0; c < j.cols; ++c) dots_tile<T, VecBytes, R>(j, r0, c);
+}
+
+template <class T, int VecBytes>
+AG_SMALL_INLINE void dots_all(const Dots<T>& j) {
+  std::int64_t r0 = 0;
+  for (; r0 + 4 <= j.rows; r0 += 4) dots_rows<T, VecBytes, 4>(j, r0);
+  switch (j.rows - r0) {
+    case 3:
+      return dots_rows<T, VecBytes, 3>(j, r0);
+    case 2:
+      return dots_rows<T, VecBytes, 2>(j, r0);
+    case 1:
+      return dots_rows<T, VecBytes, 1>(j, r0);
+  }
+}
+
+// dst[c rows + r] = src[r ld + c]: a rows x cols matrix transposed into a dense one.
+template <class T>
+AG_SMALL_INLINE const T* transposed(Scratch<T>& scratch, const T* src, std::int64_t rows,
+                                    std::int64_t cols, std::int64_t ld) {
+  T* dst = scratch.get(rows * cols);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * ld + c];
+  }
+  return dst;
+}
+
+// Vector operations to cover `length` elements `lanes` at a time (the last one zero-padded).
+double vector_ops(std::int64_t length, std::int64_t lanes) {
+  return static_cast<double>((length + lanes - 1) / lanes);
+}
+
+// The kernel with the least estimated work: multiply-adds by vector ops along its axis, plus
+// the packing, the (strided, for columns) stores and the horizontal sums of dots.
+template <class T>
+SmallKernel choose(const Args<T>& a) {
+  constexpr std::int64_t lanes = 32 / sizeof(T);
+  const double m = static_cast<double>(a.m), n = static_cast<double>(a.n),
+               k = static_cast<double>(a.k);
+  const double rows = m * k * vector_ops(a.n, lanes) + (a.trans_b ? k * n : 0.0) + m * n;
+  const double columns = n * k * vector_ops(a.m, lanes) + (a.trans_a ? 0.0 : k * m) + 2.0 * m * n;
+  const double dots = m * n * (vector_ops(a.k, lanes) + 8.0) + (a.trans_a ? m * k : 0.0) +
+                      (a.trans_b ? 0.0 : k * n);
+  if (rows <= columns && rows <= dots) return SmallKernel::rows;
+  return columns <= dots ? SmallKernel::columns : SmallKernel::dots;
+}
+
+// The product on a CPU with VecBytes-wide vectors: tiles two vectors wide.
+template <class T, int VecBytes>
+AG_SMALL_INLINE SmallKernel run(const Args<T>& a) {
+  if (a.k == 0) {
+    for (std::int64_t i = 0; i < a.m; ++i) {
+      T* row = a.C + i * a.ldc;
+      for (std::int64_t j = 0; j < a.n; ++j) row[j] = a.beta == T(0) ? T(0) : a.beta * row[j];
+    }
+    return SmallKernel::rows;
+  }
+  Scratch<T> first, second;
+  const SmallKernel kernel = choose(a);
+  switch (kernel) {
+    case SmallKernel::rows: {
+      const T* P = a.trans_b ? transposed(first, a.B, a.n, a.k, a.ldb) : a.B;
+      const Axpy<T> j{a.m,
+                      a.n,
+                      a.k,
+                      a.A,
+                      a.trans_a ? 1 : a.lda,
+                      a.trans_a ? a.lda : 1,
+                      P,
+                      a.trans_b ? a.n : a.ldb,
+                      a.alpha,
+                      a.beta,
+                      a.C,
+                      a.ldc,
+                      1};
+      axpy_all<T, VecBytes, true>(j, second);
+      break;
+    }
+    case SmallKernel::columns: {
+      const T* P = a.trans_a ? a.A : transposed(first, a.A, a.m, a.k, a.lda);
+      const Axpy<T> j{a.n,
+                      a.m,
+                      a.k,
+                      a.B,
+                      a.trans_b ? a.ldb : 1,
+                      a.trans_b ? 1 : a.ldb,
+                      P,
+                      a.trans_a ? a.lda : a.m,
+                      a.alpha,
+                      a.beta,
+                      a.C,
+                      1,
+                      a.ldc};
+      axpy_all<T, VecBytes, false>(j, second);
+      break;
+    }
+    case SmallKernel::dots: {
+      const T* X = a.trans_a ? transposed(first, a.A, a.k, a.m, a.lda) : a.A;
+      const T* Y = a.trans_b ? a.B : transposed(second, a.B, a.k, a.n, a.ldb);
+      const Dots<T> j{
+          a.m,     a.n,    a.k, X,    a.trans_a ? a.k : a.lda, Y, a.trans_b ? a.ldb : a.k,
+          a.alpha, a.beta, a.C, a.ldc};
+      dots_all<T, VecBytes>(j);
+      break;
+    }
+  }
+  return kernel;
+}
+
+template <class T>
+SmallKernel run_base(const Args<T>& a) {
+  return run<T, 16>(a);
+}
+template <class T>
+__attribute__((target("avx2,fma"))) SmallKernel run_avx2(const Args<T>& a) {
+  return run<T, 32>(a);
+}
+template <class T>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512")))
+SmallKernel
+run_avx512(const Args<T>& a) {
+  return run<T, 64>(a);
+}
+
+template <class T>
+SmallKernel dispatch(const Args<T>& a) {
+  switch (isa()) {
+    case Isa::avx512:
+      return run_avx512(a);
+    case Isa::avx2:
+      return run_avx2(a);
+    case Isa::base:
+      break;
+  }
+  return run_base(a);
+}
+
+}  // namespace
+
+int cpu_variant() noexcept { return static_cast<int>(isa()); }
+
+bool small_gemm_suits(std::int64_t m, std::int64_t n, std::int64_t k) noexcept {
+  const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  return macs <= kSmallGemmMacs;
+}
+
+const char* small_gemm_name(SmallKernel kernel) noexcept {
+  static const char* const names[3][kSmallKernels] = {
+      {"small rows (x86-64)", "small columns (x86-64)", "small dots (x86-64)"},
+      {"small rows (AVX2)", "small columns (AVX2)", "small dots (AVX2)"},
+      {"small rows (AVX-512)", "small columns (AVX-512)", "small dots (AVX-512)"}};
+  return names[static_cast<int>(isa())][static_cast<int>(kernel)];
+}
+
+SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                       float alpha, const float* A, std::int64_t lda, const float* B,
+                       std::int64_t ldb, float beta, float* C, std::int64_t ldc) {
+  return dispatch(Args<float>{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                       double alpha, const double* A, std::int64_t lda, const double* B,
+                       std::int64_t ldb, double beta, double* C, std::int64_t ldc) {
+  return dispatch(Args<double>{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+}  // namespace ag::detail

@@ -1,0 +1,137 @@
+// relu_and_bias_grad (linear_grad.hpp): columns in blocks of four vectors, their sums kept in
+// registers over all rows (GCC's vector extension; the scalar loop kept them in memory, a store
+// and a reload per row), compiled for x86-64, AVX2 and AVX-512 and run in the variant of
+// gemm_small.hpp's cpu_variant().
+#include "linear_grad.hpp"
+
+#include <cstring>
+#include <type_traits>
+
+#include "gemm_small.hpp"
+
+namespace ag::detail {
+namespace {
+
+template <class T, int VecBytes>
+inline __attribute__((always_inline)) void relu_and_bias_grad_impl(
+    const T* __restrict g, const T* __restrict y, T* __restrict gz, T* __restrict bias_grad,
+    std::int64_t rows, std::int64_t n) {
+  typedef T V __attribute__((vector_size(VecBytes)));
+  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
+  typedef I M __attribute__((vector_size(VecBytes)));
+  constexpr std::int64_t L = VecBytes / sizeof(T), W = 4 * L;
+  std::int64_t c0 = 0;
+  for (; c0 + W <= n; c0 += W) {
+    V acc[4] = {};
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (int v = 0; v < 4; ++v) {
+        const std::int64_t at = r * n + c0 + v * L;
+        V gv, yv;
+        std::memcpy(&gv, g + at, sizeof gv);
+        std::memcpy(&yv, y + at, sizeof yv);
+        // g where y > 0: a bitwise and with the comparison's all-ones lanes.
+        const V masked = reinterpret_cast<V>(reinterpret_cast<M>(gv) & (yv > T(0)));
+        std::memcpy(gz + at, &masked, sizeof masked);
+        acc[v] += masked;
+      }
+    }
+    std::memcpy(bias_grad + c0, acc, sizeof acc);
+  }
+  if (c0 == n) return;
+  for (std::int64_t j = c0; j < n; ++j) bias_grad[j] = T(0);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t j = c0; j < n; ++j) {
+      const T gj = g[r * n + j], yj = y[r * n + j];
+      const T masked = yj > T(0) ? gj : T(0);
+      gz[r * n + j] = masked;
+      bias_grad[j] += masked;
+    }
+  }
+}
+
+// y = 0 where y <= 0 (-0 too), else y (NaN stays): an and-not with the comparison's lanes.
+template <class T, int VecBytes>
+inline __attribute__((always_inline)) void relu_impl(T* __restrict y, std::int64_t count) {
+  typedef T V __attribute__((vector_size(VecBytes)));
+  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
+  typedef I M __attribute__((vector_size(VecBytes)));
+  constexpr std::int64_t L = VecBytes / sizeof(T);
+  std::int64_t i = 0;
+  for (; i + L <= count; i += L) {
+    V v;
+    std::memcpy(&v, y + i, sizeof v);
+    v = reinterpret_cast<V>(reinterpret_cast<M>(v) & ~(v <= T(0)));
+    std::memcpy(y + i, &v, sizeof v);
+  }
+  for (; i < count; ++i) y[i] = y[i] <= T(0) ? T(0) : y[i];
+}
+
+template <class T>
+void relu_base(T* y, std::int64_t count) {
+  relu_impl<T, 16>(y, count);
+}
+template <class T>
+__attribute__((target("avx2"))) void relu_avx2(T* y, std::int64_t count) {
+  relu_impl<T, 32>(y, count);
+}
+template <class T>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,prefer-vector-width=512"))) void
+relu_avx512(T* y, std::int64_t count) {
+  relu_impl<T, 64>(y, count);
+}
+
+template <class T>
+void relu(T* y, std::int64_t count) {
+  switch (cpu_variant()) {
+    case 2:
+      return relu_avx512(y, count);
+    case 1:
+      return relu_avx2(y, count);
+    default:
+      return relu_base(y, count);
+  }
+}
+
+template <class T>
+void run_base(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::int64_t n) {
+  relu_and_bias_grad_impl<T, 16>(g, y, gz, bias_grad, rows, n);
+}
+template <class T>
+__attribute__((target("avx2"))) void run_avx2(const T* g, const T* y, T* gz, T* bias_grad,
+                                              std::int64_t rows, std::int64_t n) {
+  relu_and_bias_grad_impl<T, 32>(g, y, gz, bias_grad, rows, n);
+}
+template <class T>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,prefer-vector-width=512"))) void
+run_avx512(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::int64_t n) {
+  relu_and_bias_grad_impl<T, 64>(g, y, gz, bias_grad, rows, n);
+}
+
+template <class T>
+void run(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::int64_t n) {
+  switch (cpu_variant()) {
+    case 2:
+      return run_avx512(g, y, gz, bias_grad, rows, n);
+    case 1:
+      return run_avx2(g, y, gz, bias_grad, rows, n);
+    default:
+      return run_base(g, y, gz, bias_grad, rows, n);
+  }
+}
+
+}  // namespace
+
+void relu_in_place(float* y, std::int64_t count) { relu(y, count); }
+void relu_in_place(double* y, std::int64_t count) { relu(y, count); }
+
+void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_grad,
+                        std::int64_t rows, std::int64_t n) {
+  run(g, y, gz, bias_grad, rows, n);
+}
+
+void relu_and_bias_grad(const double* g, const double* y, double* gz, double* bias_grad,
+                        std::int64_t rows, std::int64_t n) {
+  run(g, y, gz, bias_grad, rows, n);
+}
+
+}  // namespace ag::detail
