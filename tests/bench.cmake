@@ -5,6 +5,13 @@ if(AG_BUILD_TOOLS)
   set_tests_properties(bench_smoke PROPERTIES TIMEOUT 120 LABELS bench)
   add_test(NAME bench_smoke_two_threads COMMAND ag_bench --threads 2 smoke ${CMAKE_CURRENT_SOURCE_DIR}/data/bench_refs.txt)
   set_tests_properties(bench_smoke_two_threads PROPERTIES TIMEOUT 120 LABELS bench)
+  # A malformed parameter is refused with its name and value (and a nonzero exit).
+  add_test(NAME bench_refuses_bad_parameter COMMAND ag_bench run spiral epochs=abc)
+  set_tests_properties(bench_refuses_bad_parameter PROPERTIES TIMEOUT 60 LABELS bench
+    PASS_REGULAR_EXPRESSION "parameter epochs=abc is not an integer")
+  add_test(NAME bench_refuses_out_of_range_parameter COMMAND ag_bench run spiral epochs=99999999999999999999)
+  set_tests_properties(bench_refuses_out_of_range_parameter PROPERTIES TIMEOUT 60 LABELS bench
+    PASS_REGULAR_EXPRESSION "epochs=99999999999999999999 is out of the 64-bit integer range")
   # The peak kernel runs and reports a positive rate.
   add_test(NAME bench_peak_smoke COMMAND ag_bench_peak --threads 1 --seconds 0.01)
   set_tests_properties(bench_peak_smoke PROPERTIES TIMEOUT 60 LABELS bench

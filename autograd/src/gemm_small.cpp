@@ -5,41 +5,18 @@
 //   columns: the same on C^T = op(B)^T op(A)^T, along m (op(A)^T packed unless A is transposed);
 //   dots:    C[i, j] = op(A)[i, :] . op(B)[:, j], along k (either side packed where strided).
 // The library is built for baseline x86-64; the loops are compiled again for AVX2+FMA and AVX-512
-// (target attributes) and the variant for the running CPU is picked once.
+// (cpu_variant.hpp).
 #include "gemm_small.hpp"
 
-#include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "cpu_variant.hpp"
 
 namespace ag::detail {
 namespace {
 
 #define AG_SMALL_INLINE inline __attribute__((always_inline))
-
-enum class Isa : int { base, avx2, avx512 };
-
-// The widest variant the CPU runs; AG_SMALL_GEMM_ISA=x86-64 or avx2 asks for a narrower one (the
-// tests run every variant that way), never for one the CPU lacks.
-Isa detect_isa() noexcept {
-  __builtin_cpu_init();
-  Isa best = Isa::base;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = Isa::avx2;
-  if (best == Isa::avx2 && __builtin_cpu_supports("avx512f") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512bw")) {
-    best = Isa::avx512;
-  }
-  const char* asked = std::getenv("AG_SMALL_GEMM_ISA");
-  if (asked && std::strcmp(asked, "x86-64") == 0) return Isa::base;
-  if (asked && std::strcmp(asked, "avx2") == 0 && best == Isa::avx512) return Isa::avx2;
-  return best;
-}
-
-Isa isa() noexcept {
-  static const Isa chosen = detect_isa();
-  return chosen;
-}
 
 template <class T>
 struct Args {
@@ -299,7 +276,7 @@ SmallKernel choose(const Args<T>& a) {
 
 // The product on a CPU with VecBytes-wide vectors: tiles two vectors wide.
 template <class T, int VecBytes>
-AG_SMALL_INLINE SmallKernel run(const Args<T>& a) {
+AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
   if (a.k == 0) {
     for (std::int64_t i = 0; i < a.m; ++i) {
       T* row = a.C + i * a.ldc;
@@ -359,37 +336,15 @@ AG_SMALL_INLINE SmallKernel run(const Args<T>& a) {
   return kernel;
 }
 
-template <class T>
-SmallKernel run_base(const Args<T>& a) {
-  return run<T, 16>(a);
-}
-template <class T>
-__attribute__((target("avx2,fma"))) SmallKernel run_avx2(const Args<T>& a) {
-  return run<T, 32>(a);
-}
-template <class T>
-__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512")))
-SmallKernel
-run_avx512(const Args<T>& a) {
-  return run<T, 64>(a);
-}
-
-template <class T>
-SmallKernel dispatch(const Args<T>& a) {
-  switch (isa()) {
-    case Isa::avx512:
-      return run_avx512(a);
-    case Isa::avx2:
-      return run_avx2(a);
-    case Isa::base:
-      break;
+// The product in one CPU variant (cpu_variant.hpp).
+struct SmallProduct {
+  template <int VecBytes, class T>
+  AG_SMALL_INLINE static SmallKernel run(const Args<T>* a) {
+    return product<T, VecBytes>(*a);
   }
-  return run_base(a);
-}
+};
 
 }  // namespace
-
-int cpu_variant() noexcept { return static_cast<int>(isa()); }
 
 bool small_gemm_suits(std::int64_t m, std::int64_t n, std::int64_t k) noexcept {
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
@@ -401,19 +356,21 @@ const char* small_gemm_name(SmallKernel kernel) noexcept {
       {"small rows (x86-64)", "small columns (x86-64)", "small dots (x86-64)"},
       {"small rows (AVX2)", "small columns (AVX2)", "small dots (AVX2)"},
       {"small rows (AVX-512)", "small columns (AVX-512)", "small dots (AVX-512)"}};
-  return names[static_cast<int>(isa())][static_cast<int>(kernel)];
+  return names[cpu_variant()][static_cast<int>(kernel)];
 }
 
 SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                        float alpha, const float* A, std::int64_t lda, const float* B,
                        std::int64_t ldb, float beta, float* C, std::int64_t ldc) {
-  return dispatch(Args<float>{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc});
+  const Args<float> args{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc};
+  return run_for_cpu<SmallProduct>(&args);
 }
 
 SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                        double alpha, const double* A, std::int64_t lda, const double* B,
                        std::int64_t ldb, double beta, double* C, std::int64_t ldc) {
-  return dispatch(Args<double>{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc});
+  const Args<double> args{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc};
+  return run_for_cpu<SmallProduct>(&args);
 }
 
 }  // namespace ag::detail

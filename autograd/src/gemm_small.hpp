@@ -2,7 +2,7 @@
 // Direct kernels for matrix products too small, or too thin, for a GEMM library to pay off: a
 // dimension of a few elements (a 2-feature input layer, a 3-class output) or a few thousand
 // multiply-adds in all, where packing and call overhead cost more than the arithmetic. Compiled
-// for baseline x86-64, AVX2+FMA and AVX-512, the variant picked once from the running CPU.
+// for each CPU variant of cpu_variant.hpp.
 #include <cstdint>
 
 namespace ag::detail {
@@ -13,10 +13,6 @@ namespace ag::detail {
 // (a dimension of 8 or less) break even, so the libraries keep them.
 inline constexpr double kSmallGemmMacs = 65536.0;
 bool small_gemm_suits(std::int64_t m, std::int64_t n, std::int64_t k) noexcept;
-
-// The CPU variant these kernels (and linear_grad.cpp's) run: 0 baseline x86-64, 1 AVX2+FMA,
-// 2 AVX-512; the widest the CPU has unless AG_SMALL_GEMM_ISA=x86-64 or avx2 asks for less.
-int cpu_variant() noexcept;
 
 // The kernels small_gemm chooses among; small_gemm_name(kernel) names one with the CPU variant.
 enum class SmallKernel : int { rows, columns, dots };

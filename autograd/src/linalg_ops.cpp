@@ -128,13 +128,6 @@ void preload_bias(T* __restrict out, const T* __restrict bias, std::int64_t rows
   }
 }
 
-// ag::relu's element rule (NaN stays NaN, so anomaly mode sees it; -0 becomes 0) with one
-// comparison: NaN <= 0 is false.
-template <class T>
-void relu_in_place(T* __restrict y, std::int64_t count) {
-  detail::relu_in_place(y, count);  // vectorised per CPU (linear_grad.hpp)
-}
-
 // First-order backward of the activation and the bias in one pass over g [rows, n]: with
 // relu (y non-null) the pre-activation's gradient, g where the output y > 0, into gz; the
 // column sums of that gradient (g itself without activation) into bias_grad, if non-null.
@@ -197,7 +190,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
       gemm<T>(false, false, rows, out_features, in, data<T>(x), in, data<T>(weight), out_features,
               T(1), data<T>(out));
     }
-    if (relu) relu_in_place<T>(data<T>(out), rows * out_features);
+    if (relu) detail::relu_in_place(data<T>(out), rows * out_features);  // linear_grad.hpp
   });
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);

@@ -1,13 +1,12 @@
 // relu_and_bias_grad (linear_grad.hpp): columns in blocks of four vectors, their sums kept in
 // registers over all rows (GCC's vector extension; the scalar loop kept them in memory, a store
-// and a reload per row), compiled for x86-64, AVX2 and AVX-512 and run in the variant of
-// gemm_small.hpp's cpu_variant().
+// and a reload per row), compiled for each CPU variant (cpu_variant.hpp).
 #include "linear_grad.hpp"
 
 #include <cstring>
 #include <type_traits>
 
-#include "gemm_small.hpp"
+#include "cpu_variant.hpp"
 
 namespace ag::detail {
 namespace {
@@ -66,72 +65,34 @@ inline __attribute__((always_inline)) void relu_impl(T* __restrict y, std::int64
   for (; i < count; ++i) y[i] = y[i] <= T(0) ? T(0) : y[i];
 }
 
-template <class T>
-void relu_base(T* y, std::int64_t count) {
-  relu_impl<T, 16>(y, count);
-}
-template <class T>
-__attribute__((target("avx2"))) void relu_avx2(T* y, std::int64_t count) {
-  relu_impl<T, 32>(y, count);
-}
-template <class T>
-__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,prefer-vector-width=512"))) void
-relu_avx512(T* y, std::int64_t count) {
-  relu_impl<T, 64>(y, count);
-}
-
-template <class T>
-void relu(T* y, std::int64_t count) {
-  switch (cpu_variant()) {
-    case 2:
-      return relu_avx512(y, count);
-    case 1:
-      return relu_avx2(y, count);
-    default:
-      return relu_base(y, count);
+// The two loops in one CPU variant (cpu_variant.hpp).
+struct Relu {
+  template <int VecBytes, class T>
+  static inline __attribute__((always_inline)) void run(T* y, std::int64_t count) {
+    relu_impl<T, VecBytes>(y, count);
   }
-}
-
-template <class T>
-void run_base(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::int64_t n) {
-  relu_and_bias_grad_impl<T, 16>(g, y, gz, bias_grad, rows, n);
-}
-template <class T>
-__attribute__((target("avx2"))) void run_avx2(const T* g, const T* y, T* gz, T* bias_grad,
-                                              std::int64_t rows, std::int64_t n) {
-  relu_and_bias_grad_impl<T, 32>(g, y, gz, bias_grad, rows, n);
-}
-template <class T>
-__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,prefer-vector-width=512"))) void
-run_avx512(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::int64_t n) {
-  relu_and_bias_grad_impl<T, 64>(g, y, gz, bias_grad, rows, n);
-}
-
-template <class T>
-void run(const T* g, const T* y, T* gz, T* bias_grad, std::int64_t rows, std::int64_t n) {
-  switch (cpu_variant()) {
-    case 2:
-      return run_avx512(g, y, gz, bias_grad, rows, n);
-    case 1:
-      return run_avx2(g, y, gz, bias_grad, rows, n);
-    default:
-      return run_base(g, y, gz, bias_grad, rows, n);
+};
+struct ReluAndBiasGrad {
+  template <int VecBytes, class T>
+  static inline __attribute__((always_inline)) void run(const T* g, const T* y, T* gz, T* bias_grad,
+                                                        std::int64_t rows, std::int64_t n) {
+    relu_and_bias_grad_impl<T, VecBytes>(g, y, gz, bias_grad, rows, n);
   }
-}
+};
 
 }  // namespace
 
-void relu_in_place(float* y, std::int64_t count) { relu(y, count); }
-void relu_in_place(double* y, std::int64_t count) { relu(y, count); }
+void relu_in_place(float* y, std::int64_t count) { run_for_cpu<Relu>(y, count); }
+void relu_in_place(double* y, std::int64_t count) { run_for_cpu<Relu>(y, count); }
 
 void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_grad,
                         std::int64_t rows, std::int64_t n) {
-  run(g, y, gz, bias_grad, rows, n);
+  run_for_cpu<ReluAndBiasGrad>(g, y, gz, bias_grad, rows, n);
 }
 
 void relu_and_bias_grad(const double* g, const double* y, double* gz, double* bias_grad,
                         std::int64_t rows, std::int64_t n) {
-  run(g, y, gz, bias_grad, rows, n);
+  run_for_cpu<ReluAndBiasGrad>(g, y, gz, bias_grad, rows, n);
 }
 
 }  // namespace ag::detail

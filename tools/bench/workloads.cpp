@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <autograd/autograd.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -289,10 +290,16 @@ Outcome matmul(const Params& p) {
 std::int64_t get_int(const Params& params, const std::string& key, std::int64_t fallback) {
   auto it = params.find(key);
   if (it == params.end()) return fallback;
-  std::size_t used = 0;
-  const long long v = std::stoll(it->second, &used);
-  if (used != it->second.size()) {
-    throw std::invalid_argument("parameter " + key + "=" + it->second + " is not an integer");
+  // std::from_chars, not std::stoll: its failures say only "stoll".
+  std::int64_t v = 0;
+  const char* first = it->second.data();
+  const char* last = first + it->second.size();
+  const auto [end, error] = std::from_chars(first, last, v);
+  if (error != std::errc() || end != last) {
+    throw std::invalid_argument("parameter " + key + "=" + it->second +
+                                (error == std::errc::result_out_of_range
+                                     ? " is out of the 64-bit integer range"
+                                     : " is not an integer"));
   }
   return v;
 }

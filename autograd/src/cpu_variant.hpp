@@ -1,0 +1,40 @@
+#pragma once
+// Kernels compiled for three CPU variants and run in the one picked once for the running CPU:
+// baseline x86-64, AVX2+FMA and AVX-512 (target attributes; the library itself is built for
+// baseline x86-64). A kernel is a class with a static, always-inline `run<VecBytes>(args...)`
+// written with GCC vector types of VecBytes bytes; run_for_cpu<Kernel>(args...) calls it in
+// the variant's instantiation. gemm_small.cpp and linear_grad.cpp use it.
+namespace ag::detail {
+
+// 0 baseline x86-64, 1 AVX2+FMA, 2 AVX-512: the widest the CPU has unless
+// AG_SMALL_GEMM_ISA=x86-64 or avx2 asks for less (the tests run every variant that way).
+int cpu_variant() noexcept;
+
+// The variants' instantiations: Kernel::run is inlined into each, so it is compiled for it.
+template <class Kernel, class... Args>
+auto run_x86_64(Args... args) {
+  return Kernel::template run<16>(args...);
+}
+template <class Kernel, class... Args>
+__attribute__((target("avx2,fma"))) auto run_avx2(Args... args) {
+  return Kernel::template run<32>(args...);
+}
+template <class Kernel, class... Args>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512"))) auto
+run_avx512(Args... args) {
+  return Kernel::template run<64>(args...);
+}
+
+template <class Kernel, class... Args>
+auto run_for_cpu(Args... args) {
+  switch (cpu_variant()) {
+    case 2:
+      return run_avx512<Kernel>(args...);
+    case 1:
+      return run_avx2<Kernel>(args...);
+    default:
+      return run_x86_64<Kernel>(args...);
+  }
+}
+
+}  // namespace ag::detail
