@@ -6,10 +6,11 @@ ag_add_test(test_engine test_engine.cpp)
 # 4x as long under TSan as at -O2, more than the compile saves.
 ag_add_test(test_gemm OPTIMIZED test_gemm.cpp)
 ag_add_test(test_gemm_small test_gemm_small.cpp)
-# The small GEMM and linear's element kernels compiled for narrower CPUs (each runs where this
+ag_add_test(test_vector_math test_vector_math.cpp)
+# The small GEMM, the vector exp and linear's element kernels compiled for narrower CPUs (each runs where this
 # CPU has the instructions): the same suites in each variant.
 foreach(isa x86-64 avx2)
-  foreach(suite test_gemm_small test_tensor_ops)
+  foreach(suite test_gemm_small test_vector_math test_tensor_ops)
     add_test(NAME ${suite}_${isa} COMMAND ${suite} --log_level=test_suite --report_level=short)
     set_tests_properties(${suite}_${isa} PROPERTIES ENVIRONMENT AG_SMALL_GEMM_ISA=${isa})
   endforeach()

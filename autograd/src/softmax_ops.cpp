@@ -1,8 +1,11 @@
 // softmax and log_softmax over a dim, with the maximum subtracted so that any finite logits
 // (1e4 included) give finite results.
 #include <cmath>
+#include <type_traits>
+#include <vector>
 
 #include "tensor_impl.hpp"
+#include "vector_math.hpp"
 
 namespace ag {
 namespace {
@@ -12,8 +15,20 @@ using namespace op_kit;
 constexpr OpInfo kSoftmax = tensor_op("softmax");
 constexpr OpInfo kLogSoftmax = tensor_op("log_softmax");
 
+// e^x for each element of a buffer: float32 through the vectorised exp (vector_math.hpp),
+// float64 through std::exp.
+template <class T>
+void exp_all(T* x, std::int64_t count) {
+  if constexpr (std::is_same_v<T, float>) {
+    detail::exp_in_place(x, count);
+  } else {
+    for (std::int64_t i = 0; i < count; ++i) x[i] = std::exp(x[i]);
+  }
+}
+
 // For each slice along dim: out = x - max - log(sum(exp(x - max))) (log form) or the
-// normalised exponentials.
+// normalised exponentials. The exponentials of all slices are taken in one pass over the
+// output, which holds x - max (same layout as x) before it.
 Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool log_form) {
   detail::checked(op, x);
   if (x.dim() == 0) throw Error(op, "needs at least 1 dim, got a 0-d tensor");
@@ -28,21 +43,32 @@ Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool l
     using T = decltype(tag);
     const T* in = data<T>(x);
     T* o = data<T>(out);
+    std::vector<T> maxima(static_cast<std::size_t>(outer * inner));
     for (std::int64_t a = 0; a < outer; ++a) {
       for (std::int64_t i = 0; i < inner; ++i) {
         const T* p = in + a * n * inner + i;
         T* q = o + a * n * inner + i;
         T m = p[0];
         for (std::int64_t k = 1; k < n; ++k) m = std::max(m, p[k * inner]);
+        for (std::int64_t k = 0; k < n; ++k) q[k * inner] = p[k * inner] - m;
+        maxima[static_cast<std::size_t>(a * inner + i)] = m;
+      }
+    }
+    exp_all(o, out.numel());
+    for (std::int64_t a = 0; a < outer; ++a) {
+      for (std::int64_t i = 0; i < inner; ++i) {
+        const T* p = in + a * n * inner + i;
+        T* q = o + a * n * inner + i;
         T total = 0;
-        for (std::int64_t k = 0; k < n; ++k) total += std::exp(p[k * inner] - m);
+        for (std::int64_t k = 0; k < n; ++k) total += q[k * inner];
         if (log_form) {
           // (x - max) - log(total), not x - (max + log(total)): near large logits the sum
           // max + log(total) rounds away the small log term in float32.
+          const T m = maxima[static_cast<std::size_t>(a * inner + i)];
           const T log_total = std::log(total);
           for (std::int64_t k = 0; k < n; ++k) q[k * inner] = (p[k * inner] - m) - log_total;
         } else {
-          for (std::int64_t k = 0; k < n; ++k) q[k * inner] = std::exp(p[k * inner] - m) / total;
+          for (std::int64_t k = 0; k < n; ++k) q[k * inner] /= total;
         }
       }
     }
@@ -100,14 +126,24 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
     using T = decltype(tag);
     const T* x = data<T>(logits);
     T* p = data<T>(probs);
-    double total_loss = 0;
+    // x - max per row, the exponentials of all rows in one pass, then each row's sum.
+    std::vector<T> maxima(static_cast<std::size_t>(rows));
     for (std::int64_t i = 0; i < rows; ++i) {
       const T* row = x + i * classes;
       T* prow = p + i * classes;
       T m = row[0];
       for (std::int64_t k = 1; k < classes; ++k) m = std::max(m, row[k]);
+      for (std::int64_t k = 0; k < classes; ++k) prow[k] = row[k] - m;
+      maxima[static_cast<std::size_t>(i)] = m;
+    }
+    exp_all(p, rows * classes);
+    double total_loss = 0;
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const T* row = x + i * classes;
+      T* prow = p + i * classes;
+      const T m = maxima[static_cast<std::size_t>(i)];
       T total = 0;
-      for (std::int64_t k = 0; k < classes; ++k) total += (prow[k] = std::exp(row[k] - m));
+      for (std::int64_t k = 0; k < classes; ++k) total += prow[k];
       for (std::int64_t k = 0; k < classes; ++k) prow[k] /= total;
       total_loss +=
           static_cast<double>(std::log(total) - (row[labels[static_cast<std::size_t>(i)]] - m));

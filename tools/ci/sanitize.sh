@@ -10,7 +10,7 @@ cmake --preset asan -S "$root" -B "$build" >/dev/null
 suites=(test_value test_tensor_ops test_engine test_nn test_random_graphs test_threads test_bad_inputs
   test_limits test_empty_dims test_file_writes test_weight_tying global_handles fuzz_tensor_ops_replay
   test_random_graphs_extended test_higher_order test_engine_refusals test_op_table test_op_create_graph
-  test_user_function test_explain test_grad_hooks test_tape test_tape_memory test_gemm test_gemm_small
+  test_user_function test_explain test_grad_hooks test_tape test_tape_memory test_gemm test_gemm_small test_vector_math
   test_explain_create_graph)
 cmake --build "$build" -j"$(nproc)" --target "${suites[@]}"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
