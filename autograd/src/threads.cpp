@@ -16,8 +16,10 @@ std::atomic<int> thread_budget{0};
 
 void set_num_threads(int n) {
   if (n < 1) throw Error("set_num_threads", fmt::format("thread count must be >= 1, got {}", n));
+  // OpenBLAS's own count is set by each CBLAS product that runs (gemm.cpp), not here: setting
+  // it starts OpenBLAS's workers, which spin on sched_yield for a while and took the core the
+  // float32 products' pool needs (a 2-thread MLP's first step went from 6 to 50 ms).
   thread_budget = n;
-  openblas_set_num_threads(n);
 }
 int num_threads() noexcept {
   int n = thread_budget;
