@@ -1,6 +1,6 @@
-// The vectorised float32 exp (autograd/src/vector_math.hpp) against the correctly rounded value,
-// float(e^x) with e^x taken in float64, over a sweep of float bit patterns through the whole
-// finite range and at the edges: overflow, underflow into subnormals, infinities, NaN, -0.
+// The vectorised float32 exp and log (autograd/src/vector_math.hpp) against the correctly rounded
+// value, float(f(x)) with f taken in float64, over a sweep of float bit patterns through the whole
+// range and at the edges: overflow, underflow into subnormals, infinities, NaN, -0, negatives.
 // The suite also runs in the x86-64 and AVX2 variants (tests/core.cmake).
 #define BOOST_TEST_MODULE vector_math
 #include <autograd/autograd.hpp>
@@ -16,6 +16,7 @@
 namespace {
 
 float reference_exp(float x) { return static_cast<float>(std::exp(static_cast<double>(x))); }
+float reference_log(float x) { return static_cast<float>(std::log(static_cast<double>(x))); }
 
 bool same_float(float a, float b) {
   return (std::isnan(a) && std::isnan(b)) ||
@@ -100,4 +101,56 @@ BOOST_AUTO_TEST_CASE(exp_result_does_not_depend_on_position) {
       BOOST_TEST(same_float(whole[static_cast<std::size_t>(i)], alone));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(log_is_correctly_rounded_across_the_float_range) {
+  // Every 509th positive bit pattern, subnormals included, up to +inf.
+  std::vector<float> x;
+  for (std::uint32_t bits = 0; bits <= 0x7F800000u; bits += 509)
+    x.push_back(std::bit_cast<float>(bits));
+  const std::vector<float> in = x;
+  ag::detail::log_in_place(x.data(), static_cast<std::int64_t>(x.size()));
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!same_float(x[i], reference_log(in[i]))) {
+      if (++wrong <= 5)
+        BOOST_ERROR("log(" << in[i] << ") = " << x[i] << ", want " << reference_log(in[i]));
+    }
+  }
+  BOOST_TEST(wrong == 0u);
+  BOOST_TEST(x.size() > 4'000'000u);
+}
+
+BOOST_AUTO_TEST_CASE(log_edges_and_specials) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x = {1.0f,
+                          0.0f,
+                          -0.0f,
+                          -1.0f,
+                          -inf,
+                          inf,
+                          nan,
+                          std::numeric_limits<float>::denorm_min(),
+                          std::numeric_limits<float>::min(),
+                          std::numeric_limits<float>::max(),
+                          1.0000001f,
+                          0.99999994f,
+                          2.0f,
+                          0.5f,
+                          1.4142135f,
+                          1.4142137f};
+  const std::vector<float> in = x;
+  ag::detail::log_in_place(x.data(), static_cast<std::int64_t>(x.size()));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    BOOST_TEST_CONTEXT("x = " << in[i]) { BOOST_TEST(same_float(x[i], reference_log(in[i]))); }
+  }
+  BOOST_TEST(x[0] == 0.0f);
+  BOOST_TEST(x[1] == -inf);
+  BOOST_TEST(x[2] == -inf);
+  BOOST_TEST(std::isnan(x[3]));
+  BOOST_TEST(std::isnan(x[4]));
+  BOOST_TEST(x[5] == inf);
+  BOOST_TEST(std::isnan(x[6]));
+  BOOST_TEST(x[12] == std::log(2.0f));
 }

@@ -15,14 +15,22 @@ using namespace op_kit;
 constexpr OpInfo kSoftmax = tensor_op("softmax");
 constexpr OpInfo kLogSoftmax = tensor_op("log_softmax");
 
-// e^x for each element of a buffer: float32 through the vectorised exp (vector_math.hpp),
-// float64 through std::exp.
+// e^x and log x for each element of a buffer: float32 through the vectorised functions
+// (vector_math.hpp), float64 through std::exp and std::log.
 template <class T>
 void exp_all(T* x, std::int64_t count) {
   if constexpr (std::is_same_v<T, float>) {
     detail::exp_in_place(x, count);
   } else {
     for (std::int64_t i = 0; i < count; ++i) x[i] = std::exp(x[i]);
+  }
+}
+template <class T>
+void log_all(T* x, std::int64_t count) {
+  if constexpr (std::is_same_v<T, float>) {
+    detail::log_in_place(x, count);
+  } else {
+    for (std::int64_t i = 0; i < count; ++i) x[i] = std::log(x[i]);
   }
 }
 
@@ -55,20 +63,29 @@ Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool l
       }
     }
     exp_all(o, out.numel());
+    std::vector<T> totals(maxima.size());
     for (std::int64_t a = 0; a < outer; ++a) {
       for (std::int64_t i = 0; i < inner; ++i) {
-        const T* p = in + a * n * inner + i;
         T* q = o + a * n * inner + i;
         T total = 0;
         for (std::int64_t k = 0; k < n; ++k) total += q[k * inner];
-        if (log_form) {
-          // (x - max) - log(total), not x - (max + log(total)): near large logits the sum
-          // max + log(total) rounds away the small log term in float32.
-          const T m = maxima[static_cast<std::size_t>(a * inner + i)];
-          const T log_total = std::log(total);
-          for (std::int64_t k = 0; k < n; ++k) q[k * inner] = (p[k * inner] - m) - log_total;
-        } else {
+        totals[static_cast<std::size_t>(a * inner + i)] = total;
+        if (!log_form) {
           for (std::int64_t k = 0; k < n; ++k) q[k * inner] /= total;
+        }
+      }
+    }
+    if (!log_form) return;
+    // (x - max) - log(total), not x - (max + log(total)): near large logits the sum
+    // max + log(total) rounds away the small log term in float32.
+    log_all(totals.data(), static_cast<std::int64_t>(totals.size()));
+    for (std::int64_t a = 0; a < outer; ++a) {
+      for (std::int64_t i = 0; i < inner; ++i) {
+        const std::size_t slice = static_cast<std::size_t>(a * inner + i);
+        const T* p = in + a * n * inner + i;
+        T* q = o + a * n * inner + i;
+        for (std::int64_t k = 0; k < n; ++k) {
+          q[k * inner] = (p[k * inner] - maxima[slice]) - totals[slice];
         }
       }
     }
@@ -137,16 +154,19 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
       maxima[static_cast<std::size_t>(i)] = m;
     }
     exp_all(p, rows * classes);
-    double total_loss = 0;
+    std::vector<T> log_totals(static_cast<std::size_t>(rows));
     for (std::int64_t i = 0; i < rows; ++i) {
-      const T* row = x + i * classes;
       T* prow = p + i * classes;
-      const T m = maxima[static_cast<std::size_t>(i)];
       T total = 0;
       for (std::int64_t k = 0; k < classes; ++k) total += prow[k];
       for (std::int64_t k = 0; k < classes; ++k) prow[k] /= total;
-      total_loss +=
-          static_cast<double>(std::log(total) - (row[labels[static_cast<std::size_t>(i)]] - m));
+      log_totals[static_cast<std::size_t>(i)] = total;
+    }
+    log_all(log_totals.data(), rows);
+    double total_loss = 0;
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const auto r = static_cast<std::size_t>(i);
+      total_loss += static_cast<double>(log_totals[r] - (x[i * classes + labels[r]] - maxima[r]));
     }
     data<T>(loss)[0] = static_cast<T>(total_loss / static_cast<double>(rows));
   });

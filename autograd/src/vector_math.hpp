@@ -11,5 +11,8 @@ namespace ag::detail {
 // 0 or a subnormal, NaN stays NaN. A result does not depend on its position in the buffer; it
 // may differ in the last bit between CPU variants (FMA in the reduction), as the products do.
 void exp_in_place(float* x, std::int64_t count);
+// x[i] = log x[i], the same way: correctly rounded bar the rare near-midpoint input; 0 gives
+// -inf, a negative number NaN, +inf and NaN themselves.
+void log_in_place(float* x, std::int64_t count);
 
 }  // namespace ag::detail
