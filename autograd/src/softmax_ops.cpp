@@ -15,23 +15,24 @@ using namespace op_kit;
 constexpr OpInfo kSoftmax = tensor_op("softmax");
 constexpr OpInfo kLogSoftmax = tensor_op("log_softmax");
 
-// e^x and log x for each element of a buffer: float32 through the vectorised functions
-// (vector_math.hpp), float64 through std::exp and std::log.
-template <class T>
-void exp_all(T* x, std::int64_t count) {
+// f(x) for each element of a buffer: float32 through the vectorised function (vector_math.hpp),
+// float64 element by element.
+template <class T, class Scalar>
+void each_element(T* x, std::int64_t count, void (*vectorised)(float*, std::int64_t),
+                  Scalar scalar) {
   if constexpr (std::is_same_v<T, float>) {
-    detail::exp_in_place(x, count);
+    vectorised(x, count);
   } else {
-    for (std::int64_t i = 0; i < count; ++i) x[i] = std::exp(x[i]);
+    for (std::int64_t i = 0; i < count; ++i) x[i] = scalar(x[i]);
   }
 }
 template <class T>
+void exp_all(T* x, std::int64_t count) {
+  each_element(x, count, detail::exp_in_place, [](T v) { return std::exp(v); });
+}
+template <class T>
 void log_all(T* x, std::int64_t count) {
-  if constexpr (std::is_same_v<T, float>) {
-    detail::log_in_place(x, count);
-  } else {
-    for (std::int64_t i = 0; i < count; ++i) x[i] = std::log(x[i]);
-  }
+  each_element(x, count, detail::log_in_place, [](T v) { return std::log(v); });
 }
 
 // For each slice along dim: out = x - max - log(sum(exp(x - max))) (log form) or the

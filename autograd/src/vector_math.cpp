@@ -12,6 +12,25 @@ namespace ag::detail {
 namespace {
 
 #define AG_VECTOR_INLINE inline __attribute__((always_inline))
+// The helpers below pass vectors by value; they are always inlined into their variant, so no
+// call crosses the ABI boundary GCC warns about.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+// mask ? a : b, lane by lane (a comparison sets all bits of a lane or none).
+template <class V, class I>
+AG_VECTOR_INLINE V select(I mask, V a, V b) {
+  return reinterpret_cast<V>((mask & reinterpret_cast<I>(a)) | (~mask & reinterpret_cast<I>(b)));
+}
+
+// c0 + x (c1 + x (c2 + ...)): Horner's rule, the innermost coefficient first.
+template <class V>
+AG_VECTOR_INLINE V horner(V, double c) {
+  return V{} + c;
+}
+template <class V, class... C>
+AG_VECTOR_INLINE V horner(V x, double c, C... rest) {
+  return horner(x, rest...) * x + c;
+}
 
 // x[0 .. VecBytes / 8) = e^x, in float64 lanes. (D and Bits are template parameters because GCC
 // applies a vector_size that depends on a template parameter only to a dependent type; the
@@ -27,8 +46,7 @@ AG_VECTOR_INLINE void exp_block(float* x) {
   // comparisons are false, so no lane of the masks is set).
   const V hi = V{} + 89.0, lo = V{} + -104.0;
   const I above = d > hi, below = d < lo;
-  d = reinterpret_cast<V>((above & reinterpret_cast<I>(hi)) | (~above & reinterpret_cast<I>(d)));
-  d = reinterpret_cast<V>((below & reinterpret_cast<I>(lo)) | (~below & reinterpret_cast<I>(d)));
+  d = select(below, lo, select(above, hi, d));
   // k = round-to-nearest(d / ln 2), read from the low bits of t (the 1.5 * 2^52 shift).
   const V shift = V{} + 0x1.8p52;
   const V t = d * 0x1.71547652b82fep0 + shift;
@@ -37,20 +55,9 @@ AG_VECTOR_INLINE void exp_block(float* x) {
   // r = d - k ln 2, with ln 2 in two parts: k * ln2_hi is exact (ln2_hi ends in 21 zero bits).
   V r = d - k * 0x1.62e42fee00000p-1;
   r = r - k * 0x1.a39ef35793c76p-33;
-  // Horner on 1/j!, j = 12 .. 0.
-  V p = V{} + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  // e^r = sum of r^j / j!, j = 0 .. 12.
+  const V p = horner(r, 1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                     1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600);
   // 2^k as a double: the biased exponent k + 1023 (873 .. 1151 after the clamps).
   const V scale = reinterpret_cast<V>((k_bits + 1023) << 52);
   const V e = p * scale;
@@ -71,22 +78,12 @@ AG_VECTOR_INLINE void log_block(float* x) {
   I e = ((bits >> 52) & 0x7ff) - 1023;
   V m = reinterpret_cast<V>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);  // [1, 2)
   const I halve = m > 0x1.6a09e667f3bcdp0;                                      // sqrt(2)
-  m = reinterpret_cast<V>((halve & reinterpret_cast<I>(m * 0.5)) |
-                          (~halve & reinterpret_cast<I>(m)));
+  m = select(halve, m * 0.5, m);
   e -= halve;  // the mask is -1 where set
   const V s = (m - 1.0) / (m + 1.0);
   const V s2 = s * s;
-  V p = V{} + 1.0 / 21.0;
-  p = p * s2 + 1.0 / 19.0;
-  p = p * s2 + 1.0 / 17.0;
-  p = p * s2 + 1.0 / 15.0;
-  p = p * s2 + 1.0 / 13.0;
-  p = p * s2 + 1.0 / 11.0;
-  p = p * s2 + 1.0 / 9.0;
-  p = p * s2 + 1.0 / 7.0;
-  p = p * s2 + 1.0 / 5.0;
-  p = p * s2 + 1.0 / 3.0;
-  p = p * s2 + 1.0;
+  const V p = horner(s2, 1.0, 1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11, 1.0 / 13, 1.0 / 15,
+                     1.0 / 17, 1.0 / 19, 1.0 / 21);  // atanh(s) / s
   V k;
   for (int j = 0; j < L; ++j) k[j] = static_cast<double>(e[j]);
   // e ln 2 in two parts, the small one added to the small log m first.
@@ -94,10 +91,7 @@ AG_VECTOR_INLINE void log_block(float* x) {
   // 0 gives -inf, a negative number NaN, +inf and NaN themselves.
   const V inf = V{} + __builtin_inf();
   const I zero = d == 0.0, negative = d < 0.0, itself = (d != d) | (d == inf);
-  r = reinterpret_cast<V>((zero & reinterpret_cast<I>(-inf)) | (~zero & reinterpret_cast<I>(r)));
-  r = reinterpret_cast<V>((negative & reinterpret_cast<I>(V{} + __builtin_nan(""))) |
-                          (~negative & reinterpret_cast<I>(r)));
-  r = reinterpret_cast<V>((itself & reinterpret_cast<I>(d)) | (~itself & reinterpret_cast<I>(r)));
+  r = select(itself, d, select(negative, V{} + __builtin_nan(""), select(zero, -inf, r)));
   for (int j = 0; j < L; ++j) x[j] = static_cast<float>(r[j]);
 }
 
