@@ -28,18 +28,28 @@ ScalarNode& self(Node& n) { return detail::as_scalar(n); }
 ScalarNode& in0(Node& n) { return detail::as_scalar(*self(n).slot[0].input); }
 ScalarNode& in1(Node& n) { return detail::as_scalar(*self(n).slot[1].input); }
 double param(Node& n) { return self(n).slot[1].constant; }
-double value_of(const Value& v) { return detail::as_scalar(*v.node()).value; }
-// The operand's value; an empty (moved-from) Value is an error naming the op, and so is one
-// that outlived its ag::Tape scope or belongs to another thread's tape.
-double value_of(const char* op, const Value& v) {
-  if (!v.node()) throw Error(op, "got an empty Value (moved from, or default-adopted)");
-  detail::check_operand(op, *v.node());
-  return detail::as_scalar(*v.node()).value;
+// An operand as an op sees it: its node and the tape that holds it (null: the dynamic graph).
+// Checked once: empty (moved from), expired (outlived its ag::Tape scope), or on a tape that is
+// not this thread's open one is an ag::Error naming the op.
+struct Operand {
+  Node* node;
+  const detail::TapeArena* tape;
+  double value() const { return detail::as_scalar(*node).value; }
+};
+[[gnu::always_inline]] inline Operand operand(const char* op, const Value& v,
+                                              const detail::TapeArena* active) {
+  Node* n = v.node();
+  if (!n) [[unlikely]]
+    throw Error(op, "got an empty Value (moved from, or default-adopted)");
+  const detail::TapeArena* tape = detail::chunk_of(n)->tape;
+  if ((tape && tape != active) || (n->flags & detail::kReleased)) [[unlikely]]
+    detail::refuse_tape_operand(op, *n);
+  return {n, tape};
 }
 
 [[gnu::always_inline]] inline ScalarNode* new_node(const OpInfo& op, double value,
-                                                   std::uint8_t flags) {
-  detail::TapeArena* tape = detail::active_tape;
+                                                   std::uint8_t flags,
+                                                   detail::TapeArena* tape = detail::active_tape) {
   ScalarNode* n = tape ? detail::tape_allocate(*tape) : detail::allocate_scalar_node();
   n->op = &op;
   n->refs = 1;
@@ -63,58 +73,70 @@ double power(double x, double c) {
   return std::pow(x, c);
 }
 
-bool tracks(const Value& v) { return v.node()->flags & detail::kRequiresGrad; }
-
 // A result that needs no gradient is recorded as a constant leaf, holding no inputs.
 Value constant(double value) {
   return Value::adopt(new_node(detail::kLeafOp, value, detail::kLeaf));
 }
 
-void check_anomaly(const OpInfo& op, double value, const Value& a, const Value* b) {
+void check_anomaly(const OpInfo& op, double value, const Operand& a, const Operand* b) {
   if (!std::isfinite(value)) {
     throw Error(op.name,
                 b ? fmt::format("anomaly in the forward pass: the result is {} (inputs {} and {})",
-                                value, value_of(a), value_of(*b))
+                                value, a.value(), b->value())
                   : fmt::format("anomaly in the forward pass: the result is {} (input {})", value,
-                                value_of(a)));
+                                a.value()));
   }
 }
 
 // A new node holds its input: a pooled node owns a reference; on a tape, an input from
 // outside the tape is kept by the arena, and a tape input needs nothing (tape_arena.hpp).
-// Operands passed value_of's check, so a tape input here is on this thread's open tape.
-void link_input(Node* in) {
-  if (detail::TapeArena* tape = detail::active_tape) {
-    if (!detail::chunk_of(in)->tape) detail::add_external(*tape, in);
+// Operands passed operand()'s check, so a tape input here is on this thread's open tape.
+[[gnu::always_inline]] inline void link_input(const Operand& in, detail::TapeArena* active) {
+  if (active) {
+    if (!in.tape) detail::add_external(*active, in.node);
   } else {
-    detail::retain(in);
+    ++in.node->refs;
   }
+  detail::note_recorded_input(*in.node);
 }
 
-Value record(const OpInfo& op, double value, const Value& a, const Value& b) {
-  if (detail::anomaly_mode) check_anomaly(op, value, a, &b);
-  if (!detail::grad_mode || !(tracks(a) || tracks(b))) return constant(value);
-  ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
+// The recorded result of an op on checked operands (the scalar graph's hot path: a 10-node
+// graph is ten of these), or a constant when no gradient is wanted.
+[[gnu::always_inline]] inline Value record(const OpInfo& op, double value, const Operand& a,
+                                           const Operand& b, detail::TapeArena* active) {
+  if (detail::anomaly_mode) [[unlikely]]
+    check_anomaly(op, value, a, &b);
+  if (!detail::grad_mode || !((a.node->flags | b.node->flags) & detail::kRequiresGrad)) {
+    return constant(value);
+  }
+  ScalarNode* n = new_node(op, value, detail::kRequiresGrad, active);
   n->num_inputs = 2;
-  n->slot[0].input = a.node();
-  n->slot[1].input = b.node();
-  link_input(a.node());
-  link_input(b.node());
-  detail::note_recorded_input(*a.node());
-  detail::note_recorded_input(*b.node());
+  n->slot[0].input = a.node;
+  n->slot[1].input = b.node;
+  link_input(a, active);
+  link_input(b, active);
   return Value::adopt(n);
 }
 
-Value record(const OpInfo& op, double value, const Value& a, double parameter = 0.0) {
-  if (detail::anomaly_mode) check_anomaly(op, value, a, nullptr);
-  if (!detail::grad_mode || !tracks(a)) return constant(value);
-  ScalarNode* n = new_node(op, value, detail::kRequiresGrad);
+[[gnu::always_inline]] inline Value record(const OpInfo& op, double value, const Operand& a,
+                                           double parameter, detail::TapeArena* active) {
+  if (detail::anomaly_mode) [[unlikely]]
+    check_anomaly(op, value, a, nullptr);
+  if (!detail::grad_mode || !(a.node->flags & detail::kRequiresGrad)) return constant(value);
+  ScalarNode* n = new_node(op, value, detail::kRequiresGrad, active);
   n->num_inputs = 1;
-  n->slot[0].input = a.node();
+  n->slot[0].input = a.node;
   n->slot[1].constant = parameter;
-  link_input(a.node());
-  detail::note_recorded_input(*a.node());
+  link_input(a, active);
   return Value::adopt(n);
+}
+
+// An op of one Value and a constant parameter: value = f(x).
+template <class F>
+Value with_parameter(const OpInfo& op, const char* name, const Value& v, double parameter, F f) {
+  detail::TapeArena* const active = detail::active_tape;
+  const Operand x = operand(name, v, active);
+  return record(op, f(x.value()), x, parameter, active);
 }
 
 // A handle on a node that the caller's graph already holds (backward_graph's operands).
@@ -255,15 +277,17 @@ namespace {
 
 // Forward of a table row: domain check, the row's element function, one recorded node.
 template <class Row>
-Value unary(const Value& x, double p = Row::default_param) {
-  const double v = value_of(Row::name, x);
-  check_domain(Row::name, v, Row::valid(v), Row::why);
-  return record(kUnary<Row>, Row::template f<double>(v, p), x, p);
+Value unary(const Value& v, double p = Row::default_param) {
+  detail::TapeArena* const active = detail::active_tape;
+  const Operand x = operand(Row::name, v, active);
+  check_domain(Row::name, x.value(), Row::valid(x.value()), Row::why);
+  return record(kUnary<Row>, Row::template f<double>(x.value(), p), x, p, active);
 }
 template <class Row, const OpInfo& op = kBinary<Row>>
 Value binary(const Value& a, const Value& b) {
-  const double x = value_of(op.name, a), y = value_of(op.name, b);
-  return record(op, Row::template f<double>(x, y), a, b);
+  detail::TapeArena* const active = detail::active_tape;
+  const Operand x = operand(op.name, a, active), y = operand(op.name, b, active);
+  return record(op, Row::template f<double>(x.value(), y.value()), x, y, active);
 }
 
 }  // namespace
@@ -272,29 +296,52 @@ Value operator+(const Value& a, const Value& b) { return binary<op_math::Add, kA
 Value operator-(const Value& a, const Value& b) { return binary<op_math::Sub, kSub>(a, b); }
 Value operator*(const Value& a, const Value& b) { return binary<op_math::Mul, kMul>(a, b); }
 Value operator/(const Value& a, const Value& b) { return binary<op_math::Div, kDiv>(a, b); }
-Value operator+(const Value& a, double b) { return record(kAddConst, value_of("+", a) + b, a, b); }
-Value operator-(const Value& a, double b) { return record(kAddConst, value_of("-", a) - b, a, -b); }
-Value operator*(const Value& a, double b) { return record(kMulConst, value_of("*", a) * b, a, b); }
-Value operator/(const Value& a, double b) { return record(kDivConst, value_of("/", a) / b, a, b); }
-Value operator+(double a, const Value& b) { return record(kAddConst, a + value_of("+", b), b, a); }
-Value operator-(double a, const Value& b) { return record(kConstSub, a - value_of("-", b), b, a); }
-Value operator*(double a, const Value& b) { return record(kMulConst, a * value_of("*", b), b, a); }
-Value operator/(double a, const Value& b) { return record(kConstDiv, a / value_of("/", b), b, a); }
-Value operator-(const Value& a) { return record(kNeg, -value_of("neg", a), a); }
+Value operator+(const Value& a, double b) {
+  return with_parameter(kAddConst, "+", a, b, [b](double x) { return x + b; });
+}
+Value operator-(const Value& a, double b) {
+  return with_parameter(kAddConst, "-", a, -b, [b](double x) { return x - b; });
+}
+Value operator*(const Value& a, double b) {
+  return with_parameter(kMulConst, "*", a, b, [b](double x) { return x * b; });
+}
+Value operator/(const Value& a, double b) {
+  return with_parameter(kDivConst, "/", a, b, [b](double x) { return x / b; });
+}
+Value operator+(double a, const Value& b) {
+  return with_parameter(kAddConst, "+", b, a, [a](double x) { return a + x; });
+}
+Value operator-(double a, const Value& b) {
+  return with_parameter(kConstSub, "-", b, a, [a](double x) { return a - x; });
+}
+Value operator*(double a, const Value& b) {
+  return with_parameter(kMulConst, "*", b, a, [a](double x) { return a * x; });
+}
+Value operator/(double a, const Value& b) {
+  return with_parameter(kConstDiv, "/", b, a, [a](double x) { return a / x; });
+}
+Value operator-(const Value& a) {
+  return with_parameter(kNeg, "neg", a, 0.0, [](double x) { return -x; });
+}
 
 Value pow(const Value& base, double exponent) {
-  const double x = value_of("pow", base);
+  detail::TapeArena* const active = detail::active_tape;
+  const Operand b = operand("pow", base, active);
+  const double x = b.value();
   check_domain("pow", x, x >= 0.0 || exponent == std::floor(exponent),
                "a negative base needs an integer exponent");
-  return record(kPowConst, power(x, exponent), base, exponent);
+  return record(kPowConst, power(x, exponent), b, exponent, active);
 }
 Value pow(const Value& base, const Value& exponent) {
-  const double x = value_of("pow", base), e = value_of("pow", exponent);
+  detail::TapeArena* const active = detail::active_tape;
+  const Operand b = operand("pow", base, active), p = operand("pow", exponent, active);
+  const double x = b.value(), e = p.value();
+  const bool variable_exponent = p.node->flags & detail::kRequiresGrad;
   check_domain(
       "pow", x,
-      x > 0.0 || (x == 0.0 && e >= 1.0) || (x < 0.0 && e == std::floor(e) && !tracks(exponent)),
+      x > 0.0 || (x == 0.0 && e >= 1.0) || (x < 0.0 && e == std::floor(e) && !variable_exponent),
       "the base must be > 0 when the exponent is a variable (d/de needs log(base))");
-  return record(kPow, std::pow(x, e), base, exponent);
+  return record(kPow, std::pow(x, e), b, p, active);
 }
 
 // ---- The op table's unary and binary rows ----
