@@ -175,12 +175,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* o = data<T>(out);
-    if (rows > 0 && in > 0 && out_features > 0) {
-      gemm<T>(false, false, rows, out_features, in, data<T>(x), in, data<T>(weight), out_features,
-              T(0), o);
-    } else {
-      std::fill_n(o, rows * out_features, T(0));  // in == 0: an empty sum
-    }
+    // in == 0 is an empty sum: gemm's k == 0 rule writes zeros (beta = 0).
+    gemm<T>(false, false, rows, out_features, in, data<T>(x), in, data<T>(weight), out_features,
+            T(0), o);
     if (bias.defined()) {
       detail::add_bias(o, data<T>(bias), rows, out_features, relu);
     } else if (relu) {
