@@ -35,9 +35,43 @@ void log_all(T* x, std::int64_t count) {
   each_element(x, count, detail::log_in_place, [](T v) { return std::log(v); });
 }
 
+// The slices along a dim of a tensor laid out [outer, n, inner]: out = e^(x - max) of each slice,
+// and each slice's max and sum of those exponentials (summed in dim order). The exponentials of
+// all slices are taken in one pass over the output, which holds x - max (same layout) before it.
+// What softmax, log_softmax and cross_entropy all start from.
+template <class T>
+struct SliceSums {
+  std::vector<T> maxima, totals;  // slice a * inner + i
+};
+template <class T>
+SliceSums<T> exponentials(const T* in, T* out, std::int64_t outer, std::int64_t n,
+                          std::int64_t inner) {
+  SliceSums<T> s{std::vector<T>(static_cast<std::size_t>(outer * inner)),
+                 std::vector<T>(static_cast<std::size_t>(outer * inner))};
+  for (std::int64_t a = 0; a < outer; ++a) {
+    for (std::int64_t i = 0; i < inner; ++i) {
+      const T* p = in + a * n * inner + i;
+      T* q = out + a * n * inner + i;
+      T m = p[0];
+      for (std::int64_t k = 1; k < n; ++k) m = std::max(m, p[k * inner]);
+      for (std::int64_t k = 0; k < n; ++k) q[k * inner] = p[k * inner] - m;
+      s.maxima[static_cast<std::size_t>(a * inner + i)] = m;
+    }
+  }
+  exp_all(out, outer * n * inner);
+  for (std::int64_t a = 0; a < outer; ++a) {
+    for (std::int64_t i = 0; i < inner; ++i) {
+      const T* q = out + a * n * inner + i;
+      T total = 0;
+      for (std::int64_t k = 0; k < n; ++k) total += q[k * inner];
+      s.totals[static_cast<std::size_t>(a * inner + i)] = total;
+    }
+  }
+  return s;
+}
+
 // For each slice along dim: out = x - max - log(sum(exp(x - max))) (log form) or the
-// normalised exponentials. The exponentials of all slices are taken in one pass over the
-// output, which holds x - max (same layout as x) before it.
+// normalised exponentials.
 Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool log_form) {
   detail::checked(op, x);
   if (x.dim() == 0) throw Error(op, "needs at least 1 dim, got a 0-d tensor");
@@ -52,41 +86,28 @@ Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool l
     using T = decltype(tag);
     const T* in = data<T>(x);
     T* o = data<T>(out);
-    std::vector<T> maxima(static_cast<std::size_t>(outer * inner));
-    for (std::int64_t a = 0; a < outer; ++a) {
-      for (std::int64_t i = 0; i < inner; ++i) {
-        const T* p = in + a * n * inner + i;
-        T* q = o + a * n * inner + i;
-        T m = p[0];
-        for (std::int64_t k = 1; k < n; ++k) m = std::max(m, p[k * inner]);
-        for (std::int64_t k = 0; k < n; ++k) q[k * inner] = p[k * inner] - m;
-        maxima[static_cast<std::size_t>(a * inner + i)] = m;
-      }
-    }
-    exp_all(o, out.numel());
-    std::vector<T> totals(maxima.size());
-    for (std::int64_t a = 0; a < outer; ++a) {
-      for (std::int64_t i = 0; i < inner; ++i) {
-        T* q = o + a * n * inner + i;
-        T total = 0;
-        for (std::int64_t k = 0; k < n; ++k) total += q[k * inner];
-        totals[static_cast<std::size_t>(a * inner + i)] = total;
-        if (!log_form) {
+    SliceSums<T> sums = exponentials(in, o, outer, n, inner);
+    if (!log_form) {
+      for (std::int64_t a = 0; a < outer; ++a) {
+        for (std::int64_t i = 0; i < inner; ++i) {
+          T* q = o + a * n * inner + i;
+          const T total = sums.totals[static_cast<std::size_t>(a * inner + i)];
           for (std::int64_t k = 0; k < n; ++k) q[k * inner] /= total;
         }
       }
+      return;
     }
-    if (!log_form) return;
     // (x - max) - log(total), not x - (max + log(total)): near large logits the sum
     // max + log(total) rounds away the small log term in float32.
-    log_all(totals.data(), static_cast<std::int64_t>(totals.size()));
+    std::vector<T>& log_totals = sums.totals;
+    log_all(log_totals.data(), static_cast<std::int64_t>(log_totals.size()));
     for (std::int64_t a = 0; a < outer; ++a) {
       for (std::int64_t i = 0; i < inner; ++i) {
         const std::size_t slice = static_cast<std::size_t>(a * inner + i);
         const T* p = in + a * n * inner + i;
         T* q = o + a * n * inner + i;
         for (std::int64_t k = 0; k < n; ++k) {
-          q[k * inner] = (p[k * inner] - maxima[slice]) - totals[slice];
+          q[k * inner] = (p[k * inner] - sums.maxima[slice]) - log_totals[slice];
         }
       }
     }
@@ -144,30 +165,18 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
     using T = decltype(tag);
     const T* x = data<T>(logits);
     T* p = data<T>(probs);
-    // x - max per row, the exponentials of all rows in one pass, then each row's sum.
-    std::vector<T> maxima(static_cast<std::size_t>(rows));
+    SliceSums<T> sums = exponentials(x, p, rows, classes, 1);
     for (std::int64_t i = 0; i < rows; ++i) {
-      const T* row = x + i * classes;
-      T* prow = p + i * classes;
-      T m = row[0];
-      for (std::int64_t k = 1; k < classes; ++k) m = std::max(m, row[k]);
-      for (std::int64_t k = 0; k < classes; ++k) prow[k] = row[k] - m;
-      maxima[static_cast<std::size_t>(i)] = m;
+      const T total = sums.totals[static_cast<std::size_t>(i)];
+      for (std::int64_t k = 0; k < classes; ++k) p[i * classes + k] /= total;
     }
-    exp_all(p, rows * classes);
-    std::vector<T> log_totals(static_cast<std::size_t>(rows));
-    for (std::int64_t i = 0; i < rows; ++i) {
-      T* prow = p + i * classes;
-      T total = 0;
-      for (std::int64_t k = 0; k < classes; ++k) total += prow[k];
-      for (std::int64_t k = 0; k < classes; ++k) prow[k] /= total;
-      log_totals[static_cast<std::size_t>(i)] = total;
-    }
+    std::vector<T>& log_totals = sums.totals;
     log_all(log_totals.data(), rows);
     double total_loss = 0;
     for (std::int64_t i = 0; i < rows; ++i) {
       const auto r = static_cast<std::size_t>(i);
-      total_loss += static_cast<double>(log_totals[r] - (x[i * classes + labels[r]] - maxima[r]));
+      total_loss +=
+          static_cast<double>(log_totals[r] - (x[i * classes + labels[r]] - sums.maxima[r]));
     }
     data<T>(loss)[0] = static_cast<T>(total_loss / static_cast<double>(rows));
   });
