@@ -6,6 +6,15 @@
 // the variant's instantiation. gemm_small.cpp and linear_grad.cpp use it.
 namespace ag::detail {
 
+// A vector of VecBytes bytes of T (GCC's vector extension), what a kernel's run<VecBytes> works
+// in. A class member because GCC applies a vector_size that depends on a template parameter only
+// to a dependent type: a typedef of `double` inside a kernel template would stay a double.
+template <class T, int VecBytes>
+struct Vec {
+  typedef T type __attribute__((vector_size(VecBytes)));
+  static constexpr int lanes = VecBytes / static_cast<int>(sizeof(T));
+};
+
 // 0 baseline x86-64, 1 AVX2+FMA, 2 AVX-512: the widest the CPU has unless
 // AG_SMALL_GEMM_ISA=x86-64 or avx2 asks for less (the tests run every variant that way).
 int cpu_variant() noexcept;

@@ -52,12 +52,8 @@ AG_SMALL_INLINE void store(T* c, T alpha, T value, T beta) {
   *c = beta == T(0) ? v : v + beta * *c;  // beta == 0: C is not read (it may hold NaN)
 }
 
-// NV vectors of VecBytes: GCC's vector extension keeps a tile's sums in registers.
-template <class T, int VecBytes>
-struct Vec {
-  typedef T type __attribute__((vector_size(VecBytes)));
-  static constexpr int lanes = VecBytes / static_cast<int>(sizeof(T));
-};
+// NV vectors of VecBytes (cpu_variant.hpp's Vec): GCC's vector extension keeps a tile's sums in
+// registers.
 template <class V, class T>
 AG_SMALL_INLINE void load(V& v, const T* p) {
   __builtin_memcpy(&v, p, sizeof v);

@@ -32,16 +32,30 @@ AG_VECTOR_INLINE V horner(V x, double c, C... rest) {
   return horner(x, rest...) * x + c;
 }
 
-// x[0 .. VecBytes / 8) = e^x, in float64 lanes. (D and Bits are template parameters because GCC
-// applies a vector_size that depends on a template parameter only to a dependent type; the
-// element loops compile to one conversion each.)
-template <int VecBytes, class D = double, class Bits = std::int64_t>
+// float64 lanes of VecBytes, and the integer lanes of their bits.
+template <int VecBytes>
+using Lanes = typename Vec<double, VecBytes>::type;
+template <int VecBytes>
+using Bits = typename Vec<std::int64_t, VecBytes>::type;
+
+// x[0 .. lanes) widened to float64 lanes, and back (each loop compiles to one conversion).
+template <int VecBytes>
+AG_VECTOR_INLINE Lanes<VecBytes> widen(const float* x) {
+  Lanes<VecBytes> d;
+  for (int j = 0; j < Vec<double, VecBytes>::lanes; ++j) d[j] = x[j];
+  return d;
+}
+template <int VecBytes>
+AG_VECTOR_INLINE void narrow(const Lanes<VecBytes>& d, float* x) {
+  for (int j = 0; j < Vec<double, VecBytes>::lanes; ++j) x[j] = static_cast<float>(d[j]);
+}
+
+// x[0 .. VecBytes / 8) = e^x, in float64 lanes.
+template <int VecBytes>
 AG_VECTOR_INLINE void exp_block(float* x) {
-  typedef D V __attribute__((vector_size(VecBytes)));
-  typedef Bits I __attribute__((vector_size(VecBytes)));
-  constexpr int L = VecBytes / 8;
-  V d;
-  for (int j = 0; j < L; ++j) d[j] = x[j];
+  using V = Lanes<VecBytes>;
+  using I = Bits<VecBytes>;
+  V d = widen<VecBytes>(x);
   // Beyond these e^d is inf or 0 as a float, and k stays a normal exponent; NaN passes (its
   // comparisons are false, so no lane of the masks is set).
   const V hi = V{} + 89.0, lo = V{} + -104.0;
@@ -60,20 +74,17 @@ AG_VECTOR_INLINE void exp_block(float* x) {
                      1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600);
   // 2^k as a double: the biased exponent k + 1023 (873 .. 1151 after the clamps).
   const V scale = reinterpret_cast<V>((k_bits + 1023) << 52);
-  const V e = p * scale;
-  for (int j = 0; j < L; ++j) x[j] = static_cast<float>(e[j]);
+  narrow<VecBytes>(p * scale, x);
 }
 
 // log x = e ln 2 + log m for x = 2^e m, m in [sqrt(1/2), sqrt(2)), and log m = 2 atanh(s) with
 // s = (m - 1) / (m + 1), |s| <= 0.172: its odd series to s^21 (the first term left out is below
 // 2^-55 of the result), in float64 lanes like exp_block.
-template <int VecBytes, class D = double, class Bits = std::int64_t>
+template <int VecBytes>
 AG_VECTOR_INLINE void log_block(float* x) {
-  typedef D V __attribute__((vector_size(VecBytes)));
-  typedef Bits I __attribute__((vector_size(VecBytes)));
-  constexpr int L = VecBytes / 8;
-  V d;
-  for (int j = 0; j < L; ++j) d[j] = x[j];  // a float's subnormals are normal doubles
+  using V = Lanes<VecBytes>;
+  using I = Bits<VecBytes>;
+  const V d = widen<VecBytes>(x);  // a float's subnormals are normal doubles
   const I bits = reinterpret_cast<I>(d);
   I e = ((bits >> 52) & 0x7ff) - 1023;
   V m = reinterpret_cast<V>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);  // [1, 2)
@@ -85,14 +96,14 @@ AG_VECTOR_INLINE void log_block(float* x) {
   const V p = horner(s2, 1.0, 1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11, 1.0 / 13, 1.0 / 15,
                      1.0 / 17, 1.0 / 19, 1.0 / 21);  // atanh(s) / s
   V k;
-  for (int j = 0; j < L; ++j) k[j] = static_cast<double>(e[j]);
+  for (int j = 0; j < Vec<double, VecBytes>::lanes; ++j) k[j] = static_cast<double>(e[j]);
   // e ln 2 in two parts, the small one added to the small log m first.
   V r = k * 0x1.62e42fee00000p-1 + (2.0 * s * p + k * 0x1.a39ef35793c76p-33);
   // 0 gives -inf, a negative number NaN, +inf and NaN themselves.
   const V inf = V{} + __builtin_inf();
   const I zero = d == 0.0, negative = d < 0.0, itself = (d != d) | (d == inf);
   r = select(itself, d, select(negative, V{} + __builtin_nan(""), select(zero, -inf, r)));
-  for (int j = 0; j < L; ++j) x[j] = static_cast<float>(r[j]);
+  narrow<VecBytes>(r, x);
 }
 
 // One of the blocks over a buffer: whole vectors, then the tail through the same lanes (padded
