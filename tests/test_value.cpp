@@ -3,6 +3,8 @@
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <optional>
+#include <string>
 
 using ag::Value;
 
@@ -173,4 +175,57 @@ BOOST_AUTO_TEST_CASE(labels) {
   BOOST_TEST(y.label() == "");
   y.set_label("y");
   BOOST_TEST(y.label() == "y");
+}
+
+// An op's common case takes a hot path and every other case a general one (scalar_ops.cpp);
+// anomaly mode forces the general path. Both must record the same graph: the same values,
+// gradients and picture, in the dynamic graph and on a tape (whose reverse sweep may sum a
+// leaf's gradient in another order than the walker, so each is compared with its own kind).
+BOOST_AUTO_TEST_CASE(hot_and_general_paths_record_the_same_graph) {
+  using Fn = Value (*)(const Value&, const Value&);
+  const std::pair<const char*, Fn> ops[] = {
+      {"a+b", [](const Value& a, const Value& b) { return a + b; }},
+      {"a-b", [](const Value& a, const Value& b) { return a - b; }},
+      {"a*b", [](const Value& a, const Value& b) { return a * b; }},
+      {"a/b", [](const Value& a, const Value& b) { return a / b; }},
+      {"consts", [](const Value& a, const Value&) { return (a + 1.5) - 2.0 + (3.0 - a) * 0.5; }},
+      {"consts2", [](const Value& a, const Value&) { return 2.0 * a / 4.0 + 1.0 / a - (-a); }},
+      {"pow", [](const Value& a, const Value& b) { return pow(a, 3.0) + pow(b, 0.5) + pow(a, b); }},
+      {"exp log sqrt", [](const Value& a, const Value& b) { return exp(a) * log(b) + sqrt(a); }},
+      {"tanh sigmoid relu abs",
+       [](const Value& a, const Value& b) { return tanh(a) + sigmoid(b) * relu(a) - abs(b); }},
+      {"sin cos log1p expm1",
+       [](const Value& a, const Value& b) { return sin(a) * cos(b) + log1p(a) / expm1(b); }},
+      {"softplus leaky gelu",
+       [](const Value& a, const Value& b) { return softplus(a) + leaky_relu(-b, 0.2) * gelu(a); }},
+      {"min max", [](const Value& a, const Value& b) { return minimum(a, b) * maximum(a, b); }},
+  };
+  struct Run {
+    double y, a_grad, b_grad;
+    std::string dot;
+  };
+  auto run = [](Fn f, bool on_tape, bool general) {
+    Value a(0.7, "a"), b(1.3, "b");  // leaves from outside any tape
+    std::optional<ag::Tape> tape;
+    if (on_tape) tape.emplace();
+    std::optional<ag::AnomalyModeGuard> anomaly;
+    if (general) anomaly.emplace();
+    Value y = f(a, b) * f(a, b);  // on a tape, the second call finds a and b kept already
+    anomaly.reset();              // backward as usual
+    y.backward();
+    return Run{y.data(), a.grad(), b.grad(), ag::to_dot({y})};
+  };
+  for (const auto& [name, f] : ops) {
+    for (const bool on_tape : {false, true}) {
+      BOOST_TEST_CONTEXT(name << (on_tape ? ", on a tape" : "")) {
+        const Run hot = run(f, on_tape, false), general = run(f, on_tape, true);
+        BOOST_TEST(std::isfinite(hot.y));
+        BOOST_TEST(hot.a_grad != 0.0);
+        BOOST_TEST(general.y == hot.y);
+        BOOST_TEST(general.a_grad == hot.a_grad);
+        BOOST_TEST(general.b_grad == hot.b_grad);
+        BOOST_TEST(general.dot == hot.dot);
+      }
+    }
+  }
 }

@@ -6,6 +6,8 @@
 // Elementwise functions come from the op table (op_table.hpp): their OpInfo, forward and both
 // backward rules are instantiated from the row, so this file holds only arithmetic with
 // constants and pow.
+// Each forward has two paths: a hot one for the common case (fast_record: inline, no stack
+// frame) and a general one (operand, record) for every other case and every error.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -28,6 +30,11 @@ ScalarNode& self(Node& n) { return detail::as_scalar(n); }
 ScalarNode& in0(Node& n) { return detail::as_scalar(*self(n).slot[0].input); }
 ScalarNode& in1(Node& n) { return detail::as_scalar(*self(n).slot[1].input); }
 double param(Node& n) { return self(n).slot[1].constant; }
+// Errors are out of line and take plain values, so that the ops' paths keep their operands in
+// registers (no frame to spill them to).
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_empty(const char* op) {
+  throw Error(op, "got an empty Value (moved from, or default-adopted)");
+}
 // An operand as an op sees it: its node and the tape that holds it (null: the dynamic graph).
 // Checked once: empty (moved from), expired (outlived its ag::Tape scope), or on a tape that is
 // not this thread's open one is an ag::Error naming the op.
@@ -40,17 +47,15 @@ struct Operand {
                                               const detail::TapeArena* active) {
   Node* n = v.node();
   if (!n) [[unlikely]]
-    throw Error(op, "got an empty Value (moved from, or default-adopted)");
+    refuse_empty(op);
   const detail::TapeArena* tape = detail::chunk_of(n)->tape;
   if ((tape && tape != active) || (n->flags & detail::kReleased)) [[unlikely]]
     detail::refuse_tape_operand(op, *n);
   return {n, tape};
 }
 
-[[gnu::always_inline]] inline ScalarNode* new_node(const OpInfo& op, double value,
-                                                   std::uint8_t flags,
-                                                   detail::TapeArena* tape = detail::active_tape) {
-  ScalarNode* n = tape ? detail::tape_allocate(*tape) : detail::allocate_scalar_node();
+[[gnu::always_inline]] inline ScalarNode* init_node(ScalarNode* n, const OpInfo& op, double value,
+                                                    std::uint8_t flags) {
   n->op = &op;
   n->refs = 1;
   n->flags = flags;
@@ -61,6 +66,12 @@ struct Operand {
   n->slot[0].input = nullptr;
   n->slot[1].input = nullptr;
   return n;
+}
+[[gnu::always_inline]] inline ScalarNode* new_node(const OpInfo& op, double value,
+                                                   std::uint8_t flags,
+                                                   detail::TapeArena* tape = detail::active_tape) {
+  return init_node(tape ? detail::tape_allocate(*tape) : detail::allocate_scalar_node(), op, value,
+                   flags);
 }
 
 // x^c with PyTorch's exact special cases (x*x for 2, ...), which are also much faster.
@@ -78,34 +89,37 @@ Value constant(double value) {
   return Value::adopt(new_node(detail::kLeafOp, value, detail::kLeaf));
 }
 
-void check_anomaly(const OpInfo& op, double value, const Operand& a, const Operand* b) {
+// Anomaly mode's check of a fresh result from input a (and b, for ops of two Values).
+[[gnu::cold, gnu::noinline]] void check_anomaly(const OpInfo& op, double value, double a,
+                                                bool binary, double b = 0.0) {
   if (!std::isfinite(value)) {
-    throw Error(op.name,
-                b ? fmt::format("anomaly in the forward pass: the result is {} (inputs {} and {})",
-                                value, a.value(), b->value())
-                  : fmt::format("anomaly in the forward pass: the result is {} (input {})", value,
-                                a.value()));
+    throw Error(
+        op.name,
+        binary ? fmt::format("anomaly in the forward pass: the result is {} (inputs {} and {})",
+                             value, a, b)
+               : fmt::format("anomaly in the forward pass: the result is {} (input {})", value, a));
   }
 }
 
 // A new node holds its input: a pooled node owns a reference; on a tape, an input from
 // outside the tape is kept by the arena, and a tape input needs nothing (tape_arena.hpp).
+// link_kept is the part for an input that the arena keeps already (or that is on the tape).
+[[gnu::always_inline]] inline void link_kept(Node* in, detail::TapeArena* active) {
+  if (!active) ++in->refs;
+  detail::note_recorded_input(*in);
+}
 // Operands passed operand()'s check, so a tape input here is on this thread's open tape.
 [[gnu::always_inline]] inline void link_input(const Operand& in, detail::TapeArena* active) {
-  if (active) {
-    if (!in.tape) detail::add_external(*active, in.node);
-  } else {
-    ++in.node->refs;
-  }
-  detail::note_recorded_input(*in.node);
+  if (active && !in.tape) detail::add_external(*active, in.node);
+  link_kept(in.node, active);
 }
 
-// The recorded result of an op on checked operands (the scalar graph's hot path: a 10-node
-// graph is ten of these), or a constant when no gradient is wanted.
+// The recorded result of an op on checked operands, or a constant when no gradient is wanted.
+// The general path: every case, every error.
 [[gnu::always_inline]] inline Value record(const OpInfo& op, double value, const Operand& a,
                                            const Operand& b, detail::TapeArena* active) {
   if (detail::anomaly_mode) [[unlikely]]
-    check_anomaly(op, value, a, &b);
+    check_anomaly(op, value, a.value(), true, b.value());
   if (!detail::grad_mode || !((a.node->flags | b.node->flags) & detail::kRequiresGrad)) {
     return constant(value);
   }
@@ -121,7 +135,7 @@ void check_anomaly(const OpInfo& op, double value, const Operand& a, const Opera
 [[gnu::always_inline]] inline Value record(const OpInfo& op, double value, const Operand& a,
                                            double parameter, detail::TapeArena* active) {
   if (detail::anomaly_mode) [[unlikely]]
-    check_anomaly(op, value, a, nullptr);
+    check_anomaly(op, value, a.value(), false);
   if (!detail::grad_mode || !(a.node->flags & detail::kRequiresGrad)) return constant(value);
   ScalarNode* n = new_node(op, value, detail::kRequiresGrad, active);
   n->num_inputs = 1;
@@ -131,12 +145,63 @@ void check_anomaly(const OpInfo& op, double value, const Operand& a, const Opera
   return Value::adopt(n);
 }
 
-// An op of one Value and a constant parameter: value = f(x).
+// ---- The hot path (the scalar graph's cost: a 10-node graph is ten of these) ----
+// The common case of an op, with nothing out of line so that it needs no stack frame: anomaly
+// mode off, grad mode on, the operands present, not expired and wanting a gradient, each on this
+// thread's open tape, kept by it already, or pooled with no tape open, and a free slot at hand.
+// Null where any of that fails, or where `valid` refuses the input's value: the op then takes
+// its general path (operand, record), which handles every case and names every error. Both
+// paths make the same node.
+[[gnu::always_inline]] inline bool links_inline(const Node* in, const detail::TapeArena* active) {
+  const detail::TapeArena* tape = detail::chunk_of(in)->tape;
+  if (tape == active) return true;                     // on the open tape, or both null
+  return !tape && detail::recently_kept(*active, in);  // from outside the open tape
+}
+template <bool TwoValues, class Valid, class Compute>
+[[gnu::always_inline]] inline ScalarNode* fast_record(const OpInfo& op, Node* x, Node* y,
+                                                      double parameter, Valid valid,
+                                                      Compute compute) {
+  detail::TapeArena* const active = detail::active_tape;
+  if (detail::anomaly_mode || !detail::grad_mode || !x || (TwoValues && !y)) return nullptr;
+  const std::uint8_t flags = TwoValues ? x->flags | y->flags : x->flags;
+  if ((flags & (detail::kReleased | detail::kRequiresGrad)) != detail::kRequiresGrad) {
+    return nullptr;
+  }
+  if (!links_inline(x, active) || (TwoValues && !links_inline(y, active))) return nullptr;
+  const double xv = detail::as_scalar(*x).value;
+  const double yv = TwoValues ? detail::as_scalar(*y).value : parameter;
+  if (!valid(xv)) return nullptr;
+  ScalarNode* n = active ? detail::try_tape_allocate(*active) : detail::try_allocate_scalar_node();
+  if (!n) return nullptr;
+  init_node(n, op, compute(xv, yv), detail::kRequiresGrad);
+  n->num_inputs = TwoValues ? 2 : 1;
+  n->slot[0].input = x;
+  link_kept(x, active);
+  if constexpr (TwoValues) {
+    n->slot[1].input = y;
+    link_kept(y, active);
+  } else {
+    n->slot[1].constant = parameter;
+  }
+  return n;
+}
+constexpr auto kAnyInput = [](double) { return true; };
+
+// An op of one Value and a constant parameter: value = f(x, parameter).
 template <class F>
-Value with_parameter(const OpInfo& op, const char* name, const Value& v, double parameter, F f) {
+[[gnu::noinline]] Value with_parameter_general(const OpInfo& op, const char* name, const Value& v,
+                                               double parameter, F f) {
   detail::TapeArena* const active = detail::active_tape;
   const Operand x = operand(name, v, active);
-  return record(op, f(x.value()), x, parameter, active);
+  return record(op, f(x.value(), parameter), x, parameter, active);
+}
+template <class F>
+[[gnu::always_inline]] inline Value with_parameter(const OpInfo& op, const char* name,
+                                                   const Value& v, double parameter, F f) {
+  if (ScalarNode* n = fast_record<false>(op, v.node(), nullptr, parameter, kAnyInput, f)) {
+    return Value::adopt(n);
+  }
+  return with_parameter_general(op, name, v, parameter, f);
 }
 
 // A handle on a node that the caller's graph already holds (backward_graph's operands).
@@ -277,17 +342,35 @@ namespace {
 
 // Forward of a table row: domain check, the row's element function, one recorded node.
 template <class Row>
-Value unary(const Value& v, double p = Row::default_param) {
+[[gnu::noinline]] Value unary_general(const Value& v, double p) {
   detail::TapeArena* const active = detail::active_tape;
   const Operand x = operand(Row::name, v, active);
   check_domain(Row::name, x.value(), Row::valid(x.value()), Row::why);
   return record(kUnary<Row>, Row::template f<double>(x.value(), p), x, p, active);
 }
-template <class Row, const OpInfo& op = kBinary<Row>>
-Value binary(const Value& a, const Value& b) {
+template <class Row>
+Value unary(const Value& v, double p = Row::default_param) {
+  if (ScalarNode* n = fast_record<false>(
+          kUnary<Row>, v.node(), nullptr, p, [](double x) { return Row::valid(x); },
+          [](double x, double c) { return Row::template f<double>(x, c); })) {
+    return Value::adopt(n);
+  }
+  return unary_general<Row>(v, p);
+}
+template <class Row, const OpInfo& op>
+[[gnu::noinline]] Value binary_general(const Value& a, const Value& b) {
   detail::TapeArena* const active = detail::active_tape;
   const Operand x = operand(op.name, a, active), y = operand(op.name, b, active);
   return record(op, Row::template f<double>(x.value(), y.value()), x, y, active);
+}
+template <class Row, const OpInfo& op = kBinary<Row>>
+Value binary(const Value& a, const Value& b) {
+  if (ScalarNode* n =
+          fast_record<true>(op, a.node(), b.node(), 0.0, kAnyInput,
+                            [](double x, double y) { return Row::template f<double>(x, y); })) {
+    return Value::adopt(n);
+  }
+  return binary_general<Row, op>(a, b);
 }
 
 }  // namespace
@@ -297,40 +380,52 @@ Value operator-(const Value& a, const Value& b) { return binary<op_math::Sub, kS
 Value operator*(const Value& a, const Value& b) { return binary<op_math::Mul, kMul>(a, b); }
 Value operator/(const Value& a, const Value& b) { return binary<op_math::Div, kDiv>(a, b); }
 Value operator+(const Value& a, double b) {
-  return with_parameter(kAddConst, "+", a, b, [b](double x) { return x + b; });
+  return with_parameter(kAddConst, "+", a, b, [b](double x, double) { return x + b; });
 }
 Value operator-(const Value& a, double b) {
-  return with_parameter(kAddConst, "-", a, -b, [b](double x) { return x - b; });
+  return with_parameter(kAddConst, "-", a, -b, [b](double x, double) { return x - b; });
 }
 Value operator*(const Value& a, double b) {
-  return with_parameter(kMulConst, "*", a, b, [b](double x) { return x * b; });
+  return with_parameter(kMulConst, "*", a, b, [b](double x, double) { return x * b; });
 }
 Value operator/(const Value& a, double b) {
-  return with_parameter(kDivConst, "/", a, b, [b](double x) { return x / b; });
+  return with_parameter(kDivConst, "/", a, b, [b](double x, double) { return x / b; });
 }
 Value operator+(double a, const Value& b) {
-  return with_parameter(kAddConst, "+", b, a, [a](double x) { return a + x; });
+  return with_parameter(kAddConst, "+", b, a, [a](double x, double) { return a + x; });
 }
 Value operator-(double a, const Value& b) {
-  return with_parameter(kConstSub, "-", b, a, [a](double x) { return a - x; });
+  return with_parameter(kConstSub, "-", b, a, [a](double x, double) { return a - x; });
 }
 Value operator*(double a, const Value& b) {
-  return with_parameter(kMulConst, "*", b, a, [a](double x) { return a * x; });
+  return with_parameter(kMulConst, "*", b, a, [a](double x, double) { return a * x; });
 }
 Value operator/(double a, const Value& b) {
-  return with_parameter(kConstDiv, "/", b, a, [a](double x) { return a / x; });
+  return with_parameter(kConstDiv, "/", b, a, [a](double x, double) { return a / x; });
 }
 Value operator-(const Value& a) {
-  return with_parameter(kNeg, "neg", a, 0.0, [](double x) { return -x; });
+  return with_parameter(kNeg, "neg", a, 0.0, [](double x, double) { return -x; });
 }
 
-Value pow(const Value& base, double exponent) {
+namespace {
+// x^c with a constant exponent: a negative base needs an integer one.
+bool pow_domain_ok(double x, double c) { return x >= 0.0 || c == std::floor(c); }
+[[gnu::noinline]] Value pow_general(const Value& base, double exponent) {
   detail::TapeArena* const active = detail::active_tape;
   const Operand b = operand("pow", base, active);
   const double x = b.value();
-  check_domain("pow", x, x >= 0.0 || exponent == std::floor(exponent),
-               "a negative base needs an integer exponent");
+  check_domain("pow", x, pow_domain_ok(x, exponent), "a negative base needs an integer exponent");
   return record(kPowConst, power(x, exponent), b, exponent, active);
+}
+}  // namespace
+
+Value pow(const Value& base, double exponent) {
+  if (ScalarNode* n = fast_record<false>(
+          kPowConst, base.node(), nullptr, exponent,
+          [exponent](double x) { return pow_domain_ok(x, exponent); }, power)) {
+    return Value::adopt(n);
+  }
+  return pow_general(base, exponent);
 }
 Value pow(const Value& base, const Value& exponent) {
   detail::TapeArena* const active = detail::active_tape;

@@ -59,7 +59,8 @@ inline constinit thread_local ScalarPool scalar_pool{};
 ScalarNode* allocate_scalar_node_slow();
 void free_scalar_node_slow(ScalarNode* node) noexcept;
 
-inline ScalarNode* allocate_scalar_node() {
+// A slot of the current chunk, or null when it has none (then the slow path takes a chunk).
+[[gnu::always_inline]] inline ScalarNode* try_allocate_scalar_node() {
   if (ScalarChunk* c = scalar_pool.current) {
     if (FreeSlot* slot = c->free_list) {
       c->free_list = slot->next;
@@ -73,6 +74,10 @@ inline ScalarNode* allocate_scalar_node() {
       return node;
     }
   }
+  return nullptr;
+}
+inline ScalarNode* allocate_scalar_node() {
+  if (ScalarNode* node = try_allocate_scalar_node()) return node;
   return allocate_scalar_node_slow();
 }
 

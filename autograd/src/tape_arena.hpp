@@ -78,20 +78,27 @@ inline std::uint64_t position(const void* node) {
 }
 
 ScalarNode* tape_allocate_slow(TapeArena& t);
+// The next slot of the current chunk, or null at its end (then the slow path takes a chunk).
+[[gnu::always_inline]] inline ScalarNode* try_tape_allocate(TapeArena& t) {
+  if (t.bump == t.end) return nullptr;
+  auto* n = reinterpret_cast<ScalarNode*>(t.bump);
+  t.bump += sizeof(ScalarNode);
+  return n;
+}
 inline ScalarNode* tape_allocate(TapeArena& t) {
-  if (t.bump != t.end) {
-    auto* n = reinterpret_cast<ScalarNode*>(t.bump);
-    t.bump += sizeof(ScalarNode);
-    return n;
-  }
+  if (ScalarNode* n = try_tape_allocate(t)) return n;
   return tape_allocate_slow(t);
 }
 
 void add_external_slow(TapeArena& t, Node* in);
+// Whether the arena surely keeps `in` already: one of the externals it saw last.
+inline bool recently_kept(const TapeArena& t, const Node* in) {
+  const Node* const* r = t.recent_externals;
+  return r[0] == in || r[1] == in || r[2] == in || r[3] == in;
+}
 // A tape node records `in`, which is not on the tape: the arena keeps it alive.
 inline void add_external(TapeArena& t, Node* in) {
-  const Node* const* r = t.recent_externals;
-  if (r[0] != in && r[1] != in && r[2] != in && r[3] != in) add_external_slow(t, in);
+  if (!recently_kept(t, in)) add_external_slow(t, in);
 }
 
 // The checks an op makes of each operand: a node of another thread's tape, or one that
