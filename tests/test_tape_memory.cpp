@@ -1,10 +1,12 @@
 // ag::Tape's memory: a 10M-op chain without recursion that gives its memory back, and
-// operands from outside the scope kept once, so that a node's 48 bytes are all an op costs.
+// operands from outside the scope kept once, so that a node's 48 bytes are all an op costs, and
+// memory reused by the next graph.
 #define BOOST_TEST_MODULE tape_memory
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "test_support.hpp"
@@ -70,4 +72,39 @@ BOOST_AUTO_TEST_CASE(parameters_from_outside_are_kept_once_per_scope) {
 #ifndef __SANITIZE_ADDRESS__  // ASan's shadow memory and quarantine make RSS meaningless
   BOOST_TEST(per_op < 52.0);  // a second copy of each parameter per op would be 56
 #endif
+}
+
+// The second of two equal graphs reuses the first one's memory, on a tape and in the pool
+// (autograd/memory.hpp): it touches no fresh pages, so resident memory does not grow again.
+BOOST_AUTO_TEST_CASE(a_second_equal_graph_reuses_the_first_ones_memory) {
+  constexpr std::int64_t kSteps = 500'000;  // 10^6 nodes, 48 MB
+  Value w(1.0 - 1e-7), b(1e-7);
+  for (const bool on_tape : {true, false}) {
+    BOOST_TEST_CONTEXT((on_tape ? "on a tape" : "in the pool")) {
+      ag::release_cached_memory();
+      std::int64_t growth[2] = {0, 0};
+      double grads[2] = {0.0, 0.0};
+      for (int run = 0; run < 2; ++run) {
+        const std::int64_t before = ag_test::resident_bytes();
+        std::optional<Tape> tape;
+        if (on_tape) tape.emplace();
+        Value x = 0.5;
+        for (std::int64_t i = 0; i < kSteps; ++i) x = x * w + b;
+        growth[run] = ag_test::resident_bytes() - before;
+        x.backward();
+        grads[run] = b.grad();
+        b.zero_grad();
+      }
+      BOOST_TEST_MESSAGE("resident growth: first graph " << growth[0] << ", second " << growth[1]);
+      BOOST_TEST(grads[1] == grads[0]);
+      // db = sum of w^k for k < n = (1 - w^n) / (1 - w)
+      const double want = (1.0 - std::pow(w.data(), static_cast<double>(kSteps))) / 1e-7;
+      BOOST_TEST(std::abs(grads[0] - want) < 1e-6 * want);
+      BOOST_TEST(growth[0] > 2 * kSteps * 40);
+#ifndef __SANITIZE_ADDRESS__  // ASan's shadow memory and quarantine make RSS meaningless
+      BOOST_TEST(growth[1] < growth[0] / 8);
+#endif
+    }
+  }
+  ag::release_cached_memory();
 }

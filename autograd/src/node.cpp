@@ -363,8 +363,8 @@ void ag::release_cached_memory() noexcept {
     for (detail::TensorNode* n : detail::tensor_node_cache.nodes) delete n;
     detail::tensor_node_cache.nodes.clear();
   }
-  detail::release_spare_scalar_chunk();
-  detail::release_tape_spare();
+  detail::release_spare_scalar_chunks();
+  detail::release_tape_spares();
   detail::release_walk_scratch();
 #ifdef __GLIBC__
   // glibc keeps freed heap pages (the chunks and nodes of a big graph that just died) for

@@ -144,8 +144,8 @@ void run_grad_ready_hooks(Node& leaf);
 void drop_grad_ready_hooks(const Node& leaf) noexcept;
 // Drops a dying node's label, hooks and gradient history (freeing a node, ending a Tape).
 void drop_side_entries(Node& node) noexcept;
-// Frees this thread's spare tape chunk (ag::release_cached_memory; tape.cpp).
-void release_tape_spare() noexcept;
+// Frees this thread's spare tape chunks (ag::release_cached_memory; tape.cpp).
+void release_tape_spares() noexcept;
 
 // The one graph walker: nodes reachable from roots, inputs before their users. With
 // requires_grad_only, stops at nodes that need no gradient (what backward needs).

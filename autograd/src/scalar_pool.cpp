@@ -55,16 +55,26 @@ ScalarChunk* new_chunk(ScalarPool& pool) {
 // come from chunks that are given back as soon as they empty, current chunk included.
 constinit thread_local bool pool_gone = false;
 
-// A chunk of this thread has no live node left: keep it as the spare or give it back.
+// A chunk of this thread has no live node left: keep it as a spare or give it back.
 void retire(ScalarPool& pool, ScalarChunk* c) noexcept {
   unlink(pool, c);
   if (pool.current == c) pool.current = nullptr;
-  if (!pool.spare && !pool_gone) {
+  if (pool.spare_count < kMaxSpareChunks && !pool_gone) {
     reset_empty(c);
-    pool.spare = c;
+    c->next = pool.spares;
+    pool.spares = c;
+    ++pool.spare_count;
   } else {
     std::free(c);
   }
+}
+
+void free_spares(ScalarPool& pool) noexcept {
+  while (ScalarChunk* c = pool.spares) {
+    pool.spares = c->next;
+    std::free(c);
+  }
+  pool.spare_count = 0;
 }
 
 // Moves slots other threads freed into their chunks' own lists (caller holds remote_mutex).
@@ -99,7 +109,7 @@ struct ThreadExitHook {
       }
       c = next;
     }
-    if (pool.spare) std::free(pool.spare);
+    free_spares(pool);
     pool = ScalarPool{};
     pool_gone = true;
   }
@@ -115,15 +125,16 @@ ScalarNode* allocate_scalar_node_slow() {
     std::lock_guard lock(remote_mutex);
     drain_remote(pool);
   }
-  // Prefer a chunk with free slots, then the spare, then new memory.
+  // Prefer a chunk with free slots, then a spare, then new memory.
   ScalarChunk* pick = nullptr;
   for (ScalarChunk* c = pool.chunks; c && !pick; c = c->next) {
     if (c != pool.current && (c->free_list || c->bump != c->end)) pick = c;
   }
   if (!pick) {
-    if (pool.spare) {
-      pick = pool.spare;
-      pool.spare = nullptr;
+    if (pool.spares) {
+      pick = pool.spares;
+      pool.spares = pick->next;
+      --pool.spare_count;
     } else {
       pick = new_chunk(pool);
     }
@@ -153,11 +164,6 @@ void free_scalar_node_slow(ScalarNode* node) noexcept {
   }
 }
 
-void release_spare_scalar_chunk() noexcept {
-  if (scalar_pool.spare) {
-    std::free(scalar_pool.spare);
-    scalar_pool.spare = nullptr;
-  }
-}
+void release_spare_scalar_chunks() noexcept { free_spares(scalar_pool); }
 
 }  // namespace ag::detail

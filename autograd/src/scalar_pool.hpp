@@ -5,8 +5,9 @@
 // address. Each chunk has an owner thread, its own free list and a count of live nodes:
 //  - allocation (inline, below) pops the owner's current chunk's free list or bumps into it;
 //  - a node freed by its owner goes back on its chunk's list; a chunk whose last node dies is
-//    returned to the system (one empty chunk is kept as a spare), so memory returns to its
-//    baseline after a big graph dies even while parameters live on;
+//    kept as a spare for reuse (up to kMaxSpareChunks, then returned to the system), so that
+//    memory returns to its baseline after a big graph dies, even while parameters live on,
+//    once ag::release_cached_memory hands the spares back;
 //  - a node freed by another thread (a graph handed over) is queued for the owner under a
 //    lock; chunks of a thread that exits with live nodes are orphaned and freed by whoever
 //    frees their last node.
@@ -46,10 +47,17 @@ inline ScalarChunk* chunk_of(const void* node) {
                                         ~(ScalarChunk::kBytes - 1));
 }
 
+// Empty chunks the pool and the tape (tape_arena.hpp) each keep per thread for reuse (128 MiB):
+// memory touched for the first time costs a page fault per 4 KiB, about as much as recording
+// the nodes on it, so a loop that builds the same big graph every step should not refetch it.
+// ag::release_cached_memory gives them back.
+constexpr std::size_t kMaxSpareChunks = 64;
+
 struct ScalarPool {
   ScalarChunk* current;  // allocations come from here
   ScalarChunk* chunks;   // every chunk this thread owns (current included), a linked list
-  ScalarChunk* spare;    // one empty chunk kept to avoid returning and refetching memory
+  ScalarChunk* spares;   // empty chunks kept for reuse (at most kMaxSpareChunks), by `next`
+  std::size_t spare_count;
 };
 
 // Trivially constructed and destructed, so access needs no TLS guard; a separate
@@ -95,7 +103,7 @@ inline void free_scalar_node(ScalarNode* node) noexcept {
   free_scalar_node_slow(node);
 }
 
-// Returns this thread's spare chunk to the system (ag::release_cached_memory).
-void release_spare_scalar_chunk() noexcept;
+// Returns this thread's spare chunks to the system (ag::release_cached_memory).
+void release_spare_scalar_chunks() noexcept;
 
 }  // namespace ag::detail

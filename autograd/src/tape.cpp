@@ -26,12 +26,22 @@ constexpr std::uint64_t kChunk = ScalarChunk::kBytes;
 char* first_slot(ScalarChunk* c) { return reinterpret_cast<char*>(c) + sizeof(ScalarChunk); }
 char* used_end(TapeArena& t, ScalarChunk* c) { return c == t.current ? t.bump : c->bump; }
 
+// Chunks of ended scopes are kept for the next ones, up to kMaxSpareChunks (scalar_pool.hpp).
 void free_chunk(TapeArena& t, ScalarChunk* c) noexcept {
-  if (!t.spare) {
-    t.spare = c;
+  if (t.spare_count < kMaxSpareChunks) {
+    c->next = t.spares;
+    t.spares = c;
+    ++t.spare_count;
   } else {
     std::free(c);
   }
+}
+void free_spares(TapeArena& t) noexcept {
+  while (ScalarChunk* c = t.spares) {
+    t.spares = c->next;
+    std::free(c);
+  }
+  t.spare_count = 0;
 }
 
 // Hands the kept chunks back when the thread exits (no scope can be open by then).
@@ -44,14 +54,14 @@ struct TapeExitHook {
       std::free(c);
       c = prev;
     }
-    std::free(t.spare);
+    free_spares(t);
     std::free(t.externals);
     std::free(t.external_set);
     t.external_set = nullptr;
     t.external_set_capacity = 0;
     std::free(t.levels);
     t.levels = nullptr;
-    t.current = t.spare = nullptr;
+    t.current = nullptr;
     t.externals = nullptr;
     t.bump = t.end = nullptr;
     t.externals_size = t.externals_capacity = 0;
@@ -61,9 +71,10 @@ thread_local TapeExitHook tape_exit_hook;
 
 void take_chunk(TapeArena& t) {
   if (!tape_exit_hook.armed) tape_exit_hook.armed = true;  // registers the hook
-  ScalarChunk* c = t.spare;
+  ScalarChunk* c = t.spares;
   if (c) {
-    t.spare = nullptr;
+    t.spares = c->next;
+    --t.spare_count;
   } else {
     void* memory = std::aligned_alloc(kChunk, kChunk);
     if (!memory) throw std::bad_alloc();
@@ -371,10 +382,7 @@ bool tape_backward(Node* root) {
   }
 }
 
-void release_tape_spare() noexcept {
-  std::free(tape_arena.spare);
-  tape_arena.spare = nullptr;
-}
+void release_tape_spares() noexcept { free_spares(tape_arena); }
 
 }  // namespace ag::detail
 
