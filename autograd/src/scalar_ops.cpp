@@ -6,8 +6,8 @@
 // Elementwise functions come from the op table (op_table.hpp): their OpInfo, forward and both
 // backward rules are instantiated from the row, so this file holds only arithmetic with
 // constants and pow.
-// Each forward has two paths: a hot one for the common case (fast_record: inline, no stack
-// frame) and a general one (operand, record) for every other case and every error.
+// Each forward has a hot path for the common case and a general one for every other case
+// (scalar_record.hpp).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -17,6 +17,7 @@
 #include "autograd/value.hpp"
 #include "node.hpp"
 #include "op_table.hpp"
+#include "scalar_record.hpp"
 #include "tape_arena.hpp"
 
 namespace ag {
@@ -25,55 +26,12 @@ namespace {
 using detail::Node;
 using detail::OpInfo;
 using detail::ScalarNode;
+using namespace detail::scalar_record;
 
 ScalarNode& self(Node& n) { return detail::as_scalar(n); }
 ScalarNode& in0(Node& n) { return detail::as_scalar(*self(n).slot[0].input); }
 ScalarNode& in1(Node& n) { return detail::as_scalar(*self(n).slot[1].input); }
 double param(Node& n) { return self(n).slot[1].constant; }
-// Errors are out of line and take plain values, so that the ops' paths keep their operands in
-// registers (no frame to spill them to).
-[[noreturn, gnu::cold, gnu::noinline]] void refuse_empty(const char* op) {
-  throw Error(op, "got an empty Value (moved from, or default-adopted)");
-}
-// An operand as an op sees it: its node and the tape that holds it (null: the dynamic graph).
-// Checked once: empty (moved from), expired (outlived its ag::Tape scope), or on a tape that is
-// not this thread's open one is an ag::Error naming the op.
-struct Operand {
-  Node* node;
-  const detail::TapeArena* tape;
-  double value() const { return detail::as_scalar(*node).value; }
-};
-[[gnu::always_inline]] inline Operand operand(const char* op, const Value& v,
-                                              const detail::TapeArena* active) {
-  Node* n = v.node();
-  if (!n) [[unlikely]]
-    refuse_empty(op);
-  const detail::TapeArena* tape = detail::chunk_of(n)->tape;
-  if ((tape && tape != active) || (n->flags & detail::kReleased)) [[unlikely]]
-    detail::refuse_tape_operand(op, *n);
-  return {n, tape};
-}
-
-[[gnu::always_inline]] inline ScalarNode* init_node(ScalarNode* n, const OpInfo& op, double value,
-                                                    std::uint8_t flags) {
-  n->op = &op;
-  n->refs = 1;
-  n->flags = flags;
-  n->num_inputs = 0;
-  n->scope = detail::current_scope();
-  n->value = value;
-  n->grad = 0.0;
-  n->slot[0].input = nullptr;
-  n->slot[1].input = nullptr;
-  return n;
-}
-[[gnu::always_inline]] inline ScalarNode* new_node(const OpInfo& op, double value,
-                                                   std::uint8_t flags,
-                                                   detail::TapeArena* tape = detail::active_tape) {
-  return init_node(tape ? detail::tape_allocate(*tape) : detail::allocate_scalar_node(), op, value,
-                   flags);
-}
-
 // x^c with PyTorch's exact special cases (x*x for 2, ...), which are also much faster.
 double power(double x, double c) {
   if (c == 2.0) return x * x;
@@ -83,109 +41,6 @@ double power(double x, double c) {
   if (c == -1.0) return 1.0 / x;
   return std::pow(x, c);
 }
-
-// A result that needs no gradient is recorded as a constant leaf, holding no inputs.
-Value constant(double value) {
-  return Value::adopt(new_node(detail::kLeafOp, value, detail::kLeaf));
-}
-
-// Anomaly mode's check of a fresh result from input a (and b, for ops of two Values).
-[[gnu::cold, gnu::noinline]] void check_anomaly(const OpInfo& op, double value, double a,
-                                                bool binary, double b = 0.0) {
-  if (!std::isfinite(value)) {
-    throw Error(
-        op.name,
-        binary ? fmt::format("anomaly in the forward pass: the result is {} (inputs {} and {})",
-                             value, a, b)
-               : fmt::format("anomaly in the forward pass: the result is {} (input {})", value, a));
-  }
-}
-
-// A new node holds its input: a pooled node owns a reference; on a tape, an input from
-// outside the tape is kept by the arena, and a tape input needs nothing (tape_arena.hpp).
-// link_kept is the part for an input that the arena keeps already (or that is on the tape).
-[[gnu::always_inline]] inline void link_kept(Node* in, detail::TapeArena* active) {
-  if (!active) ++in->refs;
-  detail::note_recorded_input(*in);
-}
-// Operands passed operand()'s check, so a tape input here is on this thread's open tape.
-[[gnu::always_inline]] inline void link_input(const Operand& in, detail::TapeArena* active) {
-  if (active && !in.tape) detail::add_external(*active, in.node);
-  link_kept(in.node, active);
-}
-
-// The recorded result of an op on checked operands, or a constant when no gradient is wanted.
-// The general path: every case, every error.
-[[gnu::always_inline]] inline Value record(const OpInfo& op, double value, const Operand& a,
-                                           const Operand& b, detail::TapeArena* active) {
-  if (detail::anomaly_mode) [[unlikely]]
-    check_anomaly(op, value, a.value(), true, b.value());
-  if (!detail::grad_mode || !((a.node->flags | b.node->flags) & detail::kRequiresGrad)) {
-    return constant(value);
-  }
-  ScalarNode* n = new_node(op, value, detail::kRequiresGrad, active);
-  n->num_inputs = 2;
-  n->slot[0].input = a.node;
-  n->slot[1].input = b.node;
-  link_input(a, active);
-  link_input(b, active);
-  return Value::adopt(n);
-}
-
-[[gnu::always_inline]] inline Value record(const OpInfo& op, double value, const Operand& a,
-                                           double parameter, detail::TapeArena* active) {
-  if (detail::anomaly_mode) [[unlikely]]
-    check_anomaly(op, value, a.value(), false);
-  if (!detail::grad_mode || !(a.node->flags & detail::kRequiresGrad)) return constant(value);
-  ScalarNode* n = new_node(op, value, detail::kRequiresGrad, active);
-  n->num_inputs = 1;
-  n->slot[0].input = a.node;
-  n->slot[1].constant = parameter;
-  link_input(a, active);
-  return Value::adopt(n);
-}
-
-// ---- The hot path (the scalar graph's cost: a 10-node graph is ten of these) ----
-// The common case of an op, with nothing out of line so that it needs no stack frame: anomaly
-// mode off, grad mode on, the operands present, not expired and wanting a gradient, each on this
-// thread's open tape, kept by it already, or pooled with no tape open, and a free slot at hand.
-// Null where any of that fails, or where `valid` refuses the input's value: the op then takes
-// its general path (operand, record), which handles every case and names every error. Both
-// paths make the same node.
-[[gnu::always_inline]] inline bool links_inline(const Node* in, const detail::TapeArena* active) {
-  const detail::TapeArena* tape = detail::chunk_of(in)->tape;
-  if (tape == active) return true;                     // on the open tape, or both null
-  return !tape && detail::recently_kept(*active, in);  // from outside the open tape
-}
-template <bool TwoValues, class Valid, class Compute>
-[[gnu::always_inline]] inline ScalarNode* fast_record(const OpInfo& op, Node* x, Node* y,
-                                                      double parameter, Valid valid,
-                                                      Compute compute) {
-  detail::TapeArena* const active = detail::active_tape;
-  if (detail::anomaly_mode || !detail::grad_mode || !x || (TwoValues && !y)) return nullptr;
-  const std::uint8_t flags = TwoValues ? x->flags | y->flags : x->flags;
-  if ((flags & (detail::kReleased | detail::kRequiresGrad)) != detail::kRequiresGrad) {
-    return nullptr;
-  }
-  if (!links_inline(x, active) || (TwoValues && !links_inline(y, active))) return nullptr;
-  const double xv = detail::as_scalar(*x).value;
-  const double yv = TwoValues ? detail::as_scalar(*y).value : parameter;
-  if (!valid(xv)) return nullptr;
-  ScalarNode* n = active ? detail::try_tape_allocate(*active) : detail::try_allocate_scalar_node();
-  if (!n) return nullptr;
-  init_node(n, op, compute(xv, yv), detail::kRequiresGrad);
-  n->num_inputs = TwoValues ? 2 : 1;
-  n->slot[0].input = x;
-  link_kept(x, active);
-  if constexpr (TwoValues) {
-    n->slot[1].input = y;
-    link_kept(y, active);
-  } else {
-    n->slot[1].constant = parameter;
-  }
-  return n;
-}
-constexpr auto kAnyInput = [](double) { return true; };
 
 // An op of one Value and a constant parameter: value = f(x, parameter).
 template <class F>
