@@ -4,6 +4,7 @@
 
 #include "autograd/tensor.hpp"
 #include "autograd/value.hpp"
+#include "scalar_record.hpp"
 #include "tape_arena.hpp"
 #include "tensor_impl.hpp"
 
@@ -50,16 +51,9 @@ Value::Value(const Tensor& tensor) {
   const double v = tensor.item();
   Value out = Value(v).detach();
   if (grad_enabled() && tensor.requires_grad()) {
-    ScalarNode* n = allocate_scalar_node();
-    n->op = &kToValue;
-    n->refs = 1;
-    n->flags = kRequiresGrad;
+    ScalarNode* n = scalar_record::init_node(allocate_scalar_node(), kToValue, v, kRequiresGrad);
     n->num_inputs = 1;
-    n->scope = current_scope();
-    n->value = v;
-    n->grad = 0.0;
     n->slot[0].input = tensor.node();
-    n->slot[1].input = nullptr;
     retain(tensor.node());
     out = Value::adopt(n);
   }
