@@ -56,7 +56,14 @@ template <class OnFirstVisit>
 // Roots are a span: one backward's single root costs no vector (no allocation per call).
 void walk(std::span<Node* const> roots, bool requires_grad_only, std::vector<Node*>& order,
           OnFirstVisit&& on_first_visit) {
-  std::vector<Frame>& stack = walk_stack;
+  // The thread's stack is borrowed into a local for the walk, so that its ends live in
+  // registers rather than in thread-local memory; given back on any exit (MarkGuard reads it).
+  struct Borrowed {
+    std::vector<Frame> stack;
+    Borrowed() { stack.swap(walk_stack); }
+    ~Borrowed() { stack.swap(walk_stack); }
+  } borrowed;
+  std::vector<Frame>& stack = borrowed.stack;
   stack.clear();
   auto wanted = [&](Node* n) {
     return n && !(n->flags & kVisited) && (!requires_grad_only || (n->flags & kRequiresGrad));
@@ -85,7 +92,7 @@ void walk(std::span<Node* const> roots, bool requires_grad_only, std::vector<Nod
       }
     }
   }
-  trim(stack);
+  trim(stack);  // not on a throw: the frames left are MarkGuard's to unmark
 }
 
 std::string describe(Node& n);                  // "'op'" or "'op' (labelled 'x')"
