@@ -59,22 +59,11 @@ constinit thread_local bool pool_gone = false;
 void retire(ScalarPool& pool, ScalarChunk* c) noexcept {
   unlink(pool, c);
   if (pool.current == c) pool.current = nullptr;
-  if (pool.spare_count < kMaxSpareChunks && !pool_gone) {
+  if (!pool_gone) {
     reset_empty(c);
-    c->next = pool.spares;
-    pool.spares = c;
-    ++pool.spare_count;
-  } else {
-    std::free(c);
+    if (pool.spares.keep(c)) return;
   }
-}
-
-void free_spares(ScalarPool& pool) noexcept {
-  while (ScalarChunk* c = pool.spares) {
-    pool.spares = c->next;
-    std::free(c);
-  }
-  pool.spare_count = 0;
+  std::free(c);
 }
 
 // Moves slots other threads freed into their chunks' own lists (caller holds remote_mutex).
@@ -109,7 +98,7 @@ struct ThreadExitHook {
       }
       c = next;
     }
-    free_spares(pool);
+    pool.spares.release();
     pool = ScalarPool{};
     pool_gone = true;
   }
@@ -131,13 +120,8 @@ ScalarNode* allocate_scalar_node_slow() {
     if (c != pool.current && (c->free_list || c->bump != c->end)) pick = c;
   }
   if (!pick) {
-    if (pool.spares) {
-      pick = pool.spares;
-      pool.spares = pick->next;
-      --pool.spare_count;
-    } else {
-      pick = new_chunk(pool);
-    }
+    pick = pool.spares.take();
+    if (!pick) pick = new_chunk(pool);
     link(pool, pick);
   }
   pool.current = pick;
@@ -164,6 +148,6 @@ void free_scalar_node_slow(ScalarNode* node) noexcept {
   }
 }
 
-void release_spare_scalar_chunks() noexcept { free_spares(scalar_pool); }
+void release_spare_scalar_chunks() noexcept { scalar_pool.spares.release(); }
 
 }  // namespace ag::detail

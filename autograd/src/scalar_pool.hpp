@@ -13,6 +13,7 @@
 //    frees their last node.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 
 namespace ag::detail {
 
@@ -47,17 +48,40 @@ inline ScalarChunk* chunk_of(const void* node) {
                                         ~(ScalarChunk::kBytes - 1));
 }
 
-// Empty chunks the pool and the tape (tape_arena.hpp) each keep per thread for reuse (128 MiB):
-// memory touched for the first time costs a page fault per 4 KiB, about as much as recording
-// the nodes on it, so a loop that builds the same big graph every step should not refetch it.
-// ag::release_cached_memory gives them back.
+// Empty chunks kept for reuse: the pool and the tape (tape_arena.hpp) each hold one list per
+// thread, of at most kMaxSpareChunks (128 MiB). Memory touched for the first time costs a page
+// fault per 4 KiB, about as much as recording the nodes on it, so a loop that builds the same
+// big graph every step should not refetch it. ag::release_cached_memory gives them back.
 constexpr std::size_t kMaxSpareChunks = 64;
+struct SpareChunks {
+  ScalarChunk* head;  // linked by `next`
+  std::size_t count;
+  // Keeps c for reuse; false when the list is full (the caller frees c).
+  bool keep(ScalarChunk* c) noexcept {
+    if (count == kMaxSpareChunks) return false;
+    c->next = head;
+    head = c;
+    ++count;
+    return true;
+  }
+  // A kept chunk, or null.
+  ScalarChunk* take() noexcept {
+    ScalarChunk* c = head;
+    if (c) {
+      head = c->next;
+      --count;
+    }
+    return c;
+  }
+  void release() noexcept {
+    while (ScalarChunk* c = take()) std::free(c);
+  }
+};
 
 struct ScalarPool {
   ScalarChunk* current;  // allocations come from here
   ScalarChunk* chunks;   // every chunk this thread owns (current included), a linked list
-  ScalarChunk* spares;   // empty chunks kept for reuse (at most kMaxSpareChunks), by `next`
-  std::size_t spare_count;
+  SpareChunks spares;    // empty chunks, unlinked from `chunks`
 };
 
 // Trivially constructed and destructed, so access needs no TLS guard; a separate

@@ -28,20 +28,7 @@ char* used_end(TapeArena& t, ScalarChunk* c) { return c == t.current ? t.bump : 
 
 // Chunks of ended scopes are kept for the next ones, up to kMaxSpareChunks (scalar_pool.hpp).
 void free_chunk(TapeArena& t, ScalarChunk* c) noexcept {
-  if (t.spare_count < kMaxSpareChunks) {
-    c->next = t.spares;
-    t.spares = c;
-    ++t.spare_count;
-  } else {
-    std::free(c);
-  }
-}
-void free_spares(TapeArena& t) noexcept {
-  while (ScalarChunk* c = t.spares) {
-    t.spares = c->next;
-    std::free(c);
-  }
-  t.spare_count = 0;
+  if (!t.spares.keep(c)) std::free(c);
 }
 
 // Hands the kept chunks back when the thread exits (no scope can be open by then).
@@ -54,7 +41,7 @@ struct TapeExitHook {
       std::free(c);
       c = prev;
     }
-    free_spares(t);
+    t.spares.release();
     std::free(t.externals);
     std::free(t.external_set);
     t.external_set = nullptr;
@@ -71,11 +58,8 @@ thread_local TapeExitHook tape_exit_hook;
 
 void take_chunk(TapeArena& t) {
   if (!tape_exit_hook.armed) tape_exit_hook.armed = true;  // registers the hook
-  ScalarChunk* c = t.spares;
-  if (c) {
-    t.spares = c->next;
-    --t.spare_count;
-  } else {
+  ScalarChunk* c = t.spares.take();
+  if (!c) {
     void* memory = std::aligned_alloc(kChunk, kChunk);
     if (!memory) throw std::bad_alloc();
     c = new (memory) ScalarChunk{};
@@ -382,7 +366,7 @@ bool tape_backward(Node* root) {
   }
 }
 
-void release_tape_spares() noexcept { free_spares(tape_arena); }
+void release_tape_spares() noexcept { tape_arena.spares.release(); }
 
 }  // namespace ag::detail
 

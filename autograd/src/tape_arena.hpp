@@ -37,9 +37,8 @@ struct TapeArena {
   char* bump;            // the next node, in `current`
   char* end;             // end of `current`'s node space
   ScalarChunk* current;  // null before the first node
-  ScalarChunk* spares;   // empty chunks kept for the next scopes, linked by `next`
-  std::size_t spare_count;
-  int depth;  // live ag::Tape scopes on this thread
+  SpareChunks spares;    // empty chunks kept for the next scopes
+  int depth;             // live ag::Tape scopes on this thread
   std::uint64_t next_seq;
   // kMaxTapeDepth entries, allocated by the thread's first scope: kept out of static TLS,
   // which is small in a dlopen'd library (the Python module) and shared with its dependencies.
