@@ -1,7 +1,8 @@
 // The direct kernels for tiny products (autograd/src/gemm_small.hpp), called themselves and
 // through detail::gemm on both sides of their threshold: every transposition, leading dims wider
 // than the rows (the padding holds NaN: never read, never written), alpha and beta, beta == 0
-// over a C of NaN, k == 0, against a float64 product computed here.
+// over a C of NaN, k == 0, and the epilogue (a bias per column, relu), against a float64 product
+// computed here.
 #define BOOST_TEST_MODULE gemm_small
 #include <autograd/autograd.hpp>
 #include <autograd/gemm_backend.hpp>
@@ -46,10 +47,16 @@ struct Outcome {
   SmallKernel kernel;
 };
 
-// C = alpha op(A) op(B) + beta C by small_gemm (direct) or detail::gemm, checked against float64.
+// The epilogue of a product (gemm.hpp): a bias per column, relu.
+struct Fused {
+  bool bias = false, relu = false;
+};
+
+// C = alpha op(A) op(B) + beta C (+ bias, relu) by small_gemm (direct) or detail::gemm, checked
+// against float64.
 template <class T>
 Outcome run(bool ta, bool tb, Shape3 s, std::int64_t pad, double alpha, double beta, bool direct,
-            unsigned seed) {
+            unsigned seed, Fused fused = {}) {
   const auto [m, n, k] = s;
   const std::int64_t a_rows = ta ? k : m, a_cols = ta ? m : k;
   const std::int64_t b_rows = tb ? n : k, b_cols = tb ? k : n;
@@ -63,13 +70,15 @@ Outcome run(bool ta, bool tb, Shape3 s, std::int64_t pad, double alpha, double b
     }
   }
   const std::vector<T> c0 = c;
+  const std::vector<T> bias = matrix<T>(1, n, 0, seed);
+  const ag::detail::Epilogue<T> epilogue{fused.bias ? bias.data() : nullptr, fused.relu};
   Outcome out{0.0, true, SmallKernel::rows};
   if (direct) {
     out.kernel = ag::detail::small_gemm(ta, tb, m, n, k, T(alpha), a.data(), lda, b.data(), ldb,
-                                        T(beta), c.data(), ldc);
+                                        T(beta), c.data(), ldc, epilogue);
   } else {
     ag::detail::gemm(ta, tb, m, n, k, T(alpha), a.data(), lda, b.data(), ldb, T(beta), c.data(),
-                     ldc);
+                     ldc, epilogue);
   }
   const double eps = std::numeric_limits<T>::epsilon();
   for (std::int64_t i = 0; i < m; ++i) {
@@ -87,9 +96,12 @@ Outcome run(bool ta, bool tb, Shape3 s, std::int64_t pad, double alpha, double b
         bound += std::abs(x * y);
       }
       const double before = beta == 0.0 ? 0.0 : double(c0[i * ldc + j]);
-      const double want = alpha * sum + beta * before;
+      const double added = fused.bias ? double(bias[j]) : 0.0;
+      const double sum_all = alpha * sum + beta * before + added;
+      const double want = fused.relu && sum_all <= 0.0 ? 0.0 : sum_all;
       const double scale =
-          eps * static_cast<double>(k + 2) * (std::abs(alpha) * bound + std::abs(beta * before)) +
+          eps * static_cast<double>(k + 3) *
+              (std::abs(alpha) * bound + std::abs(beta * before) + std::abs(added)) +
           std::numeric_limits<double>::min();
       const double error = std::abs(got - want) / scale;
       out.worst = std::max(out.worst, std::isnan(got) ? 1e300 : error);
@@ -114,11 +126,17 @@ void every_case(bool direct, std::set<SmallKernel>& kernels) {
       const bool ta = t & 1, tb = t & 2;
       for (std::int64_t pad : {0, 3}) {
         for (auto [alpha, beta] : {std::pair{1.0, 0.0}, {1.0, 1.0}, {-0.5, 2.0}, {2.0, 0.0}}) {
+          // The epilogue in every layout: bias alone, relu alone, both (linear's forward).
+          const Fused fused{seed % 3 != 1, seed % 3 != 0};
           BOOST_TEST_CONTEXT((sizeof(T) == 4 ? "float32" : "float64")
                              << (direct ? " small_gemm" : " gemm") << " ta " << ta << " tb " << tb
                              << " " << s.m << "x" << s.n << "x" << s.k << " pad " << pad
-                             << " alpha " << alpha << " beta " << beta) {
-            const Outcome o = run<T>(ta, tb, s, pad, alpha, beta, direct, seed += 5);
+                             << " alpha " << alpha << " beta " << beta << " bias " << fused.bias
+                             << " relu " << fused.relu) {
+            const Outcome plain = run<T>(ta, tb, s, pad, alpha, beta, direct, seed += 5);
+            BOOST_TEST(plain.worst <= 4.0);
+            BOOST_TEST(plain.padding_kept);
+            const Outcome o = run<T>(ta, tb, s, pad, alpha, beta, direct, seed, fused);
             BOOST_TEST(o.worst <= 4.0);
             BOOST_TEST(o.padding_kept);
             kernels.insert(o.kernel);
@@ -158,6 +176,14 @@ BOOST_AUTO_TEST_CASE(both_sides_of_the_threshold) {
         BOOST_TEST(f.worst <= 4.0);
         BOOST_TEST(d.worst <= 4.0);
         BOOST_TEST(f.padding_kept);
+        // The epilogue: in the store on one side, a pass after the library's product on the other.
+        const Outcome fe = run<float>(t & 1, t & 2, s, 2, 1.0, 0.0, false, 5u + t, {true, true});
+        const Outcome de = run<double>(t & 1, t & 2, s, 0, 1.0, 0.0, false, 7u + t, {true, true});
+        const Outcome fr = run<float>(t & 1, t & 2, s, 0, 1.0, 0.0, false, 8u + t, {false, true});
+        BOOST_TEST(fe.worst <= 4.0);
+        BOOST_TEST(de.worst <= 4.0);
+        BOOST_TEST(fr.worst <= 4.0);
+        BOOST_TEST(fe.padding_kept);
       }
     }
   }
@@ -177,6 +203,35 @@ BOOST_AUTO_TEST_CASE(k_zero_scales_c_and_beta_zero_clears_it) {
   std::vector<double> d = {std::nan(""), 4};
   ag::detail::small_gemm(true, false, 1, 2, 0, 1.0, nullptr, 1, nullptr, 2, 0.0, d.data(), 2);
   BOOST_TEST((d == std::vector<double>{0, 0}));
+}
+
+BOOST_AUTO_TEST_CASE(the_epilogue_keeps_relus_rule_for_nan_and_k_zero_gets_it_too) {
+  // A 2 x k times k x 64 product, B all ones: row 0 of A starts with a NaN, which relu keeps
+  // (NaN <= 0 is false); row 1 is all -1, so relu gives 0 whatever the bias in [-1, 1].
+  // k = 2 runs the direct kernels, k = 600 (76800 multiply-adds) a library and the pass.
+  for (std::int64_t k : {2, 600}) {
+    std::vector<float> a(static_cast<std::size_t>(2 * k), -1.0f);
+    a[0] = std::nanf("");
+    const std::vector<float> b(static_cast<std::size_t>(k * 64), 1.0f);
+    std::vector<float> bias(64);
+    for (int j = 0; j < 64; ++j) bias[j] = static_cast<float>(j - 32) / 32.0f;
+    std::vector<float> c(128, 7.0f);
+    BOOST_TEST(ag::detail::small_gemm_suits(2, 64, k) == (k == 2));
+    ag::detail::gemm(false, false, 2, 64, k, 1.0f, a.data(), k, b.data(), 64, 0.0f, c.data(), 64,
+                     {bias.data(), true});
+    BOOST_TEST_CONTEXT("k " << k) {
+      for (int j = 0; j < 64; ++j) {
+        BOOST_TEST(std::isnan(c[j]));
+        BOOST_TEST(c[64 + j] == 0.0f);
+      }
+    }
+  }
+  // k == 0: C = beta C, then the bias and relu.
+  const std::vector<float> bias = {0.5f, -2};
+  std::vector<float> e = {1, -5};
+  ag::detail::gemm(false, false, 1, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 1.0f, e.data(), 2,
+                   {bias.data(), true});
+  BOOST_TEST((e == std::vector<float>{1.5f, 0.0f}));
 }
 
 BOOST_AUTO_TEST_CASE(names_say_which_kernel_and_cpu_variant) {

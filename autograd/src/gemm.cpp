@@ -15,6 +15,7 @@
 #include "autograd/error.hpp"
 #include "autograd/gemm_backend.hpp"
 #include "autograd/threads.hpp"
+#include "gemm_epilogue.hpp"
 #include "gemm_pool.hpp"
 #include "gemm_small.hpp"
 
@@ -255,6 +256,12 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
   run_chunks(threads - 1, static_cast<int>((extent + step - 1) / step), run_piece, &split);
   return true;
 }
+#else
+// Built without oneDNN: CBLAS computes every float32 product.
+bool onednn_gemm(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*,
+                 std::int64_t, const float*, std::int64_t, float, float*, std::int64_t) {
+  return false;
+}
 #endif
 
 // BLAS's k == 0 rule (C = beta C) without calling a library on an empty product.
@@ -270,10 +277,10 @@ void scale_rows(std::int64_t m, std::int64_t n, T beta, T* C, std::int64_t ldc) 
 template <class T>
 bool small_product(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                    T alpha, const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta,
-                   T* C, std::int64_t ldc) {
+                   T* C, std::int64_t ldc, const Epilogue<T>& epilogue) {
   if (!small_gemm_suits(m, n, k)) return false;
   const SmallKernel kernel =
-      small_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+      small_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, epilogue);
   // Once per kernel: the log's lock stays off the hot path (no thread-local: the TLS block of
   // the library, loaded by Python, has no room to spare).
   static std::atomic<unsigned> noted{0};
@@ -296,23 +303,32 @@ int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k) noexcept {
 
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
-          std::int64_t ldc) {
+          std::int64_t ldc, const Epilogue<float>& epilogue) {
   if (m == 0 || n == 0) return;
-  if (k == 0) return scale_rows(m, n, beta, C, ldc);
-  if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-#ifdef AG_GEMM_ONEDNN
-  if (onednn_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-#endif
-  cblas_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (k == 0) {
+    scale_rows(m, n, beta, C, ldc);
+  } else if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                           epilogue)) {
+    return;  // the epilogue applied as C was stored
+  } else if (!onednn_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) {
+    cblas_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+  if (epilogue.any()) apply_epilogue(C, ldc, m, n, epilogue);
 }
 
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
           const double* A, std::int64_t lda, const double* B, std::int64_t ldb, double beta,
-          double* C, std::int64_t ldc) {
+          double* C, std::int64_t ldc, const Epilogue<double>& epilogue) {
   if (m == 0 || n == 0) return;
-  if (k == 0) return scale_rows(m, n, beta, C, ldc);
-  if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) return;
-  cblas_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (k == 0) {
+    scale_rows(m, n, beta, C, ldc);
+  } else if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                           epilogue)) {
+    return;
+  } else {
+    cblas_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+  if (epilogue.any()) apply_epilogue(C, ldc, m, n, epilogue);
 }
 
 }  // namespace ag::detail

@@ -7,15 +7,26 @@
 
 namespace ag::detail {
 
+// What a product does to each element of C after computing it (linear's forward): add bias[j]
+// in column j, then, with relu, ag::relu's rule (NaN stays NaN, -0 becomes 0). The direct
+// kernels apply it as they store C; after the libraries it is one pass over C. Either way the
+// bias is added to the finished product (one rounding, as a pass after the product).
+template <class T>
+struct Epilogue {
+  const T* bias = nullptr;  // n elements, or null: none
+  bool relu = false;
+  bool any() const noexcept { return bias || relu; }
+};
+
 // C = alpha op(A) op(B) + beta C, row-major: op(A) is [m, k], op(B) [k, n], C [m, n]; lda, ldb,
 // ldc are the row lengths of A, B, C as stored (op = transpose where flagged). m, n, k >= 0;
-// with k == 0, C = beta C (beta == 0 clears C, whatever it held).
+// with k == 0, C = beta C (beta == 0 clears C, whatever it held); then the epilogue.
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
           const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
-          std::int64_t ldc);
+          std::int64_t ldc, const Epilogue<float>& epilogue = {});
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
           const double* A, std::int64_t lda, const double* B, std::int64_t ldb, double beta,
-          double* C, std::int64_t ldc);
+          double* C, std::int64_t ldc, const Epilogue<double>& epilogue = {});
 
 // Threads one product of 2·m·n·k FLOPs gets: the whole budget (ag::num_threads) for large ones,
 // one below kGemmThreadingFlops (~0.2 ms on one core), where waking a second thread costs more

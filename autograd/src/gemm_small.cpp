@@ -8,10 +8,12 @@
 // (cpu_variant.hpp).
 #include "gemm_small.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "cpu_variant.hpp"
+#include "gemm_epilogue.hpp"
 
 namespace ag::detail {
 namespace {
@@ -30,6 +32,7 @@ struct Args {
   T beta;
   T* C;
   std::int64_t ldc;
+  Epilogue<T> epilogue;
 };
 
 // Out[r, c] = sum_p S[r s_row + p s_p] P[p ldp + c], stored to C[r c_row + c c_col] as
@@ -141,18 +144,30 @@ AG_SMALL_INLINE const T* tail_panel(Scratch<T>& scratch, const Axpy<T>& j) {
   return panel;
 }
 
+// Out in blocks of four rows. Out is C itself when Contiguous (the rows kernel): then each
+// finished block gets the epilogue while it is still in the L1 cache.
 template <class T, int VecBytes, bool Contiguous>
-AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, Scratch<T>& scratch) {
+AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, Scratch<T>& scratch, const Epilogue<T>& epilogue) {
   const T* tail = tail_panel<T, VecBytes>(scratch, j);
-  std::int64_t r0 = 0;
-  for (; r0 + 4 <= j.rows; r0 += 4) axpy_rows<T, VecBytes, 4, Contiguous>(j, tail, r0);
-  switch (j.rows - r0) {
-    case 3:
-      return axpy_rows<T, VecBytes, 3, Contiguous>(j, tail, r0);
-    case 2:
-      return axpy_rows<T, VecBytes, 2, Contiguous>(j, tail, r0);
-    case 1:
-      return axpy_rows<T, VecBytes, 1, Contiguous>(j, tail, r0);
+  const bool finish = Contiguous && epilogue.any();
+  for (std::int64_t r0 = 0; r0 < j.rows; r0 += 4) {
+    switch (j.rows - r0) {
+      case 3:
+        axpy_rows<T, VecBytes, 3, Contiguous>(j, tail, r0);
+        break;
+      case 2:
+        axpy_rows<T, VecBytes, 2, Contiguous>(j, tail, r0);
+        break;
+      case 1:
+        axpy_rows<T, VecBytes, 1, Contiguous>(j, tail, r0);
+        break;
+      default:
+        axpy_rows<T, VecBytes, 4, Contiguous>(j, tail, r0);
+    }
+    if (finish) {
+      epilogue_rows<T, VecBytes>(j.C + r0 * j.c_row, j.c_row,
+                                 std::min<std::int64_t>(4, j.rows - r0), j.cols, epilogue);
+    }
   }
 }
 
@@ -278,6 +293,7 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
       T* row = a.C + i * a.ldc;
       for (std::int64_t j = 0; j < a.n; ++j) row[j] = a.beta == T(0) ? T(0) : a.beta * row[j];
     }
+    if (a.epilogue.any()) epilogue_rows<T, VecBytes>(a.C, a.ldc, a.m, a.n, a.epilogue);
     return SmallKernel::rows;
   }
   Scratch<T> first, second;
@@ -298,8 +314,8 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
                       a.C,
                       a.ldc,
                       1};
-      axpy_all<T, VecBytes, true>(j, second);
-      break;
+      axpy_all<T, VecBytes, true>(j, second, a.epilogue);
+      return kernel;  // the epilogue applied block by block
     }
     case SmallKernel::columns: {
       const T* P = a.trans_a ? a.A : transposed(first, a.A, a.m, a.k, a.lda);
@@ -316,7 +332,7 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
                       a.C,
                       1,
                       a.ldc};
-      axpy_all<T, VecBytes, false>(j, second);
+      axpy_all<T, VecBytes, false>(j, second, a.epilogue);
       break;
     }
     case SmallKernel::dots: {
@@ -329,6 +345,8 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
       break;
     }
   }
+  // C has a few columns here (the rows kernel would have been chosen otherwise): one pass.
+  if (a.epilogue.any()) epilogue_rows<T, VecBytes>(a.C, a.ldc, a.m, a.n, a.epilogue);
   return kernel;
 }
 
@@ -357,15 +375,17 @@ const char* small_gemm_name(SmallKernel kernel) noexcept {
 
 SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                        float alpha, const float* A, std::int64_t lda, const float* B,
-                       std::int64_t ldb, float beta, float* C, std::int64_t ldc) {
-  const Args<float> args{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc};
+                       std::int64_t ldb, float beta, float* C, std::int64_t ldc,
+                       const Epilogue<float>& epilogue) {
+  const Args<float> args{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, epilogue};
   return run_for_cpu<SmallProduct>(&args);
 }
 
 SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                        double alpha, const double* A, std::int64_t lda, const double* B,
-                       std::int64_t ldb, double beta, double* C, std::int64_t ldc) {
-  const Args<double> args{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc};
+                       std::int64_t ldb, double beta, double* C, std::int64_t ldc,
+                       const Epilogue<double>& epilogue) {
+  const Args<double> args{trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, epilogue};
   return run_for_cpu<SmallProduct>(&args);
 }
 

@@ -5,6 +5,8 @@
 // for each CPU variant of cpu_variant.hpp.
 #include <cstdint>
 
+#include "gemm.hpp"
+
 namespace ag::detail {
 
 // Products of at most this many multiply-adds go to these kernels. Measured against oneDNN's
@@ -20,13 +22,15 @@ inline constexpr int kSmallKernels = 3;
 const char* small_gemm_name(SmallKernel kernel) noexcept;
 
 // The contract of detail::gemm (gemm.hpp): C = alpha op(A) op(B) + beta C, row-major, beta == 0
-// overwrites C whatever it held, k == 0 gives beta C. Any shape is computed (the caller decides
-// with small_gemm_suits); returns the kernel that ran.
+// overwrites C whatever it held, k == 0 gives beta C; then the epilogue, as C is stored. Any shape
+// is computed (the caller decides with small_gemm_suits); returns the kernel that ran.
 SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                        float alpha, const float* A, std::int64_t lda, const float* B,
-                       std::int64_t ldb, float beta, float* C, std::int64_t ldc);
+                       std::int64_t ldb, float beta, float* C, std::int64_t ldc,
+                       const Epilogue<float>& epilogue = {});
 SmallKernel small_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                        double alpha, const double* A, std::int64_t lda, const double* B,
-                       std::int64_t ldb, double beta, double* C, std::int64_t ldc);
+                       std::int64_t ldb, double beta, double* C, std::int64_t ldc,
+                       const Epilogue<double>& epilogue = {});
 
 }  // namespace ag::detail

@@ -168,21 +168,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
   for (std::int64_t d = 0; d + 1 < x.dim(); ++d) rows *= x.size(d);
   Shape shape = x.shape();
   shape.back() = out_features;
-  // The product is written into the output (beta = 0), then the bias and the activation are
-  // applied to it in one pass (linear_grad.hpp): no temporaries. (Preloading the bias row by
-  // row for a beta = 1 product cost a memcpy call per row: a tenth of a small MLP's epoch.)
+  // The product is written into the output (beta = 0) with the bias and the activation as its
+  // epilogue (gemm.hpp): applied as the small kernels store each element, else in one pass
+  // after the library's product; no temporaries. (Preloading the bias row by row for a beta = 1
+  // product cost a memcpy call per row: a tenth of a small MLP's epoch.)
   Tensor out = detail::empty(shape, x.dtype(), "linear");
   dispatch(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    T* o = data<T>(out);
-    // in == 0 is an empty sum: gemm's k == 0 rule writes zeros (beta = 0).
-    gemm<T>(false, false, rows, out_features, in, data<T>(x), in, data<T>(weight), out_features,
-            T(0), o);
-    if (bias.defined()) {
-      detail::add_bias(o, data<T>(bias), rows, out_features, relu);
-    } else if (relu) {
-      detail::relu_in_place(o, rows * out_features);
-    }
+    // in == 0 is an empty sum: gemm's k == 0 rule writes zeros (beta = 0), then the epilogue.
+    detail::gemm(false, false, rows, out_features, in, T(1), data<T>(x), in, data<T>(weight),
+                 out_features, T(0), data<T>(out), out_features,
+                 detail::Epilogue<T>{bias.defined() ? data<T>(bias) : nullptr, relu});
   });
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
