@@ -185,27 +185,39 @@ BOOST_AUTO_TEST_CASE(linear_with_fused_relu) {
   check(
       "linear relu 1-d input, no bias",
       [&](auto& x) { return ag::linear(x[0], x[1], Tensor(), relu); }, inputs({{3}, {3, 4}}, 712));
-  // Values and gradients equal the unfused relu(linear(...)) bit for bit, in both dtypes.
-  for (ag::Dtype dtype : {ag::float64, ag::float32}) {
-    BOOST_TEST_CONTEXT(ag::name(dtype)) {
-      auto xs = inputs({{6, 3}, {3, 4}, {4}}, 713);
-      for (auto& x : xs) x = x.to(dtype).requires_grad_();
-      const Tensor weight = ag::arange(24.0, dtype).reshape({6, 4}) * 0.25 - 3.0;
-      const Tensor fused = ag::linear(xs[0], xs[1], xs[2], relu);
-      (fused * weight).sum().backward();
-      std::vector<std::vector<double>> fused_grads;
-      for (auto& x : xs) {
-        fused_grads.push_back(x.grad().to_vector());
-        x.zero_grad();
-      }
-      const Tensor composed = ag::relu(ag::linear(xs[0], xs[1], xs[2]));
-      (composed * weight).sum().backward();
-      BOOST_TEST(fused.to_vector() == composed.to_vector(), boost::test_tools::per_element());
-      std::size_t masked = 0;
-      for (double v : fused.to_vector()) masked += v == 0.0;
-      BOOST_TEST(masked > 0u);  // the mask is exercised
-      for (std::size_t i = 0; i < xs.size(); ++i) {
-        BOOST_TEST(fused_grads[i] == xs[i].grad().to_vector(), boost::test_tools::per_element());
+  // Values and gradients equal the unfused relu(linear(...)) bit for bit, in both dtypes, at
+  // widths that reach each block of the forward's epilogue and the backward's mask loop (1, 4,
+  // 8 and 16 vectors and the scalar tail, in every CPU variant) and a product above the small
+  // kernels' threshold (a library, then the epilogue's pass).
+  struct Sizes {
+    std::int64_t rows, in, out;
+  };
+  for (const Sizes sz :
+       {Sizes{6, 3, 4}, Sizes{5, 7, 17}, Sizes{9, 2, 100}, Sizes{4, 3, 300}, Sizes{40, 64, 300}}) {
+    for (ag::Dtype dtype : {ag::float64, ag::float32}) {
+      BOOST_TEST_CONTEXT(ag::name(dtype) << " " << sz.rows << "x" << sz.in << "x" << sz.out) {
+        auto xs = inputs({{sz.rows, sz.in}, {sz.in, sz.out}, {sz.out}}, 713);
+        for (auto& x : xs) x = x.to(dtype).requires_grad_();
+        const Tensor weight =
+            ag::arange(static_cast<double>(sz.rows * sz.out), dtype).reshape({sz.rows, sz.out}) *
+                0.25 -
+            3.0;
+        const Tensor fused = ag::linear(xs[0], xs[1], xs[2], relu);
+        (fused * weight).sum().backward();
+        std::vector<std::vector<double>> fused_grads;
+        for (auto& x : xs) {
+          fused_grads.push_back(x.grad().to_vector());
+          x.zero_grad();
+        }
+        const Tensor composed = ag::relu(ag::linear(xs[0], xs[1], xs[2]));
+        (composed * weight).sum().backward();
+        BOOST_TEST(fused.to_vector() == composed.to_vector(), boost::test_tools::per_element());
+        std::size_t masked = 0;
+        for (double v : fused.to_vector()) masked += v == 0.0;
+        BOOST_TEST(masked > 0u);  // the mask is exercised
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+          BOOST_TEST(fused_grads[i] == xs[i].grad().to_vector(), boost::test_tools::per_element());
+        }
       }
     }
   }
