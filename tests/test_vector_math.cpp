@@ -3,6 +3,7 @@
 // range and at the edges: overflow, underflow into subnormals, infinities, NaN, -0, negatives.
 // The suite also runs in the x86-64 and AVX2 variants (tests/core.cmake).
 #define BOOST_TEST_MODULE vector_math
+#include <algorithm>
 #include <autograd/autograd.hpp>
 #include <bit>
 #include <boost/test/unit_test.hpp>
@@ -149,4 +150,100 @@ BOOST_AUTO_TEST_CASE(log_edges_and_specials) {
   BOOST_TEST(x[5] == inf);
   BOOST_TEST(std::isnan(x[6]));
   BOOST_TEST(x[12] == std::log(2.0f));
+}
+
+namespace {
+
+// The scalar steps short_row_exponentials replaces: std::max over the row, x - max, exp_in_place,
+// the sum in k order, the division.
+struct RowSums {
+  std::vector<float> q, maxima, totals;
+};
+RowSums scalar_row_exponentials(const std::vector<float>& x, std::int64_t rows, std::int64_t n,
+                                bool normalise) {
+  RowSums s{std::vector<float>(x.size()), std::vector<float>(static_cast<std::size_t>(rows)),
+            std::vector<float>(static_cast<std::size_t>(rows))};
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* row = x.data() + r * n;
+    float m = row[0];
+    for (std::int64_t k = 1; k < n; ++k) m = std::max(m, row[k]);
+    for (std::int64_t k = 0; k < n; ++k) s.q[static_cast<std::size_t>(r * n + k)] = row[k] - m;
+    s.maxima[static_cast<std::size_t>(r)] = m;
+  }
+  ag::detail::exp_in_place(s.q.data(), static_cast<std::int64_t>(s.q.size()));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float total = 0;
+    for (std::int64_t k = 0; k < n; ++k) total += s.q[static_cast<std::size_t>(r * n + k)];
+    s.totals[static_cast<std::size_t>(r)] = total;
+    if (normalise) {
+      for (std::int64_t k = 0; k < n; ++k) s.q[static_cast<std::size_t>(r * n + k)] /= total;
+    }
+  }
+  return s;
+}
+
+std::size_t differing(const std::vector<float>& got, const std::vector<float>& want) {
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) wrong += same_float(got[i], want[i]) ? 0 : 1;
+  return wrong;
+}
+
+}  // namespace
+
+// Several rows per vector give the scalar steps' floats bit for bit: every row length it takes,
+// row counts around each variant's vector and the 64-row chunks, both forms, and rows with NaN,
+// infinities, signed zeros, huge and tiny logits.
+BOOST_AUTO_TEST_CASE(short_rows_give_the_scalar_steps_floats) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> specials = {nan,   inf,   -inf,   0.0f,   -0.0f,   1e4f,
+                                       -1e4f, 88.8f, -104.f, 1e-40f, 3.4e38f, -3.4e38f};
+  std::uint32_t state = 12345;
+  const auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<float>(state >> 8) / 16777216.0f;  // [0, 1)
+  };
+  std::size_t compared = 0;
+  for (std::int64_t n = 1; n <= ag::detail::kShortRow; ++n) {
+    for (std::int64_t rows : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 63, 64, 65, 130}) {
+      std::vector<float> x(static_cast<std::size_t>(rows * n));
+      for (float& v : x) v = (next() - 0.5f) * 40.0f;
+      // One element in four of the later rows a special value (the first rows stay plain).
+      for (std::size_t i = static_cast<std::size_t>(n); i < x.size(); ++i) {
+        if (next() < 0.25f) x[i] = specials[static_cast<std::size_t>(next() * 12.0f) % 12];
+      }
+      for (bool normalise : {false, true}) {
+        BOOST_TEST_CONTEXT("n = " << n << ", rows = " << rows << ", normalise = " << normalise) {
+          const RowSums want = scalar_row_exponentials(x, rows, n, normalise);
+          RowSums got{std::vector<float>(x.size(), -1.0f),
+                      std::vector<float>(static_cast<std::size_t>(rows), -1.0f),
+                      std::vector<float>(static_cast<std::size_t>(rows), -1.0f)};
+          const std::vector<float> before = x;
+          ag::detail::short_row_exponentials(x.data(), got.q.data(), got.maxima.data(),
+                                             got.totals.data(), rows, n, normalise);
+          BOOST_TEST(differing(got.q, want.q) == 0u);
+          BOOST_TEST(differing(got.maxima, want.maxima) == 0u);
+          BOOST_TEST(differing(got.totals, want.totals) == 0u);
+          BOOST_TEST(differing(x, before) == 0u);  // the input is read only
+          compared += got.q.size();
+        }
+      }
+    }
+  }
+  BOOST_TEST(compared > 10'000u);
+}
+
+// Known values: a row of equal logits is uniform, and [0, ln 2, ln 3] gives 1/6, 2/6, 3/6.
+BOOST_AUTO_TEST_CASE(short_rows_known_softmax_values) {
+  const std::vector<float> x = {5.0f, 5.0f, 5.0f, 0.0f, std::log(2.0f), std::log(3.0f)};
+  std::vector<float> q(6), maxima(2), totals(2);
+  ag::detail::short_row_exponentials(x.data(), q.data(), maxima.data(), totals.data(), 2, 3, true);
+  for (int k = 0; k < 3; ++k) BOOST_TEST(q[static_cast<std::size_t>(k)] == 1.0f / 3.0f);
+  BOOST_TEST(q[3] == 1.0f / 6.0f, boost::test_tools::tolerance(1e-6f));
+  BOOST_TEST(q[4] == 2.0f / 6.0f, boost::test_tools::tolerance(1e-6f));
+  BOOST_TEST(q[5] == 3.0f / 6.0f, boost::test_tools::tolerance(1e-6f));
+  BOOST_TEST(maxima[0] == 5.0f);
+  BOOST_TEST(maxima[1] == std::log(3.0f));
+  BOOST_TEST(totals[0] == 3.0f);
+  BOOST_TEST(totals[1] == 2.0f, boost::test_tools::tolerance(1e-6f));  // (1 + 2 + 3) / 3
 }

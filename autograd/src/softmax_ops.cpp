@@ -35,19 +35,28 @@ void log_all(T* x, std::int64_t count) {
   each_element(x, count, detail::log_in_place, [](T v) { return std::log(v); });
 }
 
-// The slices along a dim of a tensor laid out [outer, n, inner]: out = e^(x - max) of each slice,
-// and each slice's max and sum of those exponentials (summed in dim order). The exponentials of
-// all slices are taken in one pass over the output, which holds x - max (same layout) before it.
-// What softmax, log_softmax and cross_entropy all start from.
+// The slices along a dim of a tensor laid out [outer, n, inner]: out = e^(x - max) of each slice
+// (divided by the slice's sum when normalise), and each slice's max and sum of those
+// exponentials (summed in dim order). The exponentials of all slices are taken in one pass over
+// the output, which holds x - max (same layout) before it; float32 rows of up to kShortRow
+// (a classifier's logits) go through short_row_exponentials instead, which gives the same floats
+// several rows at a time. What softmax, log_softmax and cross_entropy all start from.
 template <class T>
 struct SliceSums {
   std::vector<T> maxima, totals;  // slice a * inner + i
 };
 template <class T>
 SliceSums<T> exponentials(const T* in, T* out, std::int64_t outer, std::int64_t n,
-                          std::int64_t inner) {
+                          std::int64_t inner, bool normalise) {
   SliceSums<T> s{std::vector<T>(static_cast<std::size_t>(outer * inner)),
                  std::vector<T>(static_cast<std::size_t>(outer * inner))};
+  if constexpr (std::is_same_v<T, float>) {
+    if (inner == 1 && n <= detail::kShortRow) {
+      detail::short_row_exponentials(in, out, s.maxima.data(), s.totals.data(), outer, n,
+                                     normalise);
+      return s;
+    }
+  }
   for (std::int64_t a = 0; a < outer; ++a) {
     for (std::int64_t i = 0; i < inner; ++i) {
       const T* p = in + a * n * inner + i;
@@ -65,6 +74,14 @@ SliceSums<T> exponentials(const T* in, T* out, std::int64_t outer, std::int64_t 
       T total = 0;
       for (std::int64_t k = 0; k < n; ++k) total += q[k * inner];
       s.totals[static_cast<std::size_t>(a * inner + i)] = total;
+    }
+  }
+  if (!normalise) return s;
+  for (std::int64_t a = 0; a < outer; ++a) {
+    for (std::int64_t i = 0; i < inner; ++i) {
+      T* q = out + a * n * inner + i;
+      const T total = s.totals[static_cast<std::size_t>(a * inner + i)];
+      for (std::int64_t k = 0; k < n; ++k) q[k * inner] /= total;
     }
   }
   return s;
@@ -86,17 +103,8 @@ Tensor softmax_kernel(const char* op, const Tensor& x, std::int64_t& dim, bool l
     using T = decltype(tag);
     const T* in = data<T>(x);
     T* o = data<T>(out);
-    SliceSums<T> sums = exponentials(in, o, outer, n, inner);
-    if (!log_form) {
-      for (std::int64_t a = 0; a < outer; ++a) {
-        for (std::int64_t i = 0; i < inner; ++i) {
-          T* q = o + a * n * inner + i;
-          const T total = sums.totals[static_cast<std::size_t>(a * inner + i)];
-          for (std::int64_t k = 0; k < n; ++k) q[k * inner] /= total;
-        }
-      }
-      return;
-    }
+    SliceSums<T> sums = exponentials(in, o, outer, n, inner, !log_form);
+    if (!log_form) return;
     // (x - max) - log(total), not x - (max + log(total)): near large logits the sum
     // max + log(total) rounds away the small log term in float32.
     std::vector<T>& log_totals = sums.totals;
@@ -165,11 +173,7 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
     using T = decltype(tag);
     const T* x = data<T>(logits);
     T* p = data<T>(probs);
-    SliceSums<T> sums = exponentials(x, p, rows, classes, 1);
-    for (std::int64_t i = 0; i < rows; ++i) {
-      const T total = sums.totals[static_cast<std::size_t>(i)];
-      for (std::int64_t k = 0; k < classes; ++k) p[i * classes + k] /= total;
-    }
+    SliceSums<T> sums = exponentials(x, p, rows, classes, 1, true);
     std::vector<T>& log_totals = sums.totals;
     log_all(log_totals.data(), rows);
     double total_loss = 0;

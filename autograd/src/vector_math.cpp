@@ -1,9 +1,11 @@
 // vector_math.hpp's exp and log. exp: e^x = 2^k e^r with k = round(x / ln 2) and |r| <= ln 2 / 2,
 // e^r from its Taylor series to degree 12 (the first term left out is below 2^-52 of the result),
 // all in float64, eight floats per AVX-512 vector. glibc's expf is a call per element that cannot
-// be vectorised; this is what made cross_entropy a fifth of a small classifier's epoch.
+// be vectorised; this is what made cross_entropy a fifth of a small classifier's epoch. And
+// softmax's exponentials of short rows, several rows per vector, built on the same exp.
 #include "vector_math.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "cpu_variant.hpp"
@@ -50,12 +52,11 @@ AG_VECTOR_INLINE void narrow(const Lanes<VecBytes>& d, float* x) {
   for (int j = 0; j < Vec<double, VecBytes>::lanes; ++j) x[j] = static_cast<float>(d[j]);
 }
 
-// x[0 .. VecBytes / 8) = e^x, in float64 lanes.
+// e^d in float64 lanes, for d that are floats (widened); rounded to float by the caller.
 template <int VecBytes>
-AG_VECTOR_INLINE void exp_block(float* x) {
+AG_VECTOR_INLINE Lanes<VecBytes> exp_lanes(Lanes<VecBytes> d) {
   using V = Lanes<VecBytes>;
   using I = Bits<VecBytes>;
-  V d = widen<VecBytes>(x);
   // Beyond these e^d is inf or 0 as a float, and k stays a normal exponent; NaN passes (its
   // comparisons are false, so no lane of the masks is set).
   const V hi = V{} + 89.0, lo = V{} + -104.0;
@@ -74,7 +75,12 @@ AG_VECTOR_INLINE void exp_block(float* x) {
                      1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600);
   // 2^k as a double: the biased exponent k + 1023 (873 .. 1151 after the clamps).
   const V scale = reinterpret_cast<V>((k_bits + 1023) << 52);
-  narrow<VecBytes>(p * scale, x);
+  return p * scale;
+}
+// x[0 .. VecBytes / 8) = e^x.
+template <int VecBytes>
+AG_VECTOR_INLINE void exp_block(float* x) {
+  narrow<VecBytes>(exp_lanes<VecBytes>(widen<VecBytes>(x)), x);
 }
 
 // log x = e ln 2 + log m for x = 2^e m, m in [sqrt(1/2), sqrt(2)), and log m = 2 atanh(s) with
@@ -128,9 +134,91 @@ struct InPlace {
 using Exp = InPlace<exp_block<16>, exp_block<32>, exp_block<64>>;
 using Log = InPlace<log_block<16>, log_block<32>, log_block<64>>;
 
+// Short rows, one row per lane. A chunk of rows is transposed into scratch, so that column k of
+// the chunk is contiguous and a row's max, exponentials and sum are lane-wise steps over whole
+// vectors instead of loops of n; the results are transposed back. The steps are the scalar
+// loops' float32 operations (only exp works in float64 lanes, as exp_block does).
+struct ShortRows {
+  static constexpr int kChunk = 64;  // rows per transposed chunk: 2 x 4 KB of scratch
+  template <int VecBytes>
+  AG_VECTOR_INLINE static void run(const float* x, float* q, float* maxima, float* totals,
+                                   std::int64_t rows, std::int64_t n, bool normalise) {
+    switch (n) {  // two to four classes, the common classifiers, with n fixed: the loops unroll
+      case 2:
+        return chunks<VecBytes, 2>(x, q, maxima, totals, rows, n, normalise);
+      case 3:
+        return chunks<VecBytes, 3>(x, q, maxima, totals, rows, n, normalise);
+      case 4:
+        return chunks<VecBytes, 4>(x, q, maxima, totals, rows, n, normalise);
+      default:
+        return chunks<VecBytes, 0>(x, q, maxima, totals, rows, n, normalise);
+    }
+  }
+  // Cols > 0 fixes n at compile time; 0 takes it from the argument.
+  template <int VecBytes, int Cols>
+  AG_VECTOR_INLINE static void chunks(const float* x, float* q, float* maxima, float* totals,
+                                      std::int64_t rows, std::int64_t runtime_n, bool normalise) {
+    const std::int64_t n = Cols > 0 ? Cols : runtime_n;
+    constexpr int L = Vec<double, VecBytes>::lanes;
+    using F = typename Vec<float, VecBytes / 2>::type;  // L floats
+    alignas(64) float columns[kShortRow * kChunk];      // column k at k * kChunk
+    for (std::int64_t r0 = 0; r0 < rows; r0 += kChunk) {
+      const std::int64_t count = std::min<std::int64_t>(kChunk, rows - r0);
+      const std::int64_t padded = (count + L - 1) / L * L;  // zero rows fill the last vector
+      const float* in = x + r0 * n;
+      for (std::int64_t r = 0; r < count; ++r) {
+        for (std::int64_t k = 0; k < n; ++k) columns[k * kChunk + r] = in[r * n + k];
+      }
+      for (std::int64_t r = count; r < padded; ++r) {
+        for (std::int64_t k = 0; k < n; ++k) columns[k * kChunk + r] = 0.0f;
+      }
+      alignas(64) float m_chunk[kChunk], t_chunk[kChunk];
+      for (std::int64_t r = 0; r < padded; r += L) {
+        const auto column = [&](std::int64_t k) {
+          F v;
+          __builtin_memcpy(&v, columns + k * kChunk + r, sizeof v);
+          return v;
+        };
+        // std::max's rule, (m < v) ? v : m, so that NaN and signed zeros come out as in the
+        // scalar loop: a NaN first stays, a NaN later is passed over.
+        F m = column(0);
+        for (std::int64_t k = 1; k < n; ++k) {
+          const F v = column(k);
+          m = select(m < v, v, m);
+        }
+        F total{};
+        for (std::int64_t k = 0; k < n; ++k) {
+          const Lanes<VecBytes> d = __builtin_convertvector(column(k) - m, Lanes<VecBytes>);
+          const F e = __builtin_convertvector(exp_lanes<VecBytes>(d), F);
+          total += e;
+          __builtin_memcpy(columns + k * kChunk + r, &e, sizeof e);
+        }
+        __builtin_memcpy(m_chunk + r, &m, sizeof m);
+        __builtin_memcpy(t_chunk + r, &total, sizeof total);
+      }
+      if (normalise) {
+        for (std::int64_t k = 0; k < n; ++k) {
+          for (std::int64_t r = 0; r < padded; ++r) columns[k * kChunk + r] /= t_chunk[r];
+        }
+      }
+      float* out = q + r0 * n;
+      for (std::int64_t r = 0; r < count; ++r) {
+        for (std::int64_t k = 0; k < n; ++k) out[r * n + k] = columns[k * kChunk + r];
+      }
+      std::memcpy(maxima + r0, m_chunk, static_cast<std::size_t>(count) * sizeof(float));
+      std::memcpy(totals + r0, t_chunk, static_cast<std::size_t>(count) * sizeof(float));
+    }
+  }
+};
+
 }  // namespace
 
 void exp_in_place(float* x, std::int64_t count) { run_for_cpu<Exp>(x, count); }
 void log_in_place(float* x, std::int64_t count) { run_for_cpu<Log>(x, count); }
+void short_row_exponentials(const float* x, float* q, float* maxima, float* totals,
+                            std::int64_t rows, std::int64_t n, bool normalise) {
+  if (rows <= 0 || n <= 0 || n > kShortRow) return;
+  run_for_cpu<ShortRows>(x, q, maxima, totals, rows, n, normalise);
+}
 
 }  // namespace ag::detail
