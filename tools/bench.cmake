@@ -20,7 +20,9 @@ target_compile_options(ag_hvp_cost PRIVATE -Wall -Wextra)
 # The matrix-product libraries side by side on the MLP's shapes (docs/benchmarks.md). OpenBLAS
 # always; oneDNN, BLIS (OpenMP build) and libxsmm where installed (tools/install-deps.sh --test).
 add_executable(ag_gemm_compare ${CMAKE_CURRENT_SOURCE_DIR}/bench/gemm_compare.cpp)
-target_link_libraries(ag_gemm_compare PRIVATE BLAS::BLAS)
+# The engine's small-product kernels are one of the libraries (an internal header).
+target_include_directories(ag_gemm_compare PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(ag_gemm_compare PRIVATE autograd BLAS::BLAS)
 target_compile_options(ag_gemm_compare PRIVATE -Wall -Wextra)
 # oneDNN as found by CMakeLists.txt (AG_GEMM), or looked up here when the engine is built without.
 find_path(AG_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)

@@ -1,6 +1,8 @@
 // gemm_compare: the matrix-product libraries installed here, side by side on the products of the
 // MLP benchmark (784-256-128-10: each layer's forward X·W (NN), input gradient G·Wᵀ (NT) and
-// weight gradient Xᵀ·G (TN) at batch 32, 128 and 1024) and on 1024³, float32, row-major.
+// weight gradient Xᵀ·G (TN) at batch 32, 128 and 1024), on the spiral benchmark's five (2-64-3,
+// 300 points) and on 1024³, float32, row-major, operands 64-byte aligned as tensors are. The
+// engine's own small-product kernels (autograd/src/gemm_small.hpp) are one of the libraries.
 // Prints a Markdown table: GFLOP per CPU second (all threads; best of the rounds) and its % of one
 // core's FMA peak, wall GFLOP/s, and the error against a float64 product.
 //
@@ -22,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +39,8 @@
 #ifdef AG_HAVE_XSMM
 #include <libxsmm.h>
 #endif
+
+#include "autograd/src/gemm_small.hpp"
 
 extern "C" char* openblas_get_corename();
 
@@ -64,6 +69,12 @@ std::vector<Product> products() {
       out.push_back({std::string(tag) + " dW TN", true, false, in, o, b});
     }
   }
+  // The spiral's: X·W1 (with its bias and ReLU in the engine), H·W2, G·W2ᵀ, Hᵀ·G, Xᵀ·dH.
+  out.push_back({"spiral L1 fwd NN", false, false, 300, 64, 2});
+  out.push_back({"spiral L2 fwd NN", false, false, 300, 3, 64});
+  out.push_back({"spiral L2 dX NT", false, true, 300, 64, 3});
+  out.push_back({"spiral L2 dW TN", true, false, 64, 3, 300});
+  out.push_back({"spiral L1 dW TN", true, false, 2, 64, 300});
   out.push_back({"1024^3 NN", false, false, 1024, 1024, 1024});
   return out;
 }
@@ -78,6 +89,16 @@ struct Library {
 
 std::vector<Library> libraries() {
   std::vector<Library> libs;
+  // The engine's direct kernels, whatever the size (the engine itself sends them only products
+  // of up to kSmallGemmMacs multiply-adds); one thread.
+  libs.push_back({"small kernels",
+                  std::string("ag ") + ag::detail::small_gemm_name(ag::detail::SmallKernel::rows) +
+                      " and its columns and dots kernels",
+                  [](int) {},
+                  [](const Product& p, const float* a, const float* b, float* c) {
+                    ag::detail::small_gemm(p.trans_a, p.trans_b, p.m, p.n, p.k, 1.0f, a, p.lda(), b,
+                                           p.ldb(), 0.0f, c, p.n);
+                  }});
   libs.push_back({"OpenBLAS", std::string("core ") + openblas_get_corename(),
                   [](int t) { openblas_set_num_threads(t); },
                   [](const Product& p, const float* a, const float* b, float* c) {
@@ -163,8 +184,27 @@ double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::vector<float> uniform(std::uint64_t seed, std::int64_t count) {
-  std::vector<float> v(static_cast<std::size_t>(count));
+// 64-byte aligned, as the engine's tensor buffers are: a vector kernel's stores that straddle
+// cache lines cost up to half again (the spiral's 300×64×2 product, 2.0 against 3.0 µs).
+template <class T>
+struct Aligned {
+  using value_type = T;
+  Aligned() = default;
+  template <class U>
+  Aligned(const Aligned<U>&) {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* p, std::size_t) { ::operator delete (p, std::align_val_t{64}); }
+  template <class U>
+  bool operator==(const Aligned<U>&) const {
+    return true;
+  }
+};
+using Floats = std::vector<float, Aligned<float>>;
+
+Floats uniform(std::uint64_t seed, std::int64_t count) {
+  Floats v(static_cast<std::size_t>(count));
   for (auto& x : v) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
     x = static_cast<float>(static_cast<double>(seed >> 11) * 0x1.0p-53 * 2.0 - 1.0);
@@ -173,7 +213,7 @@ std::vector<float> uniform(std::uint64_t seed, std::int64_t count) {
 }
 
 struct Operands {
-  std::vector<float> a, b;
+  Floats a, b;
   std::vector<double> ref, bound;  // float64 product and |op(A)|·|op(B)|
 };
 
@@ -195,7 +235,7 @@ Operands make_operands(const Product& p, std::uint64_t seed) {
 }
 
 // max |C - C64| / (|op(A)|·|op(B)|): the componentwise error that rounding bounds by ~k·eps.
-double max_error(const Operands& o, const std::vector<float>& c) {
+double max_error(const Operands& o, const Floats& c) {
   double worst = 0.0;
   for (std::size_t i = 0; i < c.size(); ++i) {
     if (o.bound[i] > 0) worst = std::max(worst, std::abs(c[i] - o.ref[i]) / o.bound[i]);
@@ -210,7 +250,7 @@ struct Timing {
 // Rounds of calls, each long enough to time (~20 ms); the best round counts. CPU time (all
 // threads of the process) is the figure that other jobs on a shared machine disturb least.
 Timing measure(const Library& lib, const Product& p, Operands& o, int rounds) {
-  std::vector<float> c(static_cast<std::size_t>(p.m * p.n), 0.0f);
+  Floats c(static_cast<std::size_t>(p.m * p.n), 0.0f);
   lib.run(p, o.a.data(), o.b.data(), c.data());  // warm-up (JIT, primitive, thread start)
   Timing t;
   t.error = max_error(o, c);
