@@ -3,13 +3,16 @@
 // its packing cost:
 //   rows:    C[i, :] += op(A)[i, p] op(B)[p, :], along n (op(B) packed when transposed);
 //   columns: the same on C^T = op(B)^T op(A)^T, along m (op(A)^T packed unless A is transposed);
-//   dots:    C[i, j] = op(A)[i, :] . op(B)[:, j], along k (either side packed where strided).
+//   dots:    C[i, j] = op(A)[i, :] . op(B)[:, j], along k (either side packed where strided);
+//            with at most 4 columns, a vector's worth of dots at once, their lane sums folded.
 // The library is built for baseline x86-64; the loops are compiled again for AVX2+FMA and AVX-512
 // (cpu_variant.hpp).
 #include "gemm_small.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "cpu_variant.hpp"
@@ -240,9 +243,131 @@ AG_SMALL_INLINE void dots_rows(const Dots<T>& j, std::int64_t r0) {
   for (std::int64_t c = 0; c < j.cols; ++c) dots_tile<T, VecBytes, R>(j, r0, c);
 }
 
+// Folding two vectors u, v whose lanes are groups of G: lane i of the result takes, within its
+// block of G lanes, u's group there (its first half, or second when High) and then v's. Sources
+// stay in the lane's own block, so each fold is an in-lane shuffle, or a move of whole 128- or
+// 256-bit halves.
+constexpr int fold_source(int lanes, int group, bool high, int i) {
+  const int block = i / group * group, within = i % group, half = group / 2;
+  const int from_v = within / half;
+  return from_v * lanes + block + within % half + (high ? half : 0);
+}
+template <class V, int L, int G, bool High, int... I>
+AG_SMALL_INLINE void fold_half(V& out, const V& u, const V& v, std::integer_sequence<int, I...>) {
+  out = __builtin_shufflevector(u, v, fold_source(L, G, High, I)...);
+}
+// The lane sums of L vectors at once: pairs folded, each group's two halves added, until one
+// vector holds the L sums (L - 1 folds, where each lane sum alone takes log2 L steps); lane i
+// then holds the sum of vector fold_owner<L>()[i].
+template <class V, int L, int G = L>
+AG_SMALL_INLINE void fold_sums(V* w) {
+  if constexpr (G > 1) {
+    for (int i = 0; i < G / 2; ++i) {
+      const auto lanes = std::make_integer_sequence<int, L>();
+      V low, high;
+      fold_half<V, L, G, false>(low, w[2 * i], w[2 * i + 1], lanes);
+      fold_half<V, L, G, true>(high, w[2 * i], w[2 * i + 1], lanes);
+      w[i] = low + high;
+    }
+    fold_sums<V, L, G / 2>(w);
+  }
+}
+template <int L>
+constexpr std::array<int, L> fold_owner() {
+  std::array<std::array<int, L>, L> owner{};
+  for (int v = 0; v < L; ++v) owner[v].fill(v);
+  for (int group = L; group > 1; group /= 2) {
+    for (int k = 0; k < group / 2; ++k) {
+      std::array<int, L> folded{};
+      for (int i = 0; i < L; ++i) {
+        const int source = fold_source(L, group, false, i);
+        folded[i] = owner[2 * k + source / L][source % L];
+      }
+      owner[k] = folded;
+    }
+  }
+  return owner[0];
+}
+
+// Products with at most 4 columns (a classifier's logits): R rows at once, each row of X read
+// once for all the columns, and the R x Cols dots' lane sums folded together. Each dot is summed
+// as dots_tile sums it (two accumulators over alternate vectors, the same tree of lane sums, the
+// scalar tail last), so the results are its bit for bit; R is what the registers hold.
+template <class T, int VecBytes, int Cols, int R>
+AG_SMALL_INLINE void few_column_block(const Dots<T>& j, std::int64_t r0) {
+  using V = typename Vec<T, VecBytes>::type;
+  constexpr int L = Vec<T, VecBytes>::lanes;
+  V acc[R * Cols][2] = {};
+  T tail[R * Cols] = {};
+  const T* x = j.X + r0 * j.ldx;
+  std::int64_t q = 0;
+  // Unrolled, so that y and acc stay in registers (GCC otherwise keeps y on the stack, stored
+  // in 16-byte halves that a 32-byte load cannot be forwarded from: 4x slower on AVX2).
+  for (; q + 2 * L <= j.k; q += 2 * L) {
+    V y[Cols][2];
+#pragma GCC unroll 4
+    for (int c = 0; c < Cols; ++c) {
+      load(y[c][0], j.Y + c * j.ldy + q);
+      load(y[c][1], j.Y + c * j.ldy + q + L);
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        V xr;
+        load(xr, x + r * j.ldx + q + h * L);
+#pragma GCC unroll 4
+        for (int c = 0; c < Cols; ++c) acc[r * Cols + c][h] += xr * y[c][h];
+      }
+    }
+  }
+  for (; q < j.k; ++q) {
+    for (int r = 0; r < R; ++r) {
+      for (int c = 0; c < Cols; ++c) tail[r * Cols + c] += x[r * j.ldx + q] * j.Y[c * j.ldy + q];
+    }
+  }
+  V sums[L] = {};  // dot (r, c) at r * Cols + c; the vectors past R * Cols stay zero
+  for (int d = 0; d < R * Cols; ++d) sums[d] = acc[d][0] + acc[d][1];
+  fold_sums<V, L>(sums);
+  constexpr std::array<int, L> owner = fold_owner<L>();
+  for (int i = 0; i < L; ++i) {
+    const int d = owner[i];
+    if (d < R * Cols) {
+      store(j.C + (r0 + d / Cols) * j.ldc + d % Cols, j.alpha, sums[0][i] + tail[d], j.beta);
+    }
+  }
+}
+
+template <class T, int VecBytes, int Cols>
+AG_SMALL_INLINE std::int64_t few_column_dots(const Dots<T>& j) {
+  constexpr int L = Vec<T, VecBytes>::lanes;
+  constexpr int kRegisters = VecBytes == 64 ? 32 : 16;
+  // 2 R Cols sums, 2 Cols vectors of Y and one of X.
+  constexpr int R = std::min(L / Cols, (kRegisters - 2 * Cols - 1) / (2 * Cols));
+  std::int64_t r0 = 0;
+  if constexpr (R >= 2) {  // one row at a time would gain nothing over dots_tile
+    for (; r0 + R <= j.rows; r0 += R) few_column_block<T, VecBytes, Cols, R>(j, r0);
+  }
+  return r0;
+}
+
 template <class T, int VecBytes>
 AG_SMALL_INLINE void dots_all(const Dots<T>& j) {
   std::int64_t r0 = 0;
+  switch (j.cols) {  // the rows a few-column block leaves go on below
+    case 1:
+      r0 = few_column_dots<T, VecBytes, 1>(j);
+      break;
+    case 2:
+      r0 = few_column_dots<T, VecBytes, 2>(j);
+      break;
+    case 3:
+      r0 = few_column_dots<T, VecBytes, 3>(j);
+      break;
+    case 4:
+      r0 = few_column_dots<T, VecBytes, 4>(j);
+      break;
+  }
   for (; r0 + 4 <= j.rows; r0 += 4) dots_rows<T, VecBytes, 4>(j, r0);
   switch (j.rows - r0) {
     case 3:
