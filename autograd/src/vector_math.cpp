@@ -141,7 +141,7 @@ using Log = InPlace<log_block<16>, log_block<32>, log_block<64>>;
 // vectors instead of loops of n; the results are transposed back. The steps are the scalar
 // loops' float32 operations (only exp works in float64 lanes, as exp_block does).
 struct ShortRows {
-  static constexpr int kChunk = 64;  // rows per transposed chunk: 2 x 4 KB of scratch
+  static constexpr int kChunk = 64;  // rows per transposed chunk: 4 KB of scratch at n = 16
   template <int VecBytes>
   AG_VECTOR_INLINE static void run(const float* x, float* q, float* maxima, float* totals,
                                    std::int64_t rows, std::int64_t n, bool normalise) {
