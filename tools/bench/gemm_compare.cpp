@@ -308,6 +308,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::vector<Product> chosen;
+  for (const auto& p : products()) {
+    if (only.empty() || p.name.find(only) != std::string::npos) chosen.push_back(p);
+  }
+  if (chosen.empty()) {
+    std::fprintf(stderr, "ag_gemm_compare: no product's name contains \"%s\"\n", only.c_str());
+    return 2;
+  }
   if (peak <= 0) peak = measure_peak(argv[0]);
   const auto libs = libraries();
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
@@ -315,10 +323,6 @@ int main(int argc, char** argv) {
               coretype ? coretype : "(unset)", peak, rounds);
   for (const auto& lib : libs) std::printf("- %s: %s\n", lib.name.c_str(), lib.kernel.c_str());
 
-  std::vector<Product> chosen;
-  for (const auto& p : products()) {
-    if (only.empty() || p.name.find(only) != std::string::npos) chosen.push_back(p);
-  }
   std::vector<Operands> operands;
   for (std::size_t i = 0; i < chosen.size(); ++i)
     operands.push_back(make_operands(chosen[i], 7 * i));
