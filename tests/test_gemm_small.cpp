@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <vector>
@@ -45,6 +46,7 @@ struct Outcome {
   double worst;  // largest |C - C64| / (eps k (|alpha| sum |a b| + |beta c|)): a few at most
   bool padding_kept;
   SmallKernel kernel;
+  std::vector<double> c, bias;  // C [m, ldc] and the bias as computed (exact in double)
 };
 
 // The epilogue of a product (gemm.hpp): a bias per column, relu.
@@ -72,7 +74,7 @@ Outcome run(bool ta, bool tb, Shape3 s, std::int64_t pad, double alpha, double b
   const std::vector<T> c0 = c;
   const std::vector<T> bias = matrix<T>(1, n, 0, seed);
   const ag::detail::Epilogue<T> epilogue{fused.bias ? bias.data() : nullptr, fused.relu};
-  Outcome out{0.0, true, SmallKernel::rows};
+  Outcome out{0.0, true, SmallKernel::rows, {}, {bias.begin(), bias.end()}};
   if (direct) {
     out.kernel = ag::detail::small_gemm(ta, tb, m, n, k, T(alpha), a.data(), lda, b.data(), ldb,
                                         T(beta), c.data(), ldc, epilogue);
@@ -107,6 +109,7 @@ Outcome run(bool ta, bool tb, Shape3 s, std::int64_t pad, double alpha, double b
       out.worst = std::max(out.worst, std::isnan(got) ? 1e300 : error);
     }
   }
+  out.c.assign(c.begin(), c.end());
   return out;
 }
 
@@ -142,6 +145,19 @@ void every_case(bool direct, std::set<SmallKernel>& kernels) {
             const Outcome o = run<T>(ta, tb, s, pad, alpha, beta, direct, seed, fused);
             BOOST_TEST(o.worst <= 4.0);
             BOOST_TEST(o.padding_kept);
+            // The same operands: the fused product's floats are the plain product's with the
+            // epilogue applied after, bit for bit (the kernels apply it in registers).
+            std::size_t differing = 0;
+            const std::int64_t ldc = s.n + pad;
+            for (std::int64_t i = 0; i < s.m * ldc; ++i) {
+              if (i % ldc >= s.n) continue;
+              T v = T(plain.c[i]);
+              if (fused.bias) v += T(o.bias[i % ldc]);
+              if (fused.relu && v <= T(0)) v = T(0);
+              const T got = T(o.c[i]);
+              if (std::memcmp(&got, &v, sizeof v) != 0) ++differing;
+            }
+            BOOST_TEST(differing == 0u);
             kernels.insert(o.kernel);
           }
         }

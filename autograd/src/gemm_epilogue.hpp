@@ -1,8 +1,8 @@
 #pragma once
-// The epilogue of a product (gemm.hpp's Epilogue: a bias per column, then relu) as a loop over
-// rows of C in GCC vector types of VecBytes bytes (cpu_variant.hpp). The direct kernels inline it
-// into their CPU variants and run it on each block of rows they finish, while the block is still
-// in the L1 cache (gemm_small.cpp); apply_epilogue runs it after a library's product (gemm.cpp).
+// The epilogue of a product (gemm.hpp's Epilogue: a bias per column, then relu): its rule on one
+// element and on a GCC vector of VecBytes bytes (cpu_variant.hpp), and as a loop over rows of C.
+// The direct kernels apply the rule to each sum as they store it, in registers (gemm_small.cpp);
+// apply_epilogue runs the loop after a library's product (gemm.cpp).
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -11,15 +11,34 @@
 
 namespace ag::detail {
 
-// C[i, j] = relu?(C[i, j] + bias[j]) for `rows` rows of n elements, ldc apart. relu is
-// ag::relu's rule: 0 where v <= 0 (-0 too), v elsewhere (NaN stays), as an and-not with the
-// comparison's all-ones lanes.
+// The rule for one element: v + *bias (when bias is non-null), then relu if asked. relu is
+// ag::relu's rule: 0 where v <= 0 (-0 too), v elsewhere (NaN stays).
+template <class T>
+inline __attribute__((always_inline)) T epilogue_value(T v, const T* bias, bool relu) {
+  if (bias) v += *bias;
+  return relu && v <= T(0) ? T(0) : v;
+}
+
+// The same rule on the lanes of a GCC vector of VecBytes bytes, in place (bias: as many
+// consecutive biases, or null); relu as an and-not with the comparison's all-ones lanes. (By
+// reference: a vector returned by value would change the ABI of the baseline build's copy.)
+template <class T, int VecBytes, class V>
+inline __attribute__((always_inline)) void epilogue_vector(V& v, const T* bias, bool relu) {
+  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
+  typedef I M __attribute__((vector_size(VecBytes)));
+  if (bias) {
+    V b;
+    std::memcpy(&b, bias, sizeof b);
+    v += b;
+  }
+  if (relu) v = reinterpret_cast<V>(reinterpret_cast<M>(v) & ~(v <= T(0)));
+}
+
+// C[i, j] = relu?(C[i, j] + bias[j]) for `rows` rows of n elements, ldc apart.
 template <class T, int VecBytes, bool Bias, bool Relu>
 inline __attribute__((always_inline)) void epilogue_loop(T* C, std::int64_t ldc, std::int64_t rows,
                                                          std::int64_t n, const T* __restrict bias) {
   typedef T V __attribute__((vector_size(VecBytes)));
-  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
-  typedef I M __attribute__((vector_size(VecBytes)));
   constexpr std::int64_t L = VecBytes / sizeof(T);
   for (std::int64_t r = 0; r < rows; ++r) {
     T* __restrict row = C + r * ldc;
@@ -27,19 +46,10 @@ inline __attribute__((always_inline)) void epilogue_loop(T* C, std::int64_t ldc,
     for (; j + L <= n; j += L) {
       V v;
       std::memcpy(&v, row + j, sizeof v);
-      if constexpr (Bias) {
-        V b;
-        std::memcpy(&b, bias + j, sizeof b);
-        v += b;
-      }
-      if constexpr (Relu) v = reinterpret_cast<V>(reinterpret_cast<M>(v) & ~(v <= T(0)));
+      epilogue_vector<T, VecBytes>(v, Bias ? bias + j : nullptr, Relu);
       std::memcpy(row + j, &v, sizeof v);
     }
-    for (; j < n; ++j) {
-      T v = row[j];
-      if constexpr (Bias) v += bias[j];
-      row[j] = Relu && v <= T(0) ? T(0) : v;
-    }
+    for (; j < n; ++j) row[j] = epilogue_value(row[j], Bias ? bias + j : nullptr, Relu);
   }
 }
 template <class T, int VecBytes>

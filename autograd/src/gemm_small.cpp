@@ -50,12 +50,17 @@ struct Axpy {
   T alpha, beta;
   T* C;
   std::int64_t c_row, c_col;
+  // Applied to each sum as it is stored: the bias is C's column's, which is Out's column in the
+  // rows kernel (Out = C) and Out's row in the columns kernel (Out = C^T).
+  Epilogue<T> epilogue;
 };
 
+// C's element c = alpha value + beta c, then the epilogue with column `col`'s bias.
 template <class T>
-AG_SMALL_INLINE void store(T* c, T alpha, T value, T beta) {
+AG_SMALL_INLINE void store(T* c, T alpha, T value, T beta, const Epilogue<T>& e, std::int64_t col) {
   const T v = alpha * value;
-  *c = beta == T(0) ? v : v + beta * *c;  // beta == 0: C is not read (it may hold NaN)
+  const T sum = beta == T(0) ? v : v + beta * *c;  // beta == 0: C is not read (it may hold NaN)
+  *c = epilogue_value(sum, e.bias ? e.bias + col : nullptr, e.relu);
 }
 
 // NV vectors of VecBytes (cpu_variant.hpp's Vec): GCC's vector extension keeps a tile's sums in
@@ -65,9 +70,13 @@ AG_SMALL_INLINE void load(V& v, const T* p) {
   __builtin_memcpy(&v, p, sizeof v);
 }
 
+// What the rows kernel's full-width stores apply in registers (Fuse; the other stores take the
+// epilogue at run time, one element at a time).
+constexpr int kFuseBias = 1, kFuseRelu = 2;
+
 // An R x (NV lanes) tile of Out at (r0, c0) from a P whose rows hold at least NV lanes from c0;
 // `width` of its columns are stored.
-template <class T, int VecBytes, int R, int NV, bool Contiguous>
+template <class T, int VecBytes, int R, int NV, bool Contiguous, int Fuse>
 AG_SMALL_INLINE void axpy_tile(const Axpy<T>& j, const T* P, std::int64_t ldp, std::int64_t r0,
                                std::int64_t c0, std::int64_t width) {
   using V = typename Vec<T, VecBytes>::type;
@@ -82,6 +91,7 @@ AG_SMALL_INLINE void axpy_tile(const Axpy<T>& j, const T* P, std::int64_t ldp, s
       for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
     }
   }
+  const Epilogue<T>& e = j.epilogue;
   for (int r = 0; r < R; ++r) {
     T* c = j.C + (r0 + r) * j.c_row + c0 * j.c_col;
     if (Contiguous && width == NV * L) {
@@ -92,17 +102,24 @@ AG_SMALL_INLINE void axpy_tile(const Axpy<T>& j, const T* P, std::int64_t ldp, s
           load(old, c + v * L);
           out += j.beta * old;
         }
+        // In registers: a second pass over the block would store each element twice.
+        if constexpr (Fuse != 0) {
+          epilogue_vector<T, VecBytes>(out, Fuse & kFuseBias ? e.bias + c0 + v * L : nullptr,
+                                       Fuse & kFuseRelu);
+        }
         __builtin_memcpy(c + v * L, &out, sizeof out);
       }
     } else {
       T sums[NV * L];
       __builtin_memcpy(sums, acc[r], sizeof sums);
-      for (std::int64_t w = 0; w < width; ++w) store(c + w * j.c_col, j.alpha, sums[w], j.beta);
+      for (std::int64_t w = 0; w < width; ++w) {
+        store(c + w * j.c_col, j.alpha, sums[w], j.beta, e, Contiguous ? c0 + w : r0 + r);
+      }
     }
   }
 }
 
-template <class T, int VecBytes, int R, bool Contiguous>
+template <class T, int VecBytes, int R, bool Contiguous, int Fuse>
 AG_SMALL_INLINE void axpy_rows(const Axpy<T>& j, const T* tail, std::int64_t r0) {
   constexpr int L = Vec<T, VecBytes>::lanes;
   std::int64_t c0 = 0;
@@ -112,17 +129,17 @@ AG_SMALL_INLINE void axpy_rows(const Axpy<T>& j, const T* tail, std::int64_t r0)
     // AVX-512). Not on AVX2, where GCC passes the wider tile's operands through the stack and
     // it comes out 2.7x slower.
     for (; c0 + 4 * L <= j.cols; c0 += 4 * L) {
-      axpy_tile<T, VecBytes, R, 4, Contiguous>(j, j.P + c0, j.ldp, r0, c0, 4 * L);
+      axpy_tile<T, VecBytes, R, 4, Contiguous, Fuse>(j, j.P + c0, j.ldp, r0, c0, 4 * L);
     }
   }
   for (; c0 + 2 * L <= j.cols; c0 += 2 * L) {
-    axpy_tile<T, VecBytes, R, 2, Contiguous>(j, j.P + c0, j.ldp, r0, c0, 2 * L);
+    axpy_tile<T, VecBytes, R, 2, Contiguous, Fuse>(j, j.P + c0, j.ldp, r0, c0, 2 * L);
   }
   const std::int64_t rest = j.cols - c0;
   if (rest > L) {
-    axpy_tile<T, VecBytes, R, 2, Contiguous>(j, tail, 2 * L, r0, c0, rest);
+    axpy_tile<T, VecBytes, R, 2, Contiguous, Fuse>(j, tail, 2 * L, r0, c0, rest);
   } else if (rest > 0) {
-    axpy_tile<T, VecBytes, R, 1, Contiguous>(j, tail, L, r0, c0, rest);
+    axpy_tile<T, VecBytes, R, 1, Contiguous, Fuse>(j, tail, L, r0, c0, rest);
   }
 }
 
@@ -156,29 +173,23 @@ AG_SMALL_INLINE const T* tail_panel(Scratch<T>& scratch, const Axpy<T>& j) {
   return panel;
 }
 
-// Out in blocks of four rows. Out is C itself when Contiguous (the rows kernel): then each
-// finished block gets the epilogue while it is still in the L1 cache.
-template <class T, int VecBytes, bool Contiguous>
-AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, Scratch<T>& scratch, const Epilogue<T>& epilogue) {
+// Out in blocks of four rows. Out is C itself when Contiguous (the rows kernel), else C^T.
+template <class T, int VecBytes, bool Contiguous, int Fuse>
+AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, Scratch<T>& scratch) {
   const T* tail = tail_panel<T, VecBytes>(scratch, j);
-  const bool finish = Contiguous && epilogue.any();
   for (std::int64_t r0 = 0; r0 < j.rows; r0 += 4) {
     switch (j.rows - r0) {
       case 3:
-        axpy_rows<T, VecBytes, 3, Contiguous>(j, tail, r0);
+        axpy_rows<T, VecBytes, 3, Contiguous, Fuse>(j, tail, r0);
         break;
       case 2:
-        axpy_rows<T, VecBytes, 2, Contiguous>(j, tail, r0);
+        axpy_rows<T, VecBytes, 2, Contiguous, Fuse>(j, tail, r0);
         break;
       case 1:
-        axpy_rows<T, VecBytes, 1, Contiguous>(j, tail, r0);
+        axpy_rows<T, VecBytes, 1, Contiguous, Fuse>(j, tail, r0);
         break;
       default:
-        axpy_rows<T, VecBytes, 4, Contiguous>(j, tail, r0);
-    }
-    if (finish) {
-      epilogue_rows<T, VecBytes>(j.C + r0 * j.c_row, j.c_row,
-                                 std::min<std::int64_t>(4, j.rows - r0), j.cols, epilogue);
+        axpy_rows<T, VecBytes, 4, Contiguous, Fuse>(j, tail, r0);
     }
   }
 }
@@ -194,6 +205,7 @@ struct Dots {
   T alpha, beta;
   T* C;
   std::int64_t ldc;
+  Epilogue<T> epilogue;  // applied to each dot as it is stored
 };
 
 // The sum of a vector's lanes: halves added until 16 bytes remain, then those lanes pairwise.
@@ -243,7 +255,7 @@ AG_SMALL_INLINE void dots_tile(const Dots<T>& j, std::int64_t r0, std::int64_t c
   }
   for (int r = 0; r < R; ++r) {
     const T sum = lane_sum<T, VecBytes>(acc[r][0] + acc[r][1]);
-    store(j.C + (r0 + r) * j.ldc + c, j.alpha, sum + tail[r], j.beta);
+    store(j.C + (r0 + r) * j.ldc + c, j.alpha, sum + tail[r], j.beta, j.epilogue, c);
   }
 }
 
@@ -342,7 +354,8 @@ AG_SMALL_INLINE void few_column_block(const Dots<T>& j, std::int64_t r0) {
   for (int i = 0; i < L; ++i) {
     const int d = owner[i];
     if (d < R * Cols) {
-      store(j.C + (r0 + d / Cols) * j.ldc + d % Cols, j.alpha, sums[0][i] + tail[d], j.beta);
+      store(j.C + (r0 + d / Cols) * j.ldc + d % Cols, j.alpha, sums[0][i] + tail[d], j.beta,
+            j.epilogue, d % Cols);
     }
   }
 }
@@ -447,9 +460,20 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
                       a.beta,
                       a.C,
                       a.ldc,
-                      1};
-      axpy_all<T, VecBytes, true>(j, second, a.epilogue);
-      return kernel;  // the epilogue applied block by block
+                      1,
+                      a.epilogue};
+      // The epilogue as a template argument: tested per stored vector, it cost more than the
+      // pass after the product that it replaces.
+      if (!a.epilogue.any()) {
+        axpy_all<T, VecBytes, true, 0>(j, second);
+      } else if (!a.epilogue.relu) {
+        axpy_all<T, VecBytes, true, kFuseBias>(j, second);
+      } else if (!a.epilogue.bias) {
+        axpy_all<T, VecBytes, true, kFuseRelu>(j, second);
+      } else {
+        axpy_all<T, VecBytes, true, kFuseBias | kFuseRelu>(j, second);
+      }
+      break;
     }
     case SmallKernel::columns: {
       const T* P = a.trans_a ? a.A : transposed(first, a.A, a.m, a.k, a.lda);
@@ -465,22 +489,30 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
                       a.beta,
                       a.C,
                       1,
-                      a.ldc};
-      axpy_all<T, VecBytes, false>(j, second, a.epilogue);
+                      a.ldc,
+                      a.epilogue};
+      axpy_all<T, VecBytes, false, 0>(j, second);  // C^T: the epilogue in the scalar stores
       break;
     }
     case SmallKernel::dots: {
       const T* X = a.trans_a ? transposed(first, a.A, a.k, a.m, a.lda) : a.A;
       const T* Y = a.trans_b ? a.B : transposed(second, a.B, a.k, a.n, a.ldb);
-      const Dots<T> j{
-          a.m,     a.n,    a.k, X,    a.trans_a ? a.k : a.lda, Y, a.trans_b ? a.ldb : a.k,
-          a.alpha, a.beta, a.C, a.ldc};
+      const Dots<T> j{a.m,
+                      a.n,
+                      a.k,
+                      X,
+                      a.trans_a ? a.k : a.lda,
+                      Y,
+                      a.trans_b ? a.ldb : a.k,
+                      a.alpha,
+                      a.beta,
+                      a.C,
+                      a.ldc,
+                      a.epilogue};
       dots_all<T, VecBytes>(j);
       break;
     }
   }
-  // C has a few columns here (the rows kernel would have been chosen otherwise): one pass.
-  if (a.epilogue.any()) epilogue_rows<T, VecBytes>(a.C, a.ldc, a.m, a.n, a.epilogue);
   return kernel;
 }
 
