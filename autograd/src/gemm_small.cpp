@@ -123,11 +123,12 @@ template <class T, int VecBytes, int R, bool Contiguous, int Fuse>
 AG_SMALL_INLINE void axpy_rows(const Axpy<T>& j, const T* tail, std::int64_t r0) {
   constexpr int L = Vec<T, VecBytes>::lanes;
   std::int64_t c0 = 0;
-  if constexpr (R <= 2 && VecBytes != 32) {
+  if constexpr ((R <= 2 && VecBytes != 32) || (R == 3 && VecBytes == 64)) {
     // Few rows: tiles four vectors wide, so that enough sums are in flight to hide the
-    // multiply-adds' latency over a long k (the spiral's 2x64x300 weight gradient, 1.3x on
-    // AVX-512). Not on AVX2, where GCC passes the wider tile's operands through the stack and
-    // it comes out 2.7x slower.
+    // multiply-adds' latency over a long k (two ports of 4-cycle multiply-adds need 8; the
+    // spiral's 2x64x300 weight gradient 1.3x on AVX-512, its 3x64x300 one as C^T). Three rows
+    // only where 32 registers hold the 12 sums. Not on AVX2, where GCC passes the wider tile's
+    // operands through the stack and it comes out 2.7x slower.
     for (; c0 + 4 * L <= j.cols; c0 += 4 * L) {
       axpy_tile<T, VecBytes, R, 4, Contiguous, Fuse>(j, j.P + c0, j.ldp, r0, c0, 4 * L);
     }
