@@ -19,19 +19,20 @@ inline __attribute__((always_inline)) T epilogue_value(T v, const T* bias, bool 
   return relu && v <= T(0) ? T(0) : v;
 }
 
-// The same rule on the lanes of a GCC vector of VecBytes bytes, in place (bias: as many
-// consecutive biases, or null); relu as an and-not with the comparison's all-ones lanes. (By
-// reference: a vector returned by value would change the ABI of the baseline build's copy.)
-template <class T, int VecBytes, class V>
-inline __attribute__((always_inline)) void epilogue_vector(V& v, const T* bias, bool relu) {
+// The same rule on the lanes of a GCC vector of VecBytes bytes, in place, chosen at compile
+// time (the callers' hot loops test nothing): with Bias, as many consecutive biases from `bias`;
+// relu as an and-not with the comparison's all-ones lanes. (By reference: a vector returned by
+// value would change the ABI of the baseline build's copy.)
+template <class T, int VecBytes, bool Bias, bool Relu, class V>
+inline __attribute__((always_inline)) void epilogue_vector(V& v, const T* bias) {
   typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
   typedef I M __attribute__((vector_size(VecBytes)));
-  if (bias) {
+  if constexpr (Bias) {
     V b;
     std::memcpy(&b, bias, sizeof b);
     v += b;
   }
-  if (relu) v = reinterpret_cast<V>(reinterpret_cast<M>(v) & ~(v <= T(0)));
+  if constexpr (Relu) v = reinterpret_cast<V>(reinterpret_cast<M>(v) & ~(v <= T(0)));
 }
 
 // C[i, j] = relu?(C[i, j] + bias[j]) for `rows` rows of n elements, ldc apart.
@@ -46,7 +47,7 @@ inline __attribute__((always_inline)) void epilogue_loop(T* C, std::int64_t ldc,
     for (; j + L <= n; j += L) {
       V v;
       std::memcpy(&v, row + j, sizeof v);
-      epilogue_vector<T, VecBytes>(v, Bias ? bias + j : nullptr, Relu);
+      epilogue_vector<T, VecBytes, Bias, Relu>(v, Bias ? bias + j : nullptr);
       std::memcpy(row + j, &v, sizeof v);
     }
     for (; j < n; ++j) row[j] = epilogue_value(row[j], Bias ? bias + j : nullptr, Relu);

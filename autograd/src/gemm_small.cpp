@@ -103,10 +103,8 @@ AG_SMALL_INLINE void axpy_tile(const Axpy<T>& j, const T* P, std::int64_t ldp, s
           out += j.beta * old;
         }
         // In registers: a second pass over the block would store each element twice.
-        if constexpr (Fuse != 0) {
-          epilogue_vector<T, VecBytes>(out, Fuse & kFuseBias ? e.bias + c0 + v * L : nullptr,
-                                       Fuse & kFuseRelu);
-        }
+        constexpr bool bias = Fuse & kFuseBias, relu = Fuse & kFuseRelu;
+        epilogue_vector<T, VecBytes, bias, relu>(out, bias ? e.bias + c0 + v * L : nullptr);
         __builtin_memcpy(c + v * L, &out, sizeof out);
       }
     } else {
