@@ -201,6 +201,18 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
           if (has_bias) grads.push_back(detail::reduce_to(gz, {out_features}));
           return grads;
         }
+        if (y.defined() && has_bias && need_w && !need_x && in >= 1 &&
+            in <= detail::kFusedWeightGradMaxIn) {
+          // A first layer: the masked gradient is only summed, so it is never stored.
+          Tensor dw = detail::empty({in, out_features}, g.dtype(), "linear");
+          Tensor bias_grad = detail::empty({out_features}, g.dtype(), "linear");
+          dispatch(g.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            detail::relu_bias_weight_grad(data<T>(g), data<T>(y), data<T>(x2), data<T>(dw),
+                                          data<T>(bias_grad), rows, out_features, in);
+          });
+          return Grads{Tensor(), std::move(dw), std::move(bias_grad)};
+        }
         Tensor gz = y.defined() ? detail::empty({rows, out_features}, g.dtype(), "linear")
                                 : g.reshape({rows, out_features});
         Tensor bias_grad = has_bias ? detail::empty({out_features}, g.dtype(), "linear") : Tensor();

@@ -1,4 +1,4 @@
-// linear's backward loop (linear_grad.hpp), relu_and_bias_grad: columns in blocks of vectors,
+// linear's backward loops (linear_grad.hpp): columns in blocks of vectors,
 // their sums kept in registers over all rows (GCC's vector extension; the scalar loop kept them in
 // memory, a store and a reload per row), compiled for each CPU variant (cpu_variant.hpp).
 #include "linear_grad.hpp"
@@ -76,7 +76,90 @@ struct ReluAndBiasGrad {
   }
 };
 
+// The weight's gradient as well, for an input that needs none and has In <= 4 features (the
+// first layer of a small net): gz is formed in registers and consumed at once, never stored.
+// Columns [c0, c0 + NV lanes) over all rows; dw[i, :] = sum over rows of x[r, i] gz[r, :],
+// added row after row from zero, as the small product kernels' rows loop sums it (gemm_small.cpp).
+template <class T, int VecBytes, int NV, int In>
+inline __attribute__((always_inline)) void relu_bias_weight_grad_block(
+    const T* __restrict g, const T* __restrict y, const T* __restrict x, T* __restrict dw,
+    T* __restrict bias_grad, std::int64_t rows, std::int64_t n, std::int64_t c0) {
+  typedef T V __attribute__((vector_size(VecBytes)));
+  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
+  typedef I M __attribute__((vector_size(VecBytes)));
+  constexpr std::int64_t L = VecBytes / sizeof(T);
+  V acc[NV] = {};
+  V wacc[In][NV] = {};
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (int v = 0; v < NV; ++v) {
+      const std::int64_t at = r * n + c0 + v * L;
+      V gv, yv;
+      std::memcpy(&gv, g + at, sizeof gv);
+      std::memcpy(&yv, y + at, sizeof yv);
+      const V masked = reinterpret_cast<V>(reinterpret_cast<M>(gv) & (yv > T(0)));
+      acc[v] += masked;
+      for (int i = 0; i < In; ++i) wacc[i][v] += x[r * In + i] * masked;
+    }
+  }
+  std::memcpy(bias_grad + c0, acc, sizeof acc);
+  for (int i = 0; i < In; ++i) std::memcpy(dw + i * n + c0, wacc[i], sizeof wacc[i]);
+}
+
+template <class T, int VecBytes, int In>
+inline __attribute__((always_inline)) void relu_bias_weight_grad_impl(
+    const T* __restrict g, const T* __restrict y, const T* __restrict x, T* __restrict dw,
+    T* __restrict bias_grad, std::int64_t rows, std::int64_t n) {
+  constexpr std::int64_t L = VecBytes / sizeof(T);
+  // (In + 2) NV vectors live: four wide fill at most 24 of AVX-512's 32 registers.
+  constexpr int kWide = VecBytes == 64 ? 4 : 2;
+  std::int64_t c0 = 0;
+  for (; c0 + kWide * L <= n; c0 += kWide * L) {
+    relu_bias_weight_grad_block<T, VecBytes, kWide, In>(g, y, x, dw, bias_grad, rows, n, c0);
+  }
+  for (; c0 + L <= n; c0 += L) {
+    relu_bias_weight_grad_block<T, VecBytes, 1, In>(g, y, x, dw, bias_grad, rows, n, c0);
+  }
+  for (std::int64_t j = c0; j < n; ++j) {
+    T bias_sum = T(0), sums[In] = {};
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T masked = y[r * n + j] > T(0) ? g[r * n + j] : T(0);
+      bias_sum += masked;
+      for (int i = 0; i < In; ++i) sums[i] += x[r * In + i] * masked;
+    }
+    bias_grad[j] = bias_sum;
+    for (int i = 0; i < In; ++i) dw[i * n + j] = sums[i];
+  }
+}
+
+struct ReluBiasWeightGrad {
+  template <int VecBytes, class T>
+  static inline __attribute__((always_inline)) void run(const T* g, const T* y, const T* x, T* dw,
+                                                        T* bias_grad, std::int64_t rows,
+                                                        std::int64_t n, std::int64_t in) {
+    switch (in) {
+      case 1:
+        return relu_bias_weight_grad_impl<T, VecBytes, 1>(g, y, x, dw, bias_grad, rows, n);
+      case 2:
+        return relu_bias_weight_grad_impl<T, VecBytes, 2>(g, y, x, dw, bias_grad, rows, n);
+      case 3:
+        return relu_bias_weight_grad_impl<T, VecBytes, 3>(g, y, x, dw, bias_grad, rows, n);
+      default:
+        return relu_bias_weight_grad_impl<T, VecBytes, 4>(g, y, x, dw, bias_grad, rows, n);
+    }
+  }
+};
+
 }  // namespace
+
+void relu_bias_weight_grad(const float* g, const float* y, const float* x, float* dw,
+                           float* bias_grad, std::int64_t rows, std::int64_t n, std::int64_t in) {
+  run_for_cpu<ReluBiasWeightGrad>(g, y, x, dw, bias_grad, rows, n, in);
+}
+
+void relu_bias_weight_grad(const double* g, const double* y, const double* x, double* dw,
+                           double* bias_grad, std::int64_t rows, std::int64_t n, std::int64_t in) {
+  run_for_cpu<ReluBiasWeightGrad>(g, y, x, dw, bias_grad, rows, n, in);
+}
 
 void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_grad,
                         std::int64_t rows, std::int64_t n) {
