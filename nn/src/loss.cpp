@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <string>
+#include <string_view>
 
 namespace ag::nn {
 
@@ -27,24 +28,16 @@ Tensor mse_loss(const Tensor& pred, const Tensor& target) {
 }
 
 Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels) {
-  const char* who = "nn::cross_entropy";
-  if (!logits.defined() || logits.dim() != 2 || logits.size(0) == 0) {
-    throw Error(who, "logits must be a non-empty [N, C] tensor, got shape " +
-                         (logits.defined() ? to_string(logits.shape()) : std::string("undefined")));
+  // ag::cross_entropy (fused log-softmax + pick + mean) checks the logits and labels; its
+  // errors are renamed for this entry point rather than checked twice.
+  try {
+    return ag::cross_entropy(logits, labels);
+  } catch (const Error& e) {
+    if (e.op() != "cross_entropy") throw;
+    std::string_view message = e.what();
+    message.remove_prefix(std::string_view("ag::cross_entropy: ").size());
+    throw Error("nn::cross_entropy", message);
   }
-  const std::int64_t rows = logits.size(0);
-  const std::int64_t classes = logits.size(1);
-  if (static_cast<std::int64_t>(labels.size()) != rows) {
-    throw Error(who, fmt::format("{} labels for logits of shape {}", labels.size(),
-                                 to_string(logits.shape())));
-  }
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i] < 0 || labels[i] >= classes) {
-      throw Error(who, fmt::format("label {} at row {} is outside [0, {}) for logits of shape {}",
-                                   labels[i], i, classes, to_string(logits.shape())));
-    }
-  }
-  return ag::cross_entropy(logits, labels);  // fused log-softmax + pick + mean
 }
 
 Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets) {
