@@ -332,6 +332,36 @@ BOOST_AUTO_TEST_CASE(linear_relu_first_layer_gradients) {
   }
 }
 
+// Without activation the bias's gradient is the column sums of the output's gradient, summed
+// row after row: the same bits as that loop, at widths below, at and past a vector (whose last
+// columns read on into the next row) and rows that reach the end of the buffer.
+BOOST_AUTO_TEST_CASE(linear_bias_gradient_is_the_column_sums) {
+  struct Sizes {
+    std::int64_t rows, out;
+  };
+  for (const Sizes sz : {Sizes{1, 1}, Sizes{300, 3}, Sizes{5, 10}, Sizes{2, 17}, Sizes{7, 16},
+                         Sizes{33, 131}, Sizes{1, 3}}) {
+    for (ag::Dtype dtype : {ag::float64, ag::float32}) {
+      BOOST_TEST_CONTEXT(ag::name(dtype) << " " << sz.rows << "x" << sz.out) {
+        auto xs = inputs({{sz.rows, 2}, {2, sz.out}, {sz.out}, {sz.rows, sz.out}}, 715);
+        const Tensor b = xs[2].to(dtype).requires_grad_();
+        const Tensor g = xs[3].to(dtype);
+        (ag::linear(xs[0].to(dtype), xs[1].to(dtype), b) * g).sum().backward();
+        const auto gv = g.to_vector(), db = b.grad().to_vector();
+        for (std::int64_t j = 0; j < sz.out; ++j) {
+          double sum64 = 0.0;
+          float sum32 = 0.0f;
+          for (std::int64_t r = 0; r < sz.rows; ++r) {
+            sum64 += gv[static_cast<std::size_t>(r * sz.out + j)];
+            sum32 += static_cast<float>(gv[static_cast<std::size_t>(r * sz.out + j)]);
+          }
+          BOOST_TEST(db[j] == (dtype == ag::float64 ? sum64 : static_cast<double>(sum32)));
+        }
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(shape_ops) {
   check(
       "reshape",

@@ -3,6 +3,7 @@
 // memory, a store and a reload per row), compiled for each CPU variant (cpu_variant.hpp).
 #include "linear_grad.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -66,6 +67,62 @@ inline __attribute__((always_inline)) void relu_and_bias_grad_impl(
     }
   }
 }
+
+// Column sums of g [rows, n], each summed row after row from zero: a bias's gradient without
+// activation. Blocks of whole vectors, then the last columns (fewer than a vector: an output
+// layer's few classes) as one vector per row that reads on into the next row, its extra lanes
+// ignored; the rows where that vector would pass g's end are added one element at a time.
+template <class T, int VecBytes, int NV>
+inline __attribute__((always_inline)) void column_sums_block(const T* __restrict g,
+                                                             T* __restrict sums, std::int64_t rows,
+                                                             std::int64_t n, std::int64_t c0) {
+  typedef T V __attribute__((vector_size(VecBytes)));
+  constexpr std::int64_t L = VecBytes / sizeof(T);
+  V acc[NV] = {};
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (int v = 0; v < NV; ++v) {
+      V gv;
+      std::memcpy(&gv, g + r * n + c0 + v * L, sizeof gv);
+      acc[v] += gv;
+    }
+  }
+  std::memcpy(sums + c0, acc, sizeof acc);
+}
+
+template <class T, int VecBytes>
+inline __attribute__((always_inline)) void column_sums_impl(const T* __restrict g,
+                                                            T* __restrict sums, std::int64_t rows,
+                                                            std::int64_t n) {
+  typedef T V __attribute__((vector_size(VecBytes)));
+  constexpr std::int64_t L = VecBytes / sizeof(T);
+  std::int64_t c0 = 0;
+  for (; c0 + 8 * L <= n; c0 += 8 * L) column_sums_block<T, VecBytes, 8>(g, sums, rows, n, c0);
+  for (; c0 + L <= n; c0 += L) column_sums_block<T, VecBytes, 1>(g, sums, rows, n, c0);
+  if (c0 == n) return;
+  const std::int64_t width = n - c0;
+  // Row r's vector ends at r n + c0 + L, within g's rows n elements for r < safe.
+  const std::int64_t safe = rows * n >= c0 + L ? std::min(rows, (rows * n - c0 - L) / n + 1) : 0;
+  V acc = {};
+  for (std::int64_t r = 0; r < safe; ++r) {
+    V gv;
+    std::memcpy(&gv, g + r * n + c0, sizeof gv);
+    acc += gv;
+  }
+  T lanes[L];
+  std::memcpy(lanes, &acc, sizeof acc);
+  for (std::int64_t r = safe; r < rows; ++r) {
+    for (std::int64_t j = 0; j < width; ++j) lanes[j] += g[r * n + c0 + j];
+  }
+  std::memcpy(sums + c0, lanes, static_cast<std::size_t>(width) * sizeof(T));
+}
+
+struct ColumnSums {
+  template <int VecBytes, class T>
+  static inline __attribute__((always_inline)) void run(const T* g, T* sums, std::int64_t rows,
+                                                        std::int64_t n) {
+    column_sums_impl<T, VecBytes>(g, sums, rows, n);
+  }
+};
 
 // The loop in one CPU variant (cpu_variant.hpp).
 struct ReluAndBiasGrad {
@@ -159,6 +216,13 @@ void relu_bias_weight_grad(const float* g, const float* y, const float* x, float
 void relu_bias_weight_grad(const double* g, const double* y, const double* x, double* dw,
                            double* bias_grad, std::int64_t rows, std::int64_t n, std::int64_t in) {
   run_for_cpu<ReluBiasWeightGrad>(g, y, x, dw, bias_grad, rows, n, in);
+}
+
+void bias_grad(const float* g, float* sums, std::int64_t rows, std::int64_t n) {
+  run_for_cpu<ColumnSums>(g, sums, rows, n);
+}
+void bias_grad(const double* g, double* sums, std::int64_t rows, std::int64_t n) {
+  run_for_cpu<ColumnSums>(g, sums, rows, n);
 }
 
 void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_grad,

@@ -13,6 +13,10 @@ void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_g
 void relu_and_bias_grad(const double* g, const double* y, double* gz, double* bias_grad,
                         std::int64_t rows, std::int64_t n);
 
+// Without activation: the column sums of g [rows, n] into bias_grad, the same sums.
+void bias_grad(const float* g, float* bias_grad, std::int64_t rows, std::int64_t n);
+void bias_grad(const double* g, double* bias_grad, std::int64_t rows, std::int64_t n);
+
 // The same for an input x [rows, in] that needs no gradient, with 1 <= in <= 4 (a first layer):
 // also the weight's gradient dw [in, n] = x^T gz, without storing gz. The sums are those of
 // relu_and_bias_grad and of the small product kernels on x^T and gz (gemm_small.cpp).
