@@ -12,24 +12,32 @@
 namespace ag::detail {
 namespace {
 
+// One vector of g where y > 0, from element `at`: a bitwise and with the comparison's all-ones
+// lanes. By reference: a vector returned by value warns of an ABI change (-Wpsabi).
+template <class T, class V>
+inline __attribute__((always_inline)) void relu_masked(V& masked, const T* __restrict g,
+                                                       const T* __restrict y, std::int64_t at) {
+  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
+  typedef I M __attribute__((vector_size(sizeof(V))));
+  V gv, yv;
+  std::memcpy(&gv, g + at, sizeof gv);
+  std::memcpy(&yv, y + at, sizeof yv);
+  masked = reinterpret_cast<V>(reinterpret_cast<M>(gv) & (yv > T(0)));
+}
+
 // Columns [c0, c0 + NV lanes) over all rows: gz = g where y > 0, the column sums in registers.
 template <class T, int VecBytes, int NV>
 inline __attribute__((always_inline)) void relu_and_bias_grad_block(
     const T* __restrict g, const T* __restrict y, T* __restrict gz, T* __restrict bias_grad,
     std::int64_t rows, std::int64_t n, std::int64_t c0) {
   typedef T V __attribute__((vector_size(VecBytes)));
-  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
-  typedef I M __attribute__((vector_size(VecBytes)));
   constexpr std::int64_t L = VecBytes / sizeof(T);
   V acc[NV] = {};
   for (std::int64_t r = 0; r < rows; ++r) {
     for (int v = 0; v < NV; ++v) {
       const std::int64_t at = r * n + c0 + v * L;
-      V gv, yv;
-      std::memcpy(&gv, g + at, sizeof gv);
-      std::memcpy(&yv, y + at, sizeof yv);
-      // g where y > 0: a bitwise and with the comparison's all-ones lanes.
-      const V masked = reinterpret_cast<V>(reinterpret_cast<M>(gv) & (yv > T(0)));
+      V masked;
+      relu_masked(masked, g, y, at);
       std::memcpy(gz + at, &masked, sizeof masked);
       acc[v] += masked;
     }
@@ -142,18 +150,13 @@ inline __attribute__((always_inline)) void relu_bias_weight_grad_block(
     const T* __restrict g, const T* __restrict y, const T* __restrict x, T* __restrict dw,
     T* __restrict bias_grad, std::int64_t rows, std::int64_t n, std::int64_t c0) {
   typedef T V __attribute__((vector_size(VecBytes)));
-  typedef std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t> I;
-  typedef I M __attribute__((vector_size(VecBytes)));
   constexpr std::int64_t L = VecBytes / sizeof(T);
   V acc[NV] = {};
   V wacc[In][NV] = {};
   for (std::int64_t r = 0; r < rows; ++r) {
     for (int v = 0; v < NV; ++v) {
-      const std::int64_t at = r * n + c0 + v * L;
-      V gv, yv;
-      std::memcpy(&gv, g + at, sizeof gv);
-      std::memcpy(&yv, y + at, sizeof yv);
-      const V masked = reinterpret_cast<V>(reinterpret_cast<M>(gv) & (yv > T(0)));
+      V masked;
+      relu_masked(masked, g, y, r * n + c0 + v * L);
       acc[v] += masked;
       for (int i = 0; i < In; ++i) wacc[i][v] += x[r * In + i] * masked;
     }
