@@ -410,6 +410,9 @@ BOOST_AUTO_TEST_CASE(bad_inputs_are_named) {
       },
       "nn::cross_entropy");
   BOOST_TEST(contains(m, "label 3"), m);
+  // ag::cross_entropy's check, renamed: one prefix, this entry point's.
+  BOOST_TEST(m.rfind("ag::nn::cross_entropy: label 3", 0) == 0u, m);
+  BOOST_TEST(!contains(m, "ag::cross_entropy"), m);
   m = error_of([&] { nn::cross_entropy(logits, std::vector<std::int64_t>{0}); },
                "nn::cross_entropy");
   BOOST_TEST(contains(m, "1 labels"), m);

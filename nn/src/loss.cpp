@@ -34,8 +34,9 @@ Tensor cross_entropy(const Tensor& logits, std::span<const std::int64_t> labels)
     return ag::cross_entropy(logits, labels);
   } catch (const Error& e) {
     if (e.op() != "cross_entropy") throw;
+    constexpr std::string_view kPrefix = "ag::cross_entropy: ";  // Error's "ag::op: message"
     std::string_view message = e.what();
-    message.remove_prefix(std::string_view("ag::cross_entropy: ").size());
+    if (message.starts_with(kPrefix)) message.remove_prefix(kPrefix.size());
     throw Error("nn::cross_entropy", message);
   }
 }
