@@ -125,7 +125,7 @@ void pre_activation_grad(const T* __restrict g, const T* __restrict y, T* __rest
   if (y && bias_grad) {  // one pass for both: the common case (a hidden layer)
     return detail::relu_and_bias_grad(g, y, gz, bias_grad, rows, n);
   }
-  if (bias_grad) return detail::bias_grad(g, bias_grad, rows, n);
+  if (bias_grad) return detail::column_sums(g, bias_grad, rows, n);
   for (std::int64_t r = 0; r < rows; ++r, g += n, y += n, gz += n) {  // relu without bias
     for (std::int64_t j = 0; j < n; ++j) {
       const T gj = g[j], yj = y[j];

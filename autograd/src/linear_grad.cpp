@@ -25,54 +25,68 @@ inline __attribute__((always_inline)) void relu_masked(V& masked, const T* __res
   masked = reinterpret_cast<V>(reinterpret_cast<M>(gv) & (yv > T(0)));
 }
 
-// Columns [c0, c0 + NV lanes) over all rows: gz = g where y > 0, the column sums in registers.
-template <class T, int VecBytes, int NV>
-inline __attribute__((always_inline)) void relu_and_bias_grad_block(
-    const T* __restrict g, const T* __restrict y, T* __restrict gz, T* __restrict bias_grad,
-    std::int64_t rows, std::int64_t n, std::int64_t c0) {
+// Columns [c0, c0 + NV lanes) over all rows: gz = g where y > 0, formed in registers, its column
+// sums into bias_grad, stored into gz when Store (a hidden layer, whose input needs the gradient
+// too), and with In > 0 also summed into the weight's gradient, dw[i, :] = sum over rows of
+// x[r, i] gz[r, :] (a first layer, whose input [rows, In] needs none), added row after row from
+// zero as the small product kernels' rows loop sums it (gemm_small.cpp).
+template <class T, int VecBytes, int NV, int In, bool Store>
+inline __attribute__((always_inline)) void masked_grad_block(
+    const T* __restrict g, const T* __restrict y, T* __restrict gz, const T* __restrict x,
+    T* __restrict dw, T* __restrict bias_grad, std::int64_t rows, std::int64_t n, std::int64_t c0) {
   typedef T V __attribute__((vector_size(VecBytes)));
   constexpr std::int64_t L = VecBytes / sizeof(T);
   V acc[NV] = {};
+  V wacc[In > 0 ? In : 1][NV] = {};
   for (std::int64_t r = 0; r < rows; ++r) {
     for (int v = 0; v < NV; ++v) {
       const std::int64_t at = r * n + c0 + v * L;
       V masked;
       relu_masked(masked, g, y, at);
-      std::memcpy(gz + at, &masked, sizeof masked);
+      if constexpr (Store) std::memcpy(gz + at, &masked, sizeof masked);
       acc[v] += masked;
+      for (int i = 0; i < In; ++i) wacc[i][v] += x[r * In + i] * masked;
     }
   }
   std::memcpy(bias_grad + c0, acc, sizeof acc);
+  for (int i = 0; i < In; ++i) std::memcpy(dw + i * n + c0, wacc[i], sizeof wacc[i]);
 }
 
-// Blocks as wide as the registers allow (16 vectors of AVX-512's 32 registers, 8 of the 16
-// narrower ones), so that a hidden layer of up to 256 float32 columns is one pass over g and y
-// (blocks of four vectors read a batch-1024 layer's 2 MB four times), then narrower ones.
-template <class T, int VecBytes>
-inline __attribute__((always_inline)) void relu_and_bias_grad_impl(
-    const T* __restrict g, const T* __restrict y, T* __restrict gz, T* __restrict bias_grad,
-    std::int64_t rows, std::int64_t n) {
+// Blocks as wide as the registers allow, then narrower ones, then the last columns one at a
+// time. Without weight rows: 16 vectors of AVX-512's 32 registers, 8 of the 16 narrower ones, so
+// that a hidden layer of up to 256 float32 columns is one pass over g and y (blocks of four
+// vectors read a batch-1024 layer's 2 MB four times). With In weight rows, (In + 2) NV vectors
+// are live: four wide fill at most 24 of AVX-512's registers.
+template <class T, int VecBytes, int In, bool Store>
+inline __attribute__((always_inline)) void masked_grad_impl(const T* __restrict g,
+                                                            const T* __restrict y, T* __restrict gz,
+                                                            const T* __restrict x, T* __restrict dw,
+                                                            T* __restrict bias_grad,
+                                                            std::int64_t rows, std::int64_t n) {
   constexpr std::int64_t L = VecBytes / sizeof(T);
-  constexpr int kWide = VecBytes == 64 ? 16 : 8;
+  constexpr int kWide = In == 0 ? (VecBytes == 64 ? 16 : 8) : (VecBytes == 64 ? 4 : 2);
   std::int64_t c0 = 0;
   for (; c0 + kWide * L <= n; c0 += kWide * L) {
-    relu_and_bias_grad_block<T, VecBytes, kWide>(g, y, gz, bias_grad, rows, n, c0);
+    masked_grad_block<T, VecBytes, kWide, In, Store>(g, y, gz, x, dw, bias_grad, rows, n, c0);
   }
-  for (; c0 + 4 * L <= n; c0 += 4 * L) {
-    relu_and_bias_grad_block<T, VecBytes, 4>(g, y, gz, bias_grad, rows, n, c0);
+  if constexpr (kWide > 4) {
+    for (; c0 + 4 * L <= n; c0 += 4 * L) {
+      masked_grad_block<T, VecBytes, 4, In, Store>(g, y, gz, x, dw, bias_grad, rows, n, c0);
+    }
   }
   for (; c0 + L <= n; c0 += L) {
-    relu_and_bias_grad_block<T, VecBytes, 1>(g, y, gz, bias_grad, rows, n, c0);
+    masked_grad_block<T, VecBytes, 1, In, Store>(g, y, gz, x, dw, bias_grad, rows, n, c0);
   }
-  if (c0 == n) return;
-  for (std::int64_t j = c0; j < n; ++j) bias_grad[j] = T(0);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t j = c0; j < n; ++j) {
-      const T gj = g[r * n + j], yj = y[r * n + j];
-      const T masked = yj > T(0) ? gj : T(0);
-      gz[r * n + j] = masked;
-      bias_grad[j] += masked;
+  for (std::int64_t j = c0; j < n; ++j) {
+    T bias_sum = T(0), sums[In > 0 ? In : 1] = {};
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const T masked = y[r * n + j] > T(0) ? g[r * n + j] : T(0);
+      if constexpr (Store) gz[r * n + j] = masked;
+      bias_sum += masked;
+      for (int i = 0; i < In; ++i) sums[i] += x[r * In + i] * masked;
     }
+    bias_grad[j] = bias_sum;
+    for (int i = 0; i < In; ++i) dw[i * n + j] = sums[i];
   }
 }
 
@@ -137,60 +151,11 @@ struct ReluAndBiasGrad {
   template <int VecBytes, class T>
   static inline __attribute__((always_inline)) void run(const T* g, const T* y, T* gz, T* bias_grad,
                                                         std::int64_t rows, std::int64_t n) {
-    relu_and_bias_grad_impl<T, VecBytes>(g, y, gz, bias_grad, rows, n);
+    masked_grad_impl<T, VecBytes, 0, true>(g, y, gz, nullptr, nullptr, bias_grad, rows, n);
   }
 };
 
-// The weight's gradient as well, for an input that needs none and has In <= 4 features (the
-// first layer of a small net): gz is formed in registers and consumed at once, never stored.
-// Columns [c0, c0 + NV lanes) over all rows; dw[i, :] = sum over rows of x[r, i] gz[r, :],
-// added row after row from zero, as the small product kernels' rows loop sums it (gemm_small.cpp).
-template <class T, int VecBytes, int NV, int In>
-inline __attribute__((always_inline)) void relu_bias_weight_grad_block(
-    const T* __restrict g, const T* __restrict y, const T* __restrict x, T* __restrict dw,
-    T* __restrict bias_grad, std::int64_t rows, std::int64_t n, std::int64_t c0) {
-  typedef T V __attribute__((vector_size(VecBytes)));
-  constexpr std::int64_t L = VecBytes / sizeof(T);
-  V acc[NV] = {};
-  V wacc[In][NV] = {};
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (int v = 0; v < NV; ++v) {
-      V masked;
-      relu_masked(masked, g, y, r * n + c0 + v * L);
-      acc[v] += masked;
-      for (int i = 0; i < In; ++i) wacc[i][v] += x[r * In + i] * masked;
-    }
-  }
-  std::memcpy(bias_grad + c0, acc, sizeof acc);
-  for (int i = 0; i < In; ++i) std::memcpy(dw + i * n + c0, wacc[i], sizeof wacc[i]);
-}
-
-template <class T, int VecBytes, int In>
-inline __attribute__((always_inline)) void relu_bias_weight_grad_impl(
-    const T* __restrict g, const T* __restrict y, const T* __restrict x, T* __restrict dw,
-    T* __restrict bias_grad, std::int64_t rows, std::int64_t n) {
-  constexpr std::int64_t L = VecBytes / sizeof(T);
-  // (In + 2) NV vectors live: four wide fill at most 24 of AVX-512's 32 registers.
-  constexpr int kWide = VecBytes == 64 ? 4 : 2;
-  std::int64_t c0 = 0;
-  for (; c0 + kWide * L <= n; c0 += kWide * L) {
-    relu_bias_weight_grad_block<T, VecBytes, kWide, In>(g, y, x, dw, bias_grad, rows, n, c0);
-  }
-  for (; c0 + L <= n; c0 += L) {
-    relu_bias_weight_grad_block<T, VecBytes, 1, In>(g, y, x, dw, bias_grad, rows, n, c0);
-  }
-  for (std::int64_t j = c0; j < n; ++j) {
-    T bias_sum = T(0), sums[In] = {};
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const T masked = y[r * n + j] > T(0) ? g[r * n + j] : T(0);
-      bias_sum += masked;
-      for (int i = 0; i < In; ++i) sums[i] += x[r * In + i] * masked;
-    }
-    bias_grad[j] = bias_sum;
-    for (int i = 0; i < In; ++i) dw[i * n + j] = sums[i];
-  }
-}
-
+// The weight's gradient as well, for an input that needs none and has 1 to 4 features.
 struct ReluBiasWeightGrad {
   template <int VecBytes, class T>
   static inline __attribute__((always_inline)) void run(const T* g, const T* y, const T* x, T* dw,
@@ -198,13 +163,13 @@ struct ReluBiasWeightGrad {
                                                         std::int64_t n, std::int64_t in) {
     switch (in) {
       case 1:
-        return relu_bias_weight_grad_impl<T, VecBytes, 1>(g, y, x, dw, bias_grad, rows, n);
+        return masked_grad_impl<T, VecBytes, 1, false>(g, y, nullptr, x, dw, bias_grad, rows, n);
       case 2:
-        return relu_bias_weight_grad_impl<T, VecBytes, 2>(g, y, x, dw, bias_grad, rows, n);
+        return masked_grad_impl<T, VecBytes, 2, false>(g, y, nullptr, x, dw, bias_grad, rows, n);
       case 3:
-        return relu_bias_weight_grad_impl<T, VecBytes, 3>(g, y, x, dw, bias_grad, rows, n);
+        return masked_grad_impl<T, VecBytes, 3, false>(g, y, nullptr, x, dw, bias_grad, rows, n);
       default:
-        return relu_bias_weight_grad_impl<T, VecBytes, 4>(g, y, x, dw, bias_grad, rows, n);
+        return masked_grad_impl<T, VecBytes, 4, false>(g, y, nullptr, x, dw, bias_grad, rows, n);
     }
   }
 };
@@ -221,10 +186,10 @@ void relu_bias_weight_grad(const double* g, const double* y, const double* x, do
   run_for_cpu<ReluBiasWeightGrad>(g, y, x, dw, bias_grad, rows, n, in);
 }
 
-void bias_grad(const float* g, float* sums, std::int64_t rows, std::int64_t n) {
+void column_sums(const float* g, float* sums, std::int64_t rows, std::int64_t n) {
   run_for_cpu<ColumnSums>(g, sums, rows, n);
 }
-void bias_grad(const double* g, double* sums, std::int64_t rows, std::int64_t n) {
+void column_sums(const double* g, double* sums, std::int64_t rows, std::int64_t n) {
   run_for_cpu<ColumnSums>(g, sums, rows, n);
 }
 

@@ -1,21 +1,16 @@
 #pragma once
-// linear's backward loop, compiled per CPU variant (its forward's bias and relu are the
-// product's epilogue, gemm_epilogue.hpp): for the first-order backward (linalg_ops.cpp) of a
-// hidden layer, the pre-activation
-// gradient gz = g where y > 0 (else 0) and its column sums, summed row after row in each column
-// (the same sums as a scalar loop).
+// linear's backward loops, compiled per CPU variant (its forward's bias and relu are the
+// product's epilogue, gemm_epilogue.hpp), for the first-order backward (linalg_ops.cpp). Every
+// column is summed row after row from zero, the same sums as a scalar loop.
 #include <cstdint>
 
 namespace ag::detail {
 
+// A hidden layer: the pre-activation gradient gz = g where y > 0 (else 0), and its column sums.
 void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_grad,
                         std::int64_t rows, std::int64_t n);
 void relu_and_bias_grad(const double* g, const double* y, double* gz, double* bias_grad,
                         std::int64_t rows, std::int64_t n);
-
-// Without activation: the column sums of g [rows, n] into bias_grad, the same sums.
-void bias_grad(const float* g, float* bias_grad, std::int64_t rows, std::int64_t n);
-void bias_grad(const double* g, double* bias_grad, std::int64_t rows, std::int64_t n);
 
 // The same for an input x [rows, in] that needs no gradient, with 1 <= in <= 4 (a first layer):
 // also the weight's gradient dw [in, n] = x^T gz, without storing gz. The sums are those of
@@ -25,5 +20,9 @@ void relu_bias_weight_grad(const float* g, const float* y, const float* x, float
                            float* bias_grad, std::int64_t rows, std::int64_t n, std::int64_t in);
 void relu_bias_weight_grad(const double* g, const double* y, const double* x, double* dw,
                            double* bias_grad, std::int64_t rows, std::int64_t n, std::int64_t in);
+
+// Without activation: the bias gradient, the column sums of g [rows, n].
+void column_sums(const float* g, float* sums, std::int64_t rows, std::int64_t n);
+void column_sums(const double* g, double* sums, std::int64_t rows, std::int64_t n);
 
 }  // namespace ag::detail
