@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -261,6 +263,52 @@ BOOST_AUTO_TEST_CASE(share_backoff_windows_double_on_losses_and_halve_on_gains) 
   backoff.record(t, ms(5), ms(4));
   BOOST_TEST((backoff.solo_until() == t + 8 * ms(5)));
   BOOST_TEST((backoff.window() == 2 * ShareBackoff::kFirstWindow));
+}
+
+// A chunk that throws: every other chunk still runs, and the first exception reaches the
+// caller, whether the job was shared or ran on the caller alone (no helpers, or nested in a
+// chunk of another job, which holds the pool).
+BOOST_AUTO_TEST_CASE(run_chunks_rethrows_after_every_chunk_ran_shared_or_alone) {
+  struct Job {
+    std::vector<std::atomic<int>> runs = std::vector<std::atomic<int>>(9);
+  };
+  auto chunk = [](void* context, int i) {
+    (*static_cast<Job*>(context)).runs[i].fetch_add(1);
+    if (i == 2 || i == 5) throw ag::Error("test", fmt::format("chunk {} failed", i));
+  };
+  auto run = [&](int helpers) {
+    Job job;
+    std::string caught;
+    try {
+      ag::detail::run_chunks(helpers, 9, chunk, &job);
+    } catch (const ag::Error& e) {
+      caught = e.what();
+    }
+    int ran = 0;
+    for (auto& r : job.runs) ran += r.load();
+    return std::pair{ran, caught};
+  };
+  for (int helpers : {0, 1}) {
+    const auto [ran, caught] = run(helpers);
+    BOOST_TEST(ran == 9);
+    BOOST_TEST((caught.find("chunk 2 failed") != std::string::npos ||
+                caught.find("chunk 5 failed") != std::string::npos),
+               caught);
+  }
+  // Nested: the outer job holds the pool, so the inner one runs on its caller alone.
+  struct Outer {
+    std::function<std::pair<int, std::string>(int)> run;
+    std::pair<int, std::string> inner;
+  } outer{run, {}};
+  ag::detail::run_chunks(
+      1, 1,
+      [](void* context, int) {
+        auto& o = *static_cast<Outer*>(context);
+        o.inner = o.run(1);
+      },
+      &outer);
+  BOOST_TEST(outer.inner.first == 9);
+  BOOST_TEST(outer.inner.second.find("chunk 2 failed") != std::string::npos, outer.inner.second);
 }
 
 BOOST_AUTO_TEST_CASE(run_chunks_runs_every_chunk_once_and_counts_it) {

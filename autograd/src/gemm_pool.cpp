@@ -37,15 +37,24 @@ class Pool {
   void run(int helpers, int chunks, void (*chunk)(void*, int), void* context) {
     if (helpers >= 1) jobs_.fetch_add(1, std::memory_order_relaxed);
     chunks_.fetch_add(chunks, std::memory_order_relaxed);
-    std::unique_lock lock(submit_, std::try_to_lock);
+    // A job submitted from inside a chunk that the submitting thread runs: that thread holds
+    // submit_ already (try_lock by its owner is undefined), so it runs the job alone.
+    const bool nested = submitter_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+    std::unique_lock lock(submit_, std::defer_lock);
+    if (!nested) (void)lock.try_lock();
     const auto start = Clock::now();
     const bool backing_off = lock.owns_lock() && backoff_.solo(start);
     if (!lock.owns_lock() || helpers < 1 || backing_off) {
       if (backing_off && helpers >= 1) backed_off_.fetch_add(1, std::memory_order_relaxed);
-      for (int i = 0; i < chunks; ++i) chunk(context, i);
+      run_alone(chunks, chunk, context);
       return;
     }
     shared_.fetch_add(1, std::memory_order_relaxed);
+    submitter_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    struct Forget {  // on every exit, before the lock is released
+      std::atomic<std::thread::id>& submitter;
+      ~Forget() { submitter.store(std::thread::id(), std::memory_order_relaxed); }
+    } forget{submitter_};
     while (started_ < helpers) {  // detached: they sleep in a futex at exit
       std::thread([this, index = started_] { serve(index); }).detach();
       ++started_;
@@ -74,6 +83,19 @@ class Pool {
 
  private:
   using Clock = ShareBackoff::Clock;
+  // Every chunk on the caller, with a shared job's rule for exceptions: the first is rethrown
+  // once all chunks have run, so a job's outcome does not depend on who ran it.
+  static void run_alone(int chunks, void (*chunk)(void*, int), void* context) {
+    std::exception_ptr first;
+    for (int i = 0; i < chunks; ++i) {
+      try {
+        chunk(context, i);
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
   struct Own {  // the chunks a thread ran of one job, and their time (timed by the caller only)
     int chunks = 0;
     Clock::duration time{};
@@ -122,8 +144,9 @@ class Pool {
     }
   }
 
-  std::mutex submit_;     // one job at a time
-  ShareBackoff backoff_;  // read and written by the job's caller, under submit_
+  std::mutex submit_;                         // one job at a time
+  std::atomic<std::thread::id> submitter_{};  // the thread that holds submit_ for a shared job
+  ShareBackoff backoff_;                      // read and written by the job's caller, under submit_
   int started_ = 0;
   std::uint32_t generation_count_ = 0;
   std::atomic<std::uint64_t> ticket_{0};
