@@ -9,12 +9,15 @@
 #define BOOST_TEST_MODULE test_threads
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <barrier>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -300,4 +303,149 @@ BOOST_AUTO_TEST_CASE(graph_handed_over_between_threads) {
   BOOST_TEST(keep_data == 5.0);
   BOOST_TEST(x_data == 3.0);
   BOOST_TEST(fresh_wrong == 0);
+}
+
+// ---- ag::parallel_for: the library's helper threads running an elementwise loop ----
+namespace {
+
+// Sets the kernel thread budget for one test and puts the fixture's back after.
+struct KernelThreads {
+  explicit KernelThreads(int n) { ag::set_num_threads(n); }
+  ~KernelThreads() { ag::set_num_threads(1); }
+};
+
+struct Range {
+  std::int64_t begin, end;
+};
+
+// The ranges one parallel_for call handed out, sorted; each element's visits are counted by
+// the range that owns it (plain ints: ThreadSanitizer reports two ranges writing one element).
+std::vector<Range> ranges_of(std::int64_t n, std::int64_t grain, std::vector<int>& visits) {
+  std::mutex mutex;
+  std::vector<Range> ranges;
+  visits.assign(static_cast<std::size_t>(n), 0);
+  ag::parallel_for(n, grain, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t k = begin; k < end; ++k) ++visits[static_cast<std::size_t>(k)];
+    std::lock_guard lock(mutex);
+    ranges.push_back({begin, end});
+  });
+  std::sort(ranges.begin(), ranges.end(), [](Range a, Range b) { return a.begin < b.begin; });
+  return ranges;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(parallel_for_covers_every_element_once_in_whole_cache_lines) {
+  constexpr std::int64_t kGrain = 1000;
+  for (int threads : {1, 2, 3}) {
+    KernelThreads budget(threads);
+    for (std::int64_t n : {0, 1, 63, 64, 65, 1999, 2000, 2001, 4096, 100003}) {
+      for (int round = 0; round < 3; ++round) {  // whoever runs the ranges, the same cover
+        std::vector<int> visits;
+        const std::vector<Range> ranges = ranges_of(n, kGrain, visits);
+        BOOST_TEST_CONTEXT("threads " << threads << ", n " << n) {
+          BOOST_TEST(std::count(visits.begin(), visits.end(), 1) == n);
+          // Below 2 grains, or on one thread, one range; else at most two per thread, each of
+          // at least a grain (the last excepted) and starting on a multiple of 64.
+          const bool shared = threads > 1 && n >= 2 * kGrain;
+          BOOST_TEST(ranges.size() == (n == 0 ? 0u : shared ? ranges.size() : 1u));
+          if (shared) {
+            BOOST_TEST(ranges.size() >= 2u);
+            BOOST_TEST(ranges.size() <= static_cast<std::size_t>(2 * threads));
+          }
+          std::int64_t at = 0;
+          for (std::size_t i = 0; i < ranges.size(); ++i) {
+            BOOST_TEST(ranges[i].begin == at);
+            BOOST_TEST(ranges[i].begin % 64 == 0);
+            BOOST_TEST(ranges[i].end > ranges[i].begin);
+            if (i + 1 < ranges.size()) BOOST_TEST(ranges[i].end - ranges[i].begin >= kGrain);
+            at = ranges[i].end;
+          }
+          BOOST_TEST(at == n);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(parallel_for_rethrows_the_first_exception_once_every_range_ran) {
+  KernelThreads budget(2);
+  constexpr std::int64_t n = 10'000;
+  std::vector<int> visits(n, 0);
+  std::string caught;
+  try {
+    ag::parallel_for(n, 1000, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t k = begin; k < end; ++k) ++visits[static_cast<std::size_t>(k)];
+      if (begin == 0) throw ag::Error("test", "the first range failed");
+    });
+  } catch (const ag::Error& e) {
+    caught = e.what();
+  }
+  BOOST_TEST(caught.find("the first range failed") != std::string::npos, caught);
+  BOOST_TEST(std::count(visits.begin(), visits.end(), 1) == n);
+}
+
+// A parallel_for inside a body (on the caller or on a helper) runs on that thread alone: no
+// deadlock, and the same cover.
+BOOST_AUTO_TEST_CASE(parallel_for_inside_a_body_runs_on_its_caller) {
+  KernelThreads budget(2);
+  constexpr std::int64_t rows = 8, cols = 5000;
+  std::vector<int> visits(rows * cols, 0);
+  ag::parallel_for(rows * 640, 640, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t r = begin / 640; r < (end + 639) / 640; ++r) {
+      ag::parallel_for(cols, 1000, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t k = b; k < e; ++k) ++visits[static_cast<std::size_t>(r * cols + k)];
+      });
+    }
+  });
+  BOOST_TEST(std::count(visits.begin(), visits.end(), 1) == rows * cols);
+}
+
+// The optimizers' update passes run on the helper threads for large parameters: each element's
+// update is its own, so two threads give the bits one thread gives.
+BOOST_AUTO_TEST_CASE(optimizer_steps_are_the_same_bits_at_any_thread_count) {
+  // Float32 and float64 parameters above and below the size that is shared, and their bytes
+  // after three steps.
+  auto train = [](int threads, const std::string& which, std::vector<double>& initial) {
+    KernelThreads budget(threads);
+    ag::Generator gen(7);
+    std::vector<ag::Tensor> params = {ag::randn({300, 211}, gen).requires_grad_(),
+                                      ag::randn({200, 180}, gen, ag::float64).requires_grad_(),
+                                      ag::randn({37}, gen).requires_grad_()};
+    initial = {params[0].data_ptr<float>()[0], params[1].data_ptr<double>()[0]};
+    std::unique_ptr<ag::nn::Optimizer> opt;
+    if (which == "adam") opt = std::make_unique<ag::nn::Adam>(params, 0.01);
+    if (which == "sgd") opt = std::make_unique<ag::nn::SGD>(params, 0.1, 0.9, 0.01);
+    if (which == "plain sgd") opt = std::make_unique<ag::nn::SGD>(params, 0.1);
+    for (int step = 0; step < 3; ++step) {
+      opt->zero_grad();
+      auto loss = (params[0] * params[0]).sum() + ag::sin(params[1]).sum().to(ag::float32) +
+                  ag::exp(params[2]).sum();
+      loss.backward();
+      opt->step();
+    }
+    std::vector<std::uint8_t> bytes;
+    for (const auto& p : params) {
+      const auto* b = p.dtype() == ag::float32
+                          ? reinterpret_cast<const std::uint8_t*>(p.data_ptr<float>())
+                          : reinterpret_cast<const std::uint8_t*>(p.data_ptr<double>());
+      bytes.insert(bytes.end(), b, b + p.numel() * (p.dtype() == ag::float32 ? 4 : 8));
+    }
+    return bytes;
+  };
+  for (const std::string which : {"adam", "sgd", "plain sgd"}) {
+    std::vector<double> initial;
+    const auto one = train(1, which, initial);
+    const auto two = train(2, which, initial);
+    BOOST_TEST_CONTEXT(which) {
+      BOOST_TEST((one == two));
+      // The steps moved the parameters (each first element, of either dtype).
+      float first32;
+      double first64;
+      std::memcpy(&first32, one.data(), 4);
+      std::memcpy(&first64, one.data() + 300 * 211 * 4, 8);
+      BOOST_TEST(first32 != static_cast<float>(initial[0]));
+      BOOST_TEST(first64 != initial[1]);
+    }
+  }
 }

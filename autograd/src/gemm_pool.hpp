@@ -1,8 +1,9 @@
 #pragma once
-// The threads that share a large matrix product (gemm.cpp). The caller claims chunks like the
-// helpers do, so it never waits for a helper that has not started (a static split, an OpenMP
-// team, waits for every thread at the barrier), only for a chunk a running helper has claimed.
-// On a busy machine that helper can lose its core mid-chunk; ShareBackoff answers that.
+// The threads that share a large matrix product (gemm.cpp) and ag::parallel_for's ranges
+// (threads.cpp). The caller claims chunks like the helpers do, so it never waits for a helper
+// that has not started (a static split, an OpenMP team, waits for every thread at the barrier),
+// only for a chunk a running helper has claimed. On a busy machine that helper can lose its core
+// mid-chunk; ShareBackoff answers that.
 #include <chrono>
 
 namespace ag::detail {

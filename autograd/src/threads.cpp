@@ -4,9 +4,11 @@
 #include <cblas.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "autograd/error.hpp"
+#include "gemm_pool.hpp"
 
 namespace ag {
 
@@ -31,3 +33,40 @@ int num_threads() noexcept {
 }
 
 }  // namespace ag
+
+namespace ag::detail {
+
+namespace {
+struct Pieces {
+  std::int64_t n, step;
+  void (*body)(void*, std::int64_t, std::int64_t);
+  void* context;
+};
+}  // namespace
+
+void parallel_pieces(std::int64_t n, std::int64_t grain,
+                     void (*body)(void*, std::int64_t, std::int64_t), void* context) {
+  const int threads = num_threads();
+  if (threads == 1) {
+    body(context, 0, n);
+    return;
+  }
+  // Two pieces per thread, as a shared product has: a thread that gets its core late leaves its
+  // pieces to the others. No piece but the last has fewer than `grain` elements, and the pool's
+  // tickets count at most 65535 pieces.
+  const std::int64_t wanted =
+      std::min<std::int64_t>(std::min(2 * threads, 4096), n / std::max<std::int64_t>(grain, 1));
+  constexpr std::int64_t kAlign = 64;  // 256 bytes of float32: whole cache lines per piece
+  const std::int64_t step = ((n + wanted - 1) / wanted + kAlign - 1) / kAlign * kAlign;
+  Pieces pieces{n, step, body, context};
+  run_chunks(
+      threads - 1, static_cast<int>((n + step - 1) / step),
+      [](void* c, int piece) {
+        const Pieces& p = *static_cast<const Pieces*>(c);
+        const std::int64_t begin = piece * p.step;
+        p.body(p.context, begin, std::min(p.n, begin + p.step));
+      },
+      &pieces);
+}
+
+}  // namespace ag::detail

@@ -8,9 +8,62 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include "autograd/threads.hpp"
+
 namespace ag::nn {
 
 namespace {
+
+// Elements per piece of an update pass shared across threads (ag::parallel_for): a piece is
+// tens of microseconds of work, well above the cost of handing it to a helper. Each element's
+// update is independent of the others', so the results are the same at any thread count.
+constexpr std::int64_t kUpdateGrain = std::int64_t{1} << 14;
+
+// The update passes over elements [begin, end). The constants come by value, so that they stay
+// in registers: read through the caller's closure, every store to the arrays could have changed
+// them (as far as the compiler knows), so the loop reloaded them each time (the batch-128 MLP
+// step took 1.41 ms instead of 0.99).
+template <class T>
+struct SgdConstants {
+  T lr, decay, momentum;
+};
+template <class T>
+void sgd_update(SgdConstants<T> c, T* p, const T* g, T* buf, std::int64_t begin, std::int64_t end) {
+  if (!buf) {
+    for (std::int64_t k = begin; k < end; ++k) p[k] -= c.lr * (g[k] + c.decay * p[k]);
+    return;
+  }
+  // As Adam's moments: a buffer that decays below the smallest normal number (a parameter whose
+  // gradient stays 0) is stored as 0, off the slow subnormal path. The step it would make is
+  // below lr * 1e-38.
+  const T tiny = std::numeric_limits<T>::min();
+  for (std::int64_t k = begin; k < end; ++k) {
+    const T bk = c.momentum * buf[k] + (g[k] + c.decay * p[k]);
+    buf[k] = std::abs(bk) < tiny ? T(0) : bk;
+    p[k] -= c.lr * buf[k];
+  }
+}
+
+template <class T>
+struct AdamConstants {
+  T b1, b2, one_minus_b1, one_minus_b2, step_size, inv_c2, eps;
+};
+template <class T>
+void adam_update(AdamConstants<T> c, T* p, const T* g, T* m, T* v, std::int64_t begin,
+                 std::int64_t end) {
+  // Moments below the smallest normal number are stored as 0: a parameter whose gradient stays 0
+  // (a dead ReLU unit) decays its moments into the subnormal range, where every multiply takes a
+  // microcode assist (a whole spiral run's Adam went 10x slower). The step such a moment makes is
+  // below lr * 1e-38 / eps: no parameter changes by it.
+  const T tiny = std::numeric_limits<T>::min();
+  for (std::int64_t k = begin; k < end; ++k) {
+    const T mk = c.b1 * m[k] + c.one_minus_b1 * g[k];
+    const T vk = c.b2 * v[k] + c.one_minus_b2 * g[k] * g[k];
+    m[k] = std::abs(mk) < tiny ? T(0) : mk;
+    v[k] = vk < tiny ? T(0) : vk;
+    p[k] -= c.step_size * m[k] / (std::sqrt(v[k] * c.inv_c2) + c.eps);
+  }
+}
 
 NamedTensors name_by_index(std::vector<Tensor> params) {
   NamedTensors named;
@@ -108,23 +161,12 @@ void SGD::step() {
   NoGradGuard no_grad;
   for_each_with_grad(params_, who_, [&](auto* p, const auto* g, std::int64_t n, std::size_t i) {
     using T = std::remove_pointer_t<decltype(p)>;
-    const T lr = static_cast<T>(lr_);
-    const T decay = static_cast<T>(weight_decay_);
-    if (momentum_ > 0.0) {
-      T* buf = state_ptr<T>(buffers_[i]);
-      const T momentum = static_cast<T>(momentum_);
-      // As Adam's moments: a buffer that decays below the smallest normal number (a parameter
-      // whose gradient stays 0) is stored as 0, off the slow subnormal path. The step it would
-      // make is below lr * 1e-38.
-      const T tiny = std::numeric_limits<T>::min();
-      for (std::int64_t k = 0; k < n; ++k) {
-        const T bk = momentum * buf[k] + (g[k] + decay * p[k]);
-        buf[k] = std::abs(bk) < tiny ? T(0) : bk;
-        p[k] -= lr * buf[k];
-      }
-    } else {
-      for (std::int64_t k = 0; k < n; ++k) p[k] -= lr * (g[k] + decay * p[k]);
-    }
+    const SgdConstants<T> c{static_cast<T>(lr_), static_cast<T>(weight_decay_),
+                            static_cast<T>(momentum_)};
+    T* buf = momentum_ > 0.0 ? state_ptr<T>(buffers_[i]) : nullptr;
+    parallel_for(n, kUpdateGrain, [&](std::int64_t begin, std::int64_t end) {
+      sgd_update(c, p, g, buf, begin, end);
+    });
   });
   step_counter_.mutable_data_ptr<double>()[0] += 1.0;
 }
@@ -176,26 +218,18 @@ void Adam::step() {
     using T = std::remove_pointer_t<decltype(p)>;
     T* m = state_ptr<T>(exp_avg_[i]);
     T* v = state_ptr<T>(exp_avg_sq_[i]);
-    const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_);
-    const T step_size = static_cast<T>(lr_t / correction1);
-    const T inv_c2 = static_cast<T>(1.0 / correction2);
-    const T eps = static_cast<T>(eps_);
     // 1 - beta in double: in float32, 1 - float(0.999) is 0.00099998713 (1.3e-5 off), which
     // biases v against the bias correction and makes float32 training drift from PyTorch.
-    const T one_minus_b1 = static_cast<T>(1.0 - beta1_);
-    const T one_minus_b2 = static_cast<T>(1.0 - beta2_);
-    // Moments below the smallest normal number are stored as 0: a parameter whose gradient
-    // stays 0 (a dead ReLU unit) decays its moments into the subnormal range, where every
-    // multiply takes a microcode assist (a whole spiral run's Adam went 10x slower). The step
-    // such a moment makes is below lr * 1e-38 / eps: no parameter changes by it.
-    const T tiny = std::numeric_limits<T>::min();
-    for (std::int64_t k = 0; k < n; ++k) {
-      const T mk = b1 * m[k] + one_minus_b1 * g[k];
-      const T vk = b2 * v[k] + one_minus_b2 * g[k] * g[k];
-      m[k] = std::abs(mk) < tiny ? T(0) : mk;
-      v[k] = vk < tiny ? T(0) : vk;
-      p[k] -= step_size * m[k] / (std::sqrt(v[k] * inv_c2) + eps);
-    }
+    const AdamConstants<T> c{static_cast<T>(beta1_),
+                             static_cast<T>(beta2_),
+                             static_cast<T>(1.0 - beta1_),
+                             static_cast<T>(1.0 - beta2_),
+                             static_cast<T>(lr_t / correction1),
+                             static_cast<T>(1.0 / correction2),
+                             static_cast<T>(eps_)};
+    parallel_for(n, kUpdateGrain, [&](std::int64_t begin, std::int64_t end) {
+      adam_update(c, p, g, m, v, begin, end);
+    });
   });
   step_counter_.mutable_data_ptr<double>()[0] = t;
 }
