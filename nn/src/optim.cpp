@@ -17,7 +17,7 @@ namespace {
 // Elements per piece of an update pass shared across threads (ag::parallel_for): a piece is
 // tens of microseconds of work, well above the cost of handing it to a helper. Each element's
 // update is independent of the others', so the results are the same at any thread count.
-constexpr std::int64_t kUpdateGrain = std::int64_t{1} << 14;
+constexpr std::int64_t kUpdateGrain = std::int64_t{1} << 15;
 
 // The update passes over elements [begin, end). The constants come by value, so that they stay
 // in registers: read through the caller's closure, every store to the arrays could have changed
