@@ -18,11 +18,12 @@ void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* contex
 // before finishing it; the caller then waits for that chunk, and the job takes longer than the
 // caller alone would have (measured on a 2-core machine running a 2-job compile: a 411 MFLOP
 // product at 1.5 times its one-thread time). A shared job slower than its one-thread estimate
-// (the caller's mean chunk time times the chunk count) runs the following jobs on the caller
-// alone for a window: 10 ms, doubled on each further loss up to 640 ms, halved (down to 10 ms)
-// by each job that gained, and never shorter than 8 times the losing job. A losing job costs
-// about one job's time more, so a busy machine loses at most about 1/8 to the probes, and
-// sharing resumes within a window once the cores are free again.
+// (the caller's mean chunk time times the chunk count; a job whose chunks the caller ran all
+// itself is not judged) runs the following jobs on the caller alone for a window: 10 ms,
+// doubled on each further loss up to 640 ms, halved (down to 10 ms) by each job that gained,
+// and never shorter than 8 times the losing job. A losing job costs about one job's time more,
+// so a busy machine loses at most about 1/8 to the probes, and sharing resumes within a window
+// once the cores are free again.
 class ShareBackoff {
  public:
   using Clock = std::chrono::steady_clock;
