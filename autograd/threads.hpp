@@ -23,7 +23,9 @@ void parallel_pieces(std::int64_t n, std::int64_t grain,
 
 // Calls body(begin, end) on disjoint ranges that cover [0, n) exactly once, on the calling
 // thread and, when n >= 2 * grain and num_threads() > 1, on the library's helper threads too
-// (a range boundary is a multiple of 64, so that two threads never write one cache line).
+// (a range boundary is a multiple of 64, so that two threads never write one cache line). A
+// loop of fewer than 2^20 elements only uses helpers that are awake after a recent job (a large
+// matrix product): waking a sleeping one takes longer than such a loop.
 // Whoever runs a range, the results are those of one loop over [0, n) when each element's work
 // is independent of the others'. Returns when every range has run; the first exception a range
 // throws is rethrown here after that. A parallel_for inside a body, or while another thread's

@@ -311,6 +311,23 @@ BOOST_AUTO_TEST_CASE(run_chunks_rethrows_after_every_chunk_ran_shared_or_alone) 
   BOOST_TEST(outer.inner.second.find("chunk 2 failed") != std::string::npos, outer.inner.second);
 }
 
+// A job that may not wake a sleeping helper (ag::parallel_for's short loops) runs on the caller
+// alone once the helpers have slept: every chunk, none by a helper.
+BOOST_AUTO_TEST_CASE(a_job_that_wakes_no_sleeper_runs_alone_once_the_helpers_sleep) {
+  std::vector<std::atomic<int>> runs(8);
+  auto count = [](void* context, int i) {
+    (*static_cast<std::vector<std::atomic<int>>*>(context))[i].fetch_add(1);
+  };
+  ag::detail::run_chunks(1, 8, count, &runs);                  // starts the helper if none ran yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // past its busy wait: asleep
+  const auto before = ag::detail::pool_stats();
+  ag::detail::run_chunks(1, 8, count, &runs, /*wake_sleeping=*/false);
+  const auto after = ag::detail::pool_stats();
+  for (auto& r : runs) BOOST_TEST(r.load() == 2);
+  BOOST_TEST(after.helper_chunks == before.helper_chunks);
+  BOOST_TEST(after.shared == before.shared);
+}
+
 BOOST_AUTO_TEST_CASE(run_chunks_runs_every_chunk_once_and_counts_it) {
   // Whether a helper gets a chunk depends on the machine: the totals do not.
   const auto before = ag::detail::pool_stats();

@@ -38,7 +38,7 @@ std::uint64_t pack(std::uint32_t generation, std::uint32_t chunks, std::uint32_t
 
 class Pool {
  public:
-  void run(int helpers, int chunks, void (*chunk)(void*, int), void* context) {
+  void run(int helpers, int chunks, void (*chunk)(void*, int), void* context, bool wake_sleeping) {
     if (helpers >= 1) jobs_.fetch_add(1, std::memory_order_relaxed);
     chunks_.fetch_add(chunks, std::memory_order_relaxed);
     // A job submitted from inside a chunk that the submitting thread runs: that thread holds
@@ -48,7 +48,8 @@ class Pool {
     if (!nested) (void)lock.try_lock();
     const auto start = Clock::now();
     const bool backing_off = lock.owns_lock() && backoff_.solo(start);
-    if (!lock.owns_lock() || helpers < 1 || backing_off) {
+    const bool none_awake = !wake_sleeping && awake_.load(std::memory_order_relaxed) == 0;
+    if (!lock.owns_lock() || helpers < 1 || backing_off || none_awake) {
       if (backing_off && helpers >= 1) backed_off_.fetch_add(1, std::memory_order_relaxed);
       run_alone(chunks, chunk, context);
       return;
@@ -137,12 +138,17 @@ class Pool {
 
   void serve(int index) {
     std::uint32_t seen = wake_.load(std::memory_order_acquire);
+    awake_.fetch_add(1, std::memory_order_relaxed);
     for (;;) {
       const auto until = std::chrono::steady_clock::now() + kSpin;
       while (wake_.load(std::memory_order_acquire) == seen &&
              std::chrono::steady_clock::now() < until) {
       }
-      wake_.wait(seen, std::memory_order_acquire);
+      if (wake_.load(std::memory_order_acquire) == seen) {
+        awake_.fetch_sub(1, std::memory_order_relaxed);
+        wake_.wait(seen, std::memory_order_acquire);
+        awake_.fetch_add(1, std::memory_order_relaxed);
+      }
       seen = wake_.load(std::memory_order_acquire);
       const std::uint64_t t = ticket_.load(std::memory_order_acquire);
       if (index < helpers_.load(std::memory_order_relaxed))
@@ -157,6 +163,7 @@ class Pool {
   std::uint32_t generation_count_ = 0;
   std::atomic<std::uint64_t> ticket_{0};
   std::atomic<std::uint32_t> wake_{0};
+  std::atomic<int> awake_{0};  // helpers busy-waiting or working, not asleep (a hint)
   std::atomic<int> done_{0};
   std::atomic<int> helpers_{0};
   std::atomic<bool> failed_{false};  // a chunk threw: error_ holds the first exception
@@ -175,8 +182,9 @@ Pool& pool() {
 
 }  // namespace
 
-void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context) {
-  pool().run(helpers, chunks, chunk, context);
+void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context,
+                bool wake_sleeping) {
+  pool().run(helpers, chunks, chunk, context, wake_sleeping);
 }
 
 PoolStats pool_stats() noexcept {

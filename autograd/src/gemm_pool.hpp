@@ -12,7 +12,12 @@ namespace ag::detail {
 // pool threads. Another thread's job in flight, or a share backing off (ShareBackoff):
 // everything runs here. A chunk that throws: the first exception is rethrown here once every
 // chunk has run.
-void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context);
+// wake_sleeping false: share only with helpers that are awake (busy-waiting after a recent job);
+// with every helper asleep, everything runs here. Waking a helper costs up to a millisecond on a
+// virtual machine (a woken helper's first pieces of an update pass took 1.1-1.5 ms where the
+// caller's took 68 us), longer than a short elementwise pass.
+void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context,
+                bool wake_sleeping = true);
 
 // When sharing loses. A helper can claim a chunk and then lose its core to another process
 // before finishing it; the caller then waits for that chunk, and the job takes longer than the

@@ -59,6 +59,9 @@ void parallel_pieces(std::int64_t n, std::int64_t grain,
   constexpr std::int64_t kAlign = 64;  // 256 bytes of float32: whole cache lines per piece
   const std::int64_t step = ((n + wanted - 1) / wanted + kAlign - 1) / kAlign * kAlign;
   Pieces pieces{n, step, body, context};
+  // A loop shorter than ~2^20 elements takes less time than waking a sleeping helper: it shares
+  // only with helpers still awake after a recent job (a training step's products).
+  constexpr std::int64_t kWakeElements = std::int64_t{1} << 20;
   run_chunks(
       threads - 1, static_cast<int>((n + step - 1) / step),
       [](void* c, int piece) {
@@ -66,7 +69,7 @@ void parallel_pieces(std::int64_t n, std::int64_t grain,
         const std::int64_t begin = piece * p.step;
         p.body(p.context, begin, std::min(p.n, begin + p.step));
       },
-      &pieces);
+      &pieces, /*wake_sleeping=*/n >= kWakeElements);
 }
 
 }  // namespace ag::detail
