@@ -12,6 +12,11 @@ target_compile_options(ag_bench_peak PRIVATE -Wall -Wextra -O2 -march=native)
 find_package(Threads REQUIRED)
 target_link_libraries(ag_bench_peak PRIVATE Threads::Threads)
 
+# The memory traffic of recording and sweeping a scalar chain with no engine around it: the floor
+# under the tape's per-op figure (docs/benchmarks.md).
+add_executable(ag_bench_node_floor ${CMAKE_CURRENT_SOURCE_DIR}/bench/node_floor.cpp)
+target_compile_options(ag_bench_node_floor PRIVATE -Wall -Wextra)
+
 # Hessian-vector product cost relative to a gradient (docs/higher_order.md quotes it).
 add_executable(ag_hvp_cost ${CMAKE_CURRENT_SOURCE_DIR}/bench/hvp_cost.cpp)
 target_link_libraries(ag_hvp_cost PRIVATE autograd::autograd)
