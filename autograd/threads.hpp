@@ -28,8 +28,8 @@ void parallel_pieces(std::int64_t n, std::int64_t grain,
 // matrix product): waking a sleeping one takes longer than such a loop.
 // Whoever runs a range, the results are those of one loop over [0, n) when each element's work
 // is independent of the others'. Returns when every range has run; the first exception a range
-// throws is rethrown here after that. A parallel_for inside a body, or while another thread's
-// job holds the helpers, runs on its caller alone.
+// throws is rethrown here after that. A parallel_for inside a body of a shared one, or while
+// another thread's job holds the helpers, runs on its caller alone.
 template <class Body>
 void parallel_for(std::int64_t n, std::int64_t grain, Body&& body) {
   if (n <= 0) return;

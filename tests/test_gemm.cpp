@@ -267,7 +267,7 @@ BOOST_AUTO_TEST_CASE(share_backoff_windows_double_on_losses_and_halve_on_gains) 
 
 // A chunk that throws: every other chunk still runs, and the first exception reaches the
 // caller, whether the job was shared or ran on the caller alone (no helpers, or nested in a
-// chunk of another job, which holds the pool).
+// chunk of a shared job, which holds the pool).
 BOOST_AUTO_TEST_CASE(run_chunks_rethrows_after_every_chunk_ran_shared_or_alone) {
   struct Job {
     std::vector<std::atomic<int>> runs = std::vector<std::atomic<int>>(9);
@@ -309,6 +309,20 @@ BOOST_AUTO_TEST_CASE(run_chunks_rethrows_after_every_chunk_ran_shared_or_alone) 
       &outer);
   BOOST_TEST(outer.inner.first == 9);
   BOOST_TEST(outer.inner.second.find("chunk 2 failed") != std::string::npos, outer.inner.second);
+  // Nested in a job that runs alone (no helpers): that job has let the pool go, so the inner one
+  // may be shared or not; every chunk runs either way.
+  outer.inner = {};
+  ag::detail::run_chunks(
+      0, 1,
+      [](void* context, int) {
+        auto& o = *static_cast<Outer*>(context);
+        o.inner = o.run(1);
+      },
+      &outer);
+  BOOST_TEST(outer.inner.first == 9);
+  BOOST_TEST((outer.inner.second.find("chunk 2 failed") != std::string::npos ||
+              outer.inner.second.find("chunk 5 failed") != std::string::npos),
+             outer.inner.second);
 }
 
 // A job that may not wake a sleeping helper (ag::parallel_for's short loops) runs on the caller

@@ -41,8 +41,8 @@ class Pool {
   void run(int helpers, int chunks, void (*chunk)(void*, int), void* context, bool wake_sleeping) {
     if (helpers >= 1) jobs_.fetch_add(1, std::memory_order_relaxed);
     chunks_.fetch_add(chunks, std::memory_order_relaxed);
-    // A job submitted from inside a chunk that the submitting thread runs: that thread holds
-    // submit_ already (try_lock by its owner is undefined), so it runs the job alone.
+    // A job submitted from inside a chunk of a shared job that the submitting thread runs: that
+    // thread holds submit_ already (try_lock by its owner is undefined), so it runs the job alone.
     const bool nested = submitter_.load(std::memory_order_relaxed) == std::this_thread::get_id();
     std::unique_lock lock(submit_, std::defer_lock);
     if (!nested) (void)lock.try_lock();
@@ -51,6 +51,9 @@ class Pool {
     const bool none_awake = !wake_sleeping && awake_.load(std::memory_order_relaxed) == 0;
     if (!lock.owns_lock() || helpers < 1 || backing_off || none_awake) {
       if (backing_off && helpers >= 1) backed_off_.fetch_add(1, std::memory_order_relaxed);
+      // Released first: a job nested in one of these chunks must not try_lock a mutex its own
+      // thread holds, and another thread may share the helpers meanwhile.
+      if (lock.owns_lock()) lock.unlock();
       run_alone(chunks, chunk, context);
       return;
     }
