@@ -251,7 +251,7 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
   const int pieces = 2 * threads;
   const bool by_rows = m >= n;
   const std::int64_t extent = by_rows ? m : n, align = by_rows ? 8 : 16;
-  const std::int64_t step = ((extent + pieces - 1) / pieces + align - 1) / align * align;
+  const std::int64_t step = piece_length(extent, pieces, align);
   Split split{trans_a, trans_b, by_rows, m, n, k, lda, ldb, ldc, step, alpha, beta, A, B, C};
   run_chunks(threads - 1, static_cast<int>((extent + step - 1) / step), run_piece, &split);
   return true;

@@ -5,6 +5,7 @@
 // only for a chunk a running helper has claimed. On a busy machine that helper can lose its core
 // mid-chunk; ShareBackoff answers that.
 #include <chrono>
+#include <cstdint>
 
 namespace ag::detail {
 
@@ -18,6 +19,12 @@ namespace ag::detail {
 // caller's took 68 us), longer than a short elementwise pass.
 void run_chunks(int helpers, int chunks, void (*chunk)(void*, int), void* context,
                 bool wake_sleeping = true);
+
+// How long each piece is when `extent` rows (or elements) are cut into `pieces` for run_chunks:
+// rounded up to a multiple of `align`, so the last piece may be shorter and there may be fewer.
+inline std::int64_t piece_length(std::int64_t extent, std::int64_t pieces, std::int64_t align) {
+  return ((extent + pieces - 1) / pieces + align - 1) / align * align;
+}
 
 // When sharing loses. A helper can claim a chunk and then lose its core to another process
 // before finishing it; the caller then waits for that chunk, and the job takes longer than the

@@ -57,7 +57,7 @@ void parallel_pieces(std::int64_t n, std::int64_t grain,
   const std::int64_t wanted =
       std::min<std::int64_t>(std::min(2 * threads, 4096), n / std::max<std::int64_t>(grain, 1));
   constexpr std::int64_t kAlign = 64;  // 256 bytes of float32: whole cache lines per piece
-  const std::int64_t step = ((n + wanted - 1) / wanted + kAlign - 1) / kAlign * kAlign;
+  const std::int64_t step = piece_length(n, wanted, kAlign);
   Pieces pieces{n, step, body, context};
   // A loop shorter than ~2^20 elements takes less time than waking a sleeping helper: it shares
   // only with helpers still awake after a recent job (a training step's products).
