@@ -295,34 +295,33 @@ BOOST_AUTO_TEST_CASE(run_chunks_rethrows_after_every_chunk_ran_shared_or_alone) 
                 caught.find("chunk 5 failed") != std::string::npos),
                caught);
   }
-  // Nested: the outer job holds the pool, so the inner one runs on its caller alone.
+  // The inner job run from the single chunk of an outer job with `outer_helpers` helpers.
   struct Outer {
     std::function<std::pair<int, std::string>(int)> run;
     std::pair<int, std::string> inner;
-  } outer{run, {}};
-  ag::detail::run_chunks(
-      1, 1,
-      [](void* context, int) {
-        auto& o = *static_cast<Outer*>(context);
-        o.inner = o.run(1);
-      },
-      &outer);
-  BOOST_TEST(outer.inner.first == 9);
-  BOOST_TEST(outer.inner.second.find("chunk 2 failed") != std::string::npos, outer.inner.second);
-  // Nested in a job that runs alone (no helpers): that job has let the pool go, so the inner one
-  // may be shared or not; every chunk runs either way.
-  outer.inner = {};
-  ag::detail::run_chunks(
-      0, 1,
-      [](void* context, int) {
-        auto& o = *static_cast<Outer*>(context);
-        o.inner = o.run(1);
-      },
-      &outer);
-  BOOST_TEST(outer.inner.first == 9);
-  BOOST_TEST((outer.inner.second.find("chunk 2 failed") != std::string::npos ||
-              outer.inner.second.find("chunk 5 failed") != std::string::npos),
-             outer.inner.second);
+  };
+  auto nested = [&](int outer_helpers) {
+    Outer outer{run, {}};
+    ag::detail::run_chunks(
+        outer_helpers, 1,
+        [](void* context, int) {
+          auto& o = *static_cast<Outer*>(context);
+          o.inner = o.run(1);
+        },
+        &outer);
+    return outer.inner;
+  };
+  // In a shared job, which holds the pool, the inner one runs on its caller alone.
+  const auto [in_shared_ran, in_shared_caught] = nested(1);
+  BOOST_TEST(in_shared_ran == 9);
+  BOOST_TEST(in_shared_caught.find("chunk 2 failed") != std::string::npos, in_shared_caught);
+  // In a job that runs alone (no helpers), which has let the pool go, the inner one may be
+  // shared or not; every chunk runs either way.
+  const auto [in_alone_ran, in_alone_caught] = nested(0);
+  BOOST_TEST(in_alone_ran == 9);
+  BOOST_TEST((in_alone_caught.find("chunk 2 failed") != std::string::npos ||
+              in_alone_caught.find("chunk 5 failed") != std::string::npos),
+             in_alone_caught);
 }
 
 // A job that may not wake a sleeping helper (ag::parallel_for's short loops) runs on the caller
