@@ -308,17 +308,41 @@ constexpr std::array<int, L> fold_owner() {
   }
   return owner[0];
 }
+// The lane of the folded vector that holds dot d (fold_owner's inverse).
+template <int L>
+constexpr int lane_of_dot(int d) {
+  const std::array<int, L> owner = fold_owner<L>();
+  for (int i = 0; i < L; ++i) {
+    if (owner[i] == d) return i;
+  }
+  return 0;
+}
+// The folded sums put back in dot order: lane d holds dot d (by reference, as fold_half).
+template <class V, int L, int... D>
+AG_SMALL_INLINE void in_dot_order(V& out, const V& folded, std::integer_sequence<int, D...>) {
+  out = __builtin_shufflevector(folded, folded, lane_of_dot<L>(D)...);
+}
+
+// How few_column_block stores: where C is dense (ldc == Cols) its block of R rows is R * Cols
+// consecutive elements, stored from one vector in dot order, with the bias laid out alike.
+template <class T>
+struct FewColumnStore {
+  bool dense;
+  bool relu;
+  const T* bias_lanes;  // bias[d % Cols] at lane d, or null
+};
 
 // Products with at most 4 columns (a classifier's logits): R rows at once, each row of X read
 // once for all the columns, and the R x Cols dots' lane sums folded together. Each dot is summed
 // as dots_tile sums it (two accumulators over alternate vectors, the same tree of lane sums, the
 // scalar tail last), so the results are its bit for bit; R is what the registers hold.
 template <class T, int VecBytes, int Cols, int R>
-AG_SMALL_INLINE void few_column_block(const Dots<T>& j, std::int64_t r0) {
+AG_SMALL_INLINE void few_column_block(const Dots<T>& j, const FewColumnStore<T>& out,
+                                      std::int64_t r0) {
   using V = typename Vec<T, VecBytes>::type;
   constexpr int L = Vec<T, VecBytes>::lanes;
   V acc[R * Cols][2] = {};
-  T tail[R * Cols] = {};
+  T tail[L] = {};  // dot d's scalar tail at d; the lanes past R * Cols stay zero
   const T* x = j.X + r0 * j.ldx;
   std::int64_t q = 0;
   // Unrolled, so that y and acc stay in registers (GCC otherwise keeps y on the stack, stored
@@ -349,6 +373,25 @@ AG_SMALL_INLINE void few_column_block(const Dots<T>& j, std::int64_t r0) {
   V sums[L] = {};  // dot (r, c) at r * Cols + c; the vectors past R * Cols stay zero
   for (int d = 0; d < R * Cols; ++d) sums[d] = acc[d][0] + acc[d][1];
   fold_sums<V, L>(sums);
+  if (out.dense) {
+    // The scalar stores' arithmetic lane by lane (store(), epilogue_value()), in one vector: the
+    // dozen stores one at a time, each testing the epilogue, took half as long again as the
+    // dots (the spiral's 300x3x64 logits with their bias, 10.9k against 7.1k cycles).
+    V tails, value;
+    in_dot_order<V, L>(value, sums[0], std::make_integer_sequence<int, L>());
+    __builtin_memcpy(&tails, tail, sizeof tails);
+    value = j.alpha * (value + tails);
+    T* c = j.C + r0 * Cols;
+    if (j.beta != T(0)) {
+      V old = {};
+      __builtin_memcpy(&old, c, sizeof(T) * R * Cols);
+      value = value + j.beta * old;
+    }
+    if (out.bias_lanes) epilogue_vector<T, VecBytes, true, false>(value, out.bias_lanes);
+    if (out.relu) epilogue_vector<T, VecBytes, false, true>(value, nullptr);
+    __builtin_memcpy(c, &value, sizeof(T) * R * Cols);
+    return;
+  }
   constexpr std::array<int, L> owner = fold_owner<L>();
   for (int i = 0; i < L; ++i) {
     const int d = owner[i];
@@ -367,7 +410,13 @@ AG_SMALL_INLINE std::int64_t few_column_dots(const Dots<T>& j) {
   constexpr int R = std::min(L / Cols, (kRegisters - 2 * Cols - 1) / (2 * Cols));
   std::int64_t r0 = 0;
   if constexpr (R >= 2) {  // one row at a time would gain nothing over dots_tile
-    for (; r0 + R <= j.rows; r0 += R) few_column_block<T, VecBytes, Cols, R>(j, r0);
+    T bias_lanes[L] = {};
+    if (j.epilogue.bias) {
+      for (int d = 0; d < R * Cols; ++d) bias_lanes[d] = j.epilogue.bias[d % Cols];
+    }
+    const FewColumnStore<T> out{j.ldc == Cols, j.epilogue.relu,
+                                j.epilogue.bias ? bias_lanes : nullptr};
+    for (; r0 + R <= j.rows; r0 += R) few_column_block<T, VecBytes, Cols, R>(j, out, r0);
   }
   return r0;
 }
