@@ -4,6 +4,7 @@
 
 #include "broadcast.hpp"
 #include "gemm.hpp"
+#include "gemm_small.hpp"
 #include "linear_grad.hpp"
 #include "tensor_impl.hpp"
 
@@ -208,6 +209,25 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
                                           data<T>(bias_grad), rows, out_features, in);
           });
           return Grads{Tensor(), std::move(dw), std::move(bias_grad)};
+        }
+        if (need_x && need_w && in >= 1 && out_features >= 1 &&
+            out_features <= detail::kFewOutputsMax &&
+            detail::small_gemm_suits(rows, in, out_features)) {
+          // A classifier's last layer: both products in one pass over x, gz never stored.
+          Tensor dx = detail::empty({rows, in}, g.dtype(), "linear");
+          Tensor dw = detail::empty({in, out_features}, g.dtype(), "linear");
+          Tensor bias_grad =
+              has_bias ? detail::empty({out_features}, g.dtype(), "linear") : Tensor();
+          dispatch(g.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            detail::few_outputs_grad(data<T>(g), y.defined() ? data<T>(y) : nullptr, data<T>(x2),
+                                     data<T>(w), data<T>(dx), data<T>(dw),
+                                     has_bias ? data<T>(bias_grad) : nullptr, rows, in,
+                                     out_features);
+          });
+          Grads grads{dx.reshape(x.shape()), std::move(dw)};
+          if (has_bias) grads.push_back(std::move(bias_grad));
+          return grads;
         }
         Tensor gz = y.defined() ? detail::empty({rows, out_features}, g.dtype(), "linear")
                                 : g.reshape({rows, out_features});

@@ -174,6 +174,103 @@ struct ReluBiasWeightGrad {
   }
 };
 
+// A layer with N (1 to 4) outputs whose input and weight both need gradients, in columns
+// [c0, c0 + width) of x, width = NV lanes unless Part (then fewer than a vector, the rest of
+// the lanes zero): dx[r, :] = gz[r, :] w^T and dwt[c, :] = sum over rows of gz[r, c] x[r, :],
+// both summed from zero as the small product kernels sum them (gemm_small.cpp: dx over the N
+// outputs, dw row after row, whole vectors throughout, so the same multiply-adds), w^T's block
+// and dw's sums held in registers over all rows. gz is g, masked where y <= 0 when y is
+// non-null.
+template <class T, int VecBytes, int N, int NV, bool Part>
+inline __attribute__((always_inline)) void few_outputs_block(
+    const T* __restrict g, const T* __restrict y, const T* __restrict x, const T* __restrict w,
+    T* __restrict dx, T* __restrict dw, std::int64_t rows, std::int64_t in, std::int64_t c0,
+    std::int64_t width) {
+  typedef T V __attribute__((vector_size(VecBytes)));
+  constexpr int L = VecBytes / sizeof(T);
+  if constexpr (!Part) width = NV * L;
+  V wt[N][NV], acc[N][NV] = {};
+  for (int c = 0; c < N; ++c) {
+    T lanes[NV * L] = {};
+    for (std::int64_t l = 0; l < width; ++l) lanes[l] = w[(c0 + l) * N + c];
+    std::memcpy(wt[c], lanes, sizeof lanes);
+  }
+  // Unrolled, so that the sums and w^T's block stay in registers (rolled, GCC keeps them on
+  // the stack).
+  for (std::int64_t r = 0; r < rows; ++r) {
+    T gz[N];
+#pragma GCC unroll 4
+    for (int c = 0; c < N; ++c) gz[c] = !y || y[r * N + c] > T(0) ? g[r * N + c] : T(0);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      const std::int64_t at = r * in + c0 + v * L;
+      V xv = {};
+      std::memcpy(&xv, x + at, Part ? static_cast<std::size_t>(width) * sizeof(T) : sizeof xv);
+      // From zero, as the rows kernel sums: after a product, a + b c could be contracted into
+      // a multiply-add about either product.
+      V d = {};
+#pragma GCC unroll 4
+      for (int c = 0; c < N; ++c) d += gz[c] * wt[c][v];
+      std::memcpy(dx + at, &d, Part ? static_cast<std::size_t>(width) * sizeof(T) : sizeof d);
+#pragma GCC unroll 4
+      for (int c = 0; c < N; ++c) acc[c][v] += gz[c] * xv;
+    }
+  }
+  for (int c = 0; c < N; ++c) {
+    T lanes[NV * L];
+    std::memcpy(lanes, acc[c], sizeof lanes);
+    for (std::int64_t l = 0; l < width; ++l) dw[(c0 + l) * N + c] = lanes[l];
+  }
+}
+
+// Blocks as wide as the registers hold (2 N NV sums and weights, an x vector, the dx vector
+// and N broadcasts), then single vectors, then x's last columns as one part-vector; the bias's
+// gradient as the column sums of gz, row after row (column_sums' bits).
+template <class T, int VecBytes, int N>
+inline __attribute__((always_inline)) void few_outputs_impl(const T* g, const T* y, const T* x,
+                                                            const T* w, T* dx, T* dw, T* bias_grad,
+                                                            std::int64_t rows, std::int64_t in) {
+  constexpr int L = VecBytes / sizeof(T);
+  constexpr int kRegisters = VecBytes == 64 ? 32 : 16;
+  constexpr int kWide = std::max(1, std::min(8, (kRegisters - N - 2) / (2 * N)));
+  std::int64_t c0 = 0;
+  for (; c0 + kWide * L <= in; c0 += kWide * L) {
+    few_outputs_block<T, VecBytes, N, kWide, false>(g, y, x, w, dx, dw, rows, in, c0, 0);
+  }
+  if constexpr (kWide > 1) {
+    for (; c0 + L <= in; c0 += L) {
+      few_outputs_block<T, VecBytes, N, 1, false>(g, y, x, w, dx, dw, rows, in, c0, 0);
+    }
+  }
+  if (c0 < in)
+    few_outputs_block<T, VecBytes, N, 1, true>(g, y, x, w, dx, dw, rows, in, c0, in - c0);
+  if (!bias_grad) return;
+  T sums[N] = {};
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (int c = 0; c < N; ++c) sums[c] += !y || y[r * N + c] > T(0) ? g[r * N + c] : T(0);
+  }
+  for (int c = 0; c < N; ++c) bias_grad[c] = sums[c];
+}
+
+struct FewOutputsGrad {
+  template <int VecBytes, class T>
+  static inline __attribute__((always_inline)) void run(const T* g, const T* y, const T* x,
+                                                        const T* w, T* dx, T* dw, T* bias_grad,
+                                                        std::int64_t rows, std::int64_t in,
+                                                        std::int64_t n) {
+    switch (n) {
+      case 1:
+        return few_outputs_impl<T, VecBytes, 1>(g, y, x, w, dx, dw, bias_grad, rows, in);
+      case 2:
+        return few_outputs_impl<T, VecBytes, 2>(g, y, x, w, dx, dw, bias_grad, rows, in);
+      case 3:
+        return few_outputs_impl<T, VecBytes, 3>(g, y, x, w, dx, dw, bias_grad, rows, in);
+      default:
+        return few_outputs_impl<T, VecBytes, 4>(g, y, x, w, dx, dw, bias_grad, rows, in);
+    }
+  }
+};
+
 }  // namespace
 
 void relu_bias_weight_grad(const float* g, const float* y, const float* x, float* dw,
@@ -201,6 +298,17 @@ void relu_and_bias_grad(const float* g, const float* y, float* gz, float* bias_g
 void relu_and_bias_grad(const double* g, const double* y, double* gz, double* bias_grad,
                         std::int64_t rows, std::int64_t n) {
   run_for_cpu<ReluAndBiasGrad>(g, y, gz, bias_grad, rows, n);
+}
+
+void few_outputs_grad(const float* g, const float* y, const float* x, const float* w, float* dx,
+                      float* dw, float* bias_grad, std::int64_t rows, std::int64_t in,
+                      std::int64_t n) {
+  run_for_cpu<FewOutputsGrad>(g, y, x, w, dx, dw, bias_grad, rows, in, n);
+}
+void few_outputs_grad(const double* g, const double* y, const double* x, const double* w,
+                      double* dx, double* dw, double* bias_grad, std::int64_t rows, std::int64_t in,
+                      std::int64_t n) {
+  run_for_cpu<FewOutputsGrad>(g, y, x, w, dx, dw, bias_grad, rows, in, n);
 }
 
 }  // namespace ag::detail

@@ -21,6 +21,18 @@ void relu_bias_weight_grad(const float* g, const float* y, const float* x, float
 void relu_bias_weight_grad(const double* g, const double* y, const double* x, double* dw,
                            double* bias_grad, std::int64_t rows, std::int64_t n, std::int64_t in);
 
+// A layer with 1 <= n <= 4 outputs (a classifier's logits) whose input x [rows, in] and weight
+// w [in, n] both need gradients: dx = gz w^T and dw = x^T gz in one pass over the rows, gz (g,
+// masked where y > 0 fails when y is non-null) never stored, and the bias's gradient when
+// bias_grad is non-null. The sums are those of the small product kernels and column_sums.
+constexpr std::int64_t kFewOutputsMax = 4;
+void few_outputs_grad(const float* g, const float* y, const float* x, const float* w, float* dx,
+                      float* dw, float* bias_grad, std::int64_t rows, std::int64_t in,
+                      std::int64_t n);
+void few_outputs_grad(const double* g, const double* y, const double* x, const double* w,
+                      double* dx, double* dw, double* bias_grad, std::int64_t rows, std::int64_t in,
+                      std::int64_t n);
+
 // Without activation: the bias gradient, the column sums of g [rows, n].
 void column_sums(const float* g, float* sums, std::int64_t rows, std::int64_t n);
 void column_sums(const double* g, double* sums, std::int64_t rows, std::int64_t n);
