@@ -168,6 +168,22 @@ BOOST_AUTO_TEST_CASE(fused_linear_and_cross_entropy) {
   loss.backward();
   BOOST_TEST(loss.item() == (2e4 + std::log(2.0)) / 2, boost::test_tools::tolerance(1e-12));
   for (double g : big.grad().to_vector()) BOOST_TEST(std::isfinite(g));
+  // A gradient element below the smallest normal number is 0, as Adam's moments are: e^-80 / 4
+  // is normal in float32 and kept, e^-88 / 4 and e^-90 (a subnormal probability) become 0.
+  for (ag::Dtype dtype : {ag::float32, ag::float64}) {
+    Tensor far = ag::tensor(std::vector<double>{0, -80, 0, -88, 0, -90, 0, 0}, {4, 2}, dtype)
+                     .requires_grad_();
+    ag::cross_entropy(far, std::vector<std::int64_t>{0, 0, 0, 0}).backward();
+    const auto g = far.grad().to_vector();
+    const bool f32 = dtype == ag::float32;
+    BOOST_TEST(g[1] == static_cast<double>(static_cast<float>(std::exp(-80.0))) / 4,
+               boost::test_tools::tolerance(1e-6));
+    BOOST_TEST(g[3] == (f32 ? 0.0 : std::exp(-88.0) / 4), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(g[5] == (f32 ? 0.0 : std::exp(-90.0) / 4), boost::test_tools::tolerance(1e-12));
+    if (f32) {
+      for (double v : g) BOOST_TEST(std::fpclassify(static_cast<float>(v)) != FP_SUBNORMAL);
+    }
+  }
   BOOST_CHECK_THROW(ag::linear(ag::ones({4, 3}), ag::ones({2, 3})), ag::Error);
   BOOST_CHECK_THROW(ag::cross_entropy(ag::ones({2, 3}), std::vector<std::int64_t>{0, 3}),
                     ag::Error);
