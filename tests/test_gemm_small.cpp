@@ -116,7 +116,7 @@ Outcome run(bool ta, bool tb, Shape3 s, std::int64_t pad, double alpha, double b
 // The spiral MLP's products (300 points, 2-64-3) and their backward ones, odd sizes around the
 // kernels' tile edges (4 rows, two vectors of columns; four vectors for one or two rows), single
 // elements, products of one to four long columns (the few-column dots: rows left over past
-// its blocks, k past its vectors), and k of one to four (the rows kernel's short-k blocks).
+// its blocks, k past its vectors), and k of one to four.
 const std::vector<Shape3> kShapes = {
     {300, 64, 2}, {300, 3, 64}, {300, 64, 3}, {64, 3, 300}, {2, 64, 300}, {5, 7, 3},   {1, 1, 1},
     {1, 1, 70},   {17, 33, 9},  {33, 17, 40}, {4, 100, 1},  {100, 4, 37}, {3, 5, 70},  {7, 65, 2},

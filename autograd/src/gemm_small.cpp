@@ -74,36 +74,6 @@ AG_SMALL_INLINE void load(V& v, const T* p) {
 // epilogue at run time, one element at a time).
 constexpr int kFuseBias = 1, kFuseRelu = 2;
 
-// Out's row `row` from NV vectors of sums at column c0 (c: where its c0 is stored), `width` of
-// them: whole vectors with the epilogue in registers where Contiguous, else one at a time.
-template <class T, int VecBytes, int NV, bool Contiguous, int Fuse>
-AG_SMALL_INLINE void store_row(const Axpy<T>& j, const typename Vec<T, VecBytes>::type* acc, T* c,
-                               std::int64_t c0, std::int64_t row, std::int64_t width) {
-  using V = typename Vec<T, VecBytes>::type;
-  constexpr int L = Vec<T, VecBytes>::lanes;
-  const Epilogue<T>& e = j.epilogue;
-  if (Contiguous && width == NV * L) {
-    for (int v = 0; v < NV; ++v) {
-      V out = j.alpha * acc[v];
-      if (j.beta != T(0)) {
-        V old;
-        load(old, c + v * L);
-        out += j.beta * old;
-      }
-      // In registers: a second pass over the block would store each element twice.
-      constexpr bool bias = Fuse & kFuseBias, relu = Fuse & kFuseRelu;
-      epilogue_vector<T, VecBytes, bias, relu>(out, bias ? e.bias + c0 + v * L : nullptr);
-      __builtin_memcpy(c + v * L, &out, sizeof out);
-    }
-  } else {
-    T sums[NV * L];
-    __builtin_memcpy(sums, acc, sizeof sums);
-    for (std::int64_t w = 0; w < width; ++w) {
-      store(c + w * j.c_col, j.alpha, sums[w], j.beta, e, Contiguous ? c0 + w : row);
-    }
-  }
-}
-
 // An R x (NV lanes) tile of Out at (r0, c0) from a P whose rows hold at least NV lanes from c0;
 // `width` of its columns are stored.
 template <class T, int VecBytes, int R, int NV, bool Contiguous, int Fuse>
@@ -121,57 +91,30 @@ AG_SMALL_INLINE void axpy_tile(const Axpy<T>& j, const T* P, std::int64_t ldp, s
       for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
     }
   }
+  const Epilogue<T>& e = j.epilogue;
   for (int r = 0; r < R; ++r) {
-    store_row<T, VecBytes, NV, Contiguous, Fuse>(j, acc[r], j.C + (r0 + r) * j.c_row + c0 * j.c_col,
-                                                 c0, r0 + r, width);
-  }
-}
-
-// Products of K <= 4 (a first layer's few input features): a block of NV vectors of P's K rows
-// held in registers over all of Out's rows, where axpy_tile reloads them for every four rows and
-// loops over k. Each sum from zero in q order, as axpy_tile's. P's rows hold NV lanes from c0.
-template <class T, int VecBytes, int K, int NV, int Fuse>
-AG_SMALL_INLINE void short_k_block(const Axpy<T>& j, const T* P, std::int64_t ldp, std::int64_t c0,
-                                   std::int64_t width) {
-  using V = typename Vec<T, VecBytes>::type;
-  constexpr int L = Vec<T, VecBytes>::lanes;
-  V b[K][NV];
-  for (int q = 0; q < K; ++q) {
-    for (int v = 0; v < NV; ++v) load(b[q][v], P + q * ldp + v * L);
-  }
-  for (std::int64_t r = 0; r < j.rows; ++r) {
-    const T* s = j.S + r * j.s_row;
-    V acc[NV] = {};
-#pragma GCC unroll 4
-    for (int q = 0; q < K; ++q) {
-      const T a = s[q * j.s_p];
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[v] += a * b[q][v];
+    T* c = j.C + (r0 + r) * j.c_row + c0 * j.c_col;
+    if (Contiguous && width == NV * L) {
+      for (int v = 0; v < NV; ++v) {
+        V out = j.alpha * acc[r][v];
+        if (j.beta != T(0)) {
+          V old;
+          load(old, c + v * L);
+          out += j.beta * old;
+        }
+        // In registers: a second pass over the block would store each element twice.
+        constexpr bool bias = Fuse & kFuseBias, relu = Fuse & kFuseRelu;
+        epilogue_vector<T, VecBytes, bias, relu>(out, bias ? e.bias + c0 + v * L : nullptr);
+        __builtin_memcpy(c + v * L, &out, sizeof out);
+      }
+    } else {
+      T sums[NV * L];
+      __builtin_memcpy(sums, acc[r], sizeof sums);
+      for (std::int64_t w = 0; w < width; ++w) {
+        store(c + w * j.c_col, j.alpha, sums[w], j.beta, e, Contiguous ? c0 + w : r0 + r);
+      }
     }
-    store_row<T, VecBytes, NV, true, Fuse>(j, acc, j.C + r * j.c_row + c0, c0, r, width);
   }
-}
-
-// The rows kernel for K <= 4: blocks of NV vectors (what the registers hold: K NV of P, NV sums,
-// a broadcast), then single vectors, then the last columns from a zero-padded copy.
-template <class T, int VecBytes, int K, int Fuse>
-AG_SMALL_INLINE void short_k_all(const Axpy<T>& j) {
-  constexpr int L = Vec<T, VecBytes>::lanes;
-  constexpr int kRegisters = VecBytes == 64 ? 32 : 16;
-  constexpr int kFit = (kRegisters - 2) / (K + 1);
-  constexpr int NV = kFit >= 4 ? 4 : kFit >= 2 ? 2 : 1;
-  std::int64_t c0 = 0;
-  for (; c0 + NV * L <= j.cols; c0 += NV * L) {
-    short_k_block<T, VecBytes, K, NV, Fuse>(j, j.P + c0, j.ldp, c0, NV * L);
-  }
-  for (; c0 + L <= j.cols; c0 += L)
-    short_k_block<T, VecBytes, K, 1, Fuse>(j, j.P + c0, j.ldp, c0, L);
-  if (c0 == j.cols) return;
-  T tail[K * L] = {};
-  for (int q = 0; q < K; ++q) {
-    for (std::int64_t c = c0; c < j.cols; ++c) tail[q * L + c - c0] = j.P[q * j.ldp + c];
-  }
-  short_k_block<T, VecBytes, K, 1, Fuse>(j, tail, L, c0, j.cols - c0);
 }
 
 template <class T, int VecBytes, int R, bool Contiguous, int Fuse>
@@ -232,18 +175,6 @@ AG_SMALL_INLINE const T* tail_panel(Scratch<T>& scratch, const Axpy<T>& j) {
 // Out in blocks of four rows. Out is C itself when Contiguous (the rows kernel), else C^T.
 template <class T, int VecBytes, bool Contiguous, int Fuse>
 AG_SMALL_INLINE void axpy_all(const Axpy<T>& j, Scratch<T>& scratch) {
-  if constexpr (Contiguous) {
-    switch (j.k) {
-      case 1:
-        return short_k_all<T, VecBytes, 1, Fuse>(j);
-      case 2:
-        return short_k_all<T, VecBytes, 2, Fuse>(j);
-      case 3:
-        return short_k_all<T, VecBytes, 3, Fuse>(j);
-      case 4:
-        return short_k_all<T, VecBytes, 4, Fuse>(j);
-    }
-  }
   const T* tail = tail_panel<T, VecBytes>(scratch, j);
   for (std::int64_t r0 = 0; r0 < j.rows; r0 += 4) {
     switch (j.rows - r0) {
