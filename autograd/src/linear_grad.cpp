@@ -25,6 +25,14 @@ inline __attribute__((always_inline)) void relu_masked(V& masked, const T* __res
   masked = reinterpret_cast<V>(reinterpret_cast<M>(gv) & (yv > T(0)));
 }
 
+// Element `at` of the pre-activation's gradient: g where y > 0 (NaN and y <= 0 give 0), or g
+// itself without an activation (y null).
+template <class T>
+inline __attribute__((always_inline)) T masked_at(const T* __restrict g, const T* __restrict y,
+                                                  std::int64_t at) {
+  return !y || y[at] > T(0) ? g[at] : T(0);
+}
+
 // Columns [c0, c0 + NV lanes) over all rows: gz = g where y > 0, formed in registers, its column
 // sums into bias_grad, stored into gz when Store (a hidden layer, whose input needs the gradient
 // too), and with In > 0 also summed into the weight's gradient, dw[i, :] = sum over rows of
@@ -80,7 +88,7 @@ inline __attribute__((always_inline)) void masked_grad_impl(const T* __restrict 
   for (std::int64_t j = c0; j < n; ++j) {
     T bias_sum = T(0), sums[In > 0 ? In : 1] = {};
     for (std::int64_t r = 0; r < rows; ++r) {
-      const T masked = y[r * n + j] > T(0) ? g[r * n + j] : T(0);
+      const T masked = masked_at(g, y, r * n + j);
       if constexpr (Store) gz[r * n + j] = masked;
       bias_sum += masked;
       for (int i = 0; i < In; ++i) sums[i] += x[r * In + i] * masked;
@@ -200,7 +208,7 @@ inline __attribute__((always_inline)) void few_outputs_block(
   for (std::int64_t r = 0; r < rows; ++r) {
     T gz[N];
 #pragma GCC unroll 4
-    for (int c = 0; c < N; ++c) gz[c] = !y || y[r * N + c] > T(0) ? g[r * N + c] : T(0);
+    for (int c = 0; c < N; ++c) gz[c] = masked_at(g, y, r * N + c);
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
       const std::int64_t at = r * in + c0 + v * L;
@@ -247,7 +255,7 @@ inline __attribute__((always_inline)) void few_outputs_impl(const T* g, const T*
   if (!bias_grad) return;
   T sums[N] = {};
   for (std::int64_t r = 0; r < rows; ++r) {
-    for (int c = 0; c < N; ++c) sums[c] += !y || y[r * N + c] > T(0) ? g[r * N + c] : T(0);
+    for (int c = 0; c < N; ++c) sums[c] += masked_at(g, y, r * N + c);
   }
   for (int c = 0; c < N; ++c) bias_grad[c] = sums[c];
 }
