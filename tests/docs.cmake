@@ -23,6 +23,7 @@ if(AG_BUILD_TOOLS AND AG_BUILD_EXAMPLES)
       COMMAND ${CMAKE_COMMAND} -DDOC=${PROJECT_SOURCE_DIR}/${doc} -DAGEXPR=$<TARGET_FILE:agexpr>
               -DEXAMPLES=${PROJECT_BINARY_DIR}/examples -DWORK_DIR=${work}
               -P ${PROJECT_SOURCE_DIR}/cmake/CheckDocCommands.cmake)
-    set_tests_properties(doc_commands_${stem} PROPERTIES LABELS docs TIMEOUT 300)
+    set_tests_properties(doc_commands_${stem} PROPERTIES LABELS docs TIMEOUT 300
+                         ENVIRONMENT "${AG_DOCUMENTED_OUTPUT_ENV}")
   endforeach()
 endif()
