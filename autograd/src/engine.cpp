@@ -154,6 +154,19 @@ void reset_grad(Node& n) {
   }
 }
 
+// Sets a per-thread switch for a scope and restores it on any exit.
+class SwitchGuard {
+ public:
+  SwitchGuard(bool& flag, bool value) noexcept : flag_(flag), previous_(flag) { flag = value; }
+  ~SwitchGuard() { flag_ = previous_; }
+  SwitchGuard(const SwitchGuard&) = delete;
+  SwitchGuard& operator=(const SwitchGuard&) = delete;
+
+ private:
+  bool& flag_;
+  bool previous_;
+};
+
 // First-order backward: gradients are numbers, accumulated in the nodes themselves.
 // seed_root sets the output's gradient after intermediates were reset.
 template <class SeedFn>
@@ -169,10 +182,12 @@ void run_backward(Node* root, bool retain_graph, SeedFn&& seed_root) {
     check_runnable(n);
     if (!(n.flags & kLeaf)) reset_grad(n);
   });
-  NoGradGuard no_grad;  // backward rules compute with tensors; they must not record
-  // Anomaly mode checks each rule's gradients below, not the ops a rule uses inside.
+  // Backward rules compute with tensors; they must not record. Anomaly mode checks each
+  // rule's gradients below, not the ops a rule uses inside. Both switches are set here inline
+  // (the public guards are out-of-line calls, a measurable share of a 10-node backward).
   const bool check_anomalies = anomaly_mode;
-  AnomalyModeGuard rules_unchecked(false);
+  SwitchGuard no_grad(grad_mode, false);
+  SwitchGuard rules_unchecked(anomaly_mode, false);
   seed_root();
   // Nodes are unmarked as they run; a rule that throws tells the guard where it stopped (a
   // catch, not a counter the guard reads: that would be a store per node).

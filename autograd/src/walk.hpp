@@ -18,9 +18,12 @@ void trim(std::vector<T>& scratch) {
   if (scratch.capacity() > (4u << 20)) std::vector<T>().swap(scratch);
 }
 
+// 16 bytes: the input count is cached beside the cursor, so the loop does not reload it
+// through the node (a scalar's count needs its op; a tensor's, its input vector).
 struct Frame {
   Node* node;
-  std::size_t next_input;
+  std::uint32_t next_input;
+  std::uint32_t input_count;
 };
 // The walk's stack, kept per thread between calls (engine.cpp).
 extern thread_local std::vector<Frame> walk_stack;
@@ -72,18 +75,19 @@ void walk(std::span<Node* const> roots, bool requires_grad_only, std::vector<Nod
     if (!wanted(root)) continue;
     on_first_visit(*root);
     root->flags |= kVisited;
-    stack.push_back({root, 0});
+    stack.push_back({root, 0, static_cast<std::uint32_t>(input_count(*root))});
     while (!stack.empty()) {
       Frame& top = stack.back();
-      if (top.next_input < input_count(*top.node)) {
+      if (top.next_input < top.input_count) {
         Node* in = input_of(*top.node, top.next_input++);
         if (wanted(in)) {
           on_first_visit(*in);
           in->flags |= kVisited;
-          if (input_count(*in) == 0) {
+          const auto count = static_cast<std::uint32_t>(input_count(*in));
+          if (count == 0) {
             order.push_back(in);  // a leaf is finished at once: no stack frame
           } else {
-            stack.push_back({in, 0});  // `top` is not used after this
+            stack.push_back({in, 0, count});  // `top` is not used after this
           }
         }
       } else {
