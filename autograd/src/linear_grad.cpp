@@ -57,7 +57,10 @@ inline __attribute__((always_inline)) void masked_grad_block(
     }
   }
   std::memcpy(bias_grad + c0, acc, sizeof acc);
-  for (int i = 0; i < In; ++i) std::memcpy(dw + i * n + c0, wacc[i], sizeof wacc[i]);
+  // if constexpr: GCC without optimisation warns of a read past wacc for In == 0 otherwise.
+  if constexpr (In > 0) {
+    for (int i = 0; i < In; ++i) std::memcpy(dw + i * n + c0, wacc[i], sizeof wacc[i]);
+  }
 }
 
 // Blocks as wide as the registers allow, then narrower ones, then the last columns one at a
