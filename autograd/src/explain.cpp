@@ -87,7 +87,7 @@ std::string name_of(const GraphNode& g, const std::vector<std::string>& names,
              label[op.size()] == '(') {  // "leaky_relu(0.1)": the constant after the input
     text = fmt::format("{}({}, {}", op, names[g.inputs[0]], label.substr(op.size() + 1));
   } else if (scalar && g.inputs.size() == 1 && op == "neg") {
-    text = "-" + operand(0, 3);
+    text = fmt::format("-{}", operand(0, 3));  // not "-" + ...: GCC 12 warns (-Wrestrict) falsely
     level = 3;
   } else if (scalar && g.inputs.size() == 1 && label != op) {
     // An op with a constant, as pictures label it: "* 2", "- 0.3", "**3", "2 -", "1 /".

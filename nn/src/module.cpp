@@ -174,8 +174,9 @@ Tensor Sequential::forward(const Tensor& x) {
     ScopeGuard scope(scopes_[i].c_str());
     // Exact classes only: a subclass may override forward.
     Module& m = *modules_[i];
-    if (i + 1 < modules_.size() && typeid(m) == typeid(Dense) &&
-        typeid(*modules_[i + 1]) == typeid(ReLU)) {
+    // A plain pointer: typeid of a call's result is one clang warns about.
+    const Module* next = i + 1 < modules_.size() ? modules_[i + 1].get() : nullptr;
+    if (next && typeid(m) == typeid(Dense) && typeid(*next) == typeid(ReLU)) {
       out = static_cast<Dense&>(m).forward_activated(out, Activation::relu);
       ++i;
       continue;
