@@ -281,11 +281,11 @@ BOOST_AUTO_TEST_CASE(trace_text_reads_as_the_chain_rule) {
              "  d f/d a = d f/d f · d f/d a + d f/d b · d b/d a = 1 · 6 + 2 · 3 = 12\n");
 }
 
-// Explain and trace stay linear: 80,000 nodes cost about 4x of 20,000, not 16x (bound 10x:
-// the machine is shared, so timings are noisy).
-// A complexity check, not a speed figure: quadruple the graph, and a linear walk costs about 4x
-// while a quadratic one costs 16x. This thread's CPU time, not wall time, so that other work on
-// the machine does not count.
+// Explain and trace stay linear: 80,000 nodes cost 8x of 10,000 (up to 16x measured, once the
+// larger graph's names and terms no longer fit in cache), not the 64x of a quadratic walk (bound
+// 32x: timings on a shared machine are noisy, and a 4x step with a 10x bound failed at 10.1x).
+// A complexity check, not a speed figure. This thread's CPU time, not wall time, so that other
+// work on the machine does not count.
 static double thread_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -311,11 +311,11 @@ BOOST_AUTO_TEST_CASE(cost_is_linear_in_the_graph) {
     return best;
   };
   for (const bool trace : {true, false}) {
-    const double small = seconds(20000, trace), large = seconds(80000, trace);
+    const double small = seconds(10000, trace), large = seconds(80000, trace);
     BOOST_TEST_MESSAGE((trace ? "backward_trace" : "explain")
-                       << ": 20,000 nodes " << small * 1e3 << " ms, 80,000 nodes " << large * 1e3
+                       << ": 10,000 nodes " << small * 1e3 << " ms, 80,000 nodes " << large * 1e3
                        << " ms of CPU time");
-    BOOST_TEST(large < 10.0 * small);
+    BOOST_TEST(large < 32.0 * small);
   }
 }
 
