@@ -213,16 +213,19 @@ def load_average():
 
 
 def measure_peak(build, threads):
-    """Best of five runs of the FMA kernel (GFLOP/s); the machine is shared and noisy."""
-    best = 0.0
+    """Best of five runs of the FMA kernel (GFLOP/s; the machine is shared and noisy), and the
+    vector width in bits it ran (512 where the CPU has AVX-512, else 256)."""
+    best, width = 0.0, None
     for _ in range(5):
         out = subprocess.run([os.path.join(build, "tools", "ag_bench_peak"), "--threads",
                               str(threads), "--seconds", "0.2"], capture_output=True, text=True)
         try:
-            best = max(best, json.loads(out.stdout)["gflops"])
+            result = json.loads(out.stdout)
+            best = max(best, result["gflops"])
+            width = result["width"]
         except (ValueError, KeyError):
             pass
-    return best
+    return best, width
 
 
 def main():
@@ -251,7 +254,9 @@ def main():
 
     timings = {}    # (label, threads) -> {"ours": [...], "torch": [...], "extra": {...}}
     agreement = []  # (threads, request, key, ours, torch, ok, from a timed repetition)
-    peaks = {t: measure_peak(args.build_dir, t) for t in thread_counts}
+    peaks = {}
+    for t in thread_counts:
+        peaks[t], info["peak_width"] = measure_peak(args.build_dir, t)
     for t in thread_counts:
         print(f"# {t} thread(s): float32 FMA peak {peaks[t]:.1f} GFLOP/s", flush=True)
         ours = Server([ours_bin, "--threads", str(t), "serve"], t)
@@ -342,8 +347,8 @@ def render(info, args, reps, thread_counts, peaks, timings, agreement, memory):
         f"{' --torch-blas-threads %d' % args.torch_blas_threads if args.torch_blas_threads else ''}`",
         f"- load average (1, 5, 15 min) before: {info['load_before']}, after: {info['load_after']} "
         f"(the machine is shared: a load above {info['cores']} means other jobs took CPU time)",
-        "- FMA peak: best of 5 runs of tools/bench/peak_flops.cpp (AVX-512 FMA chains, rate per "
-        "thread CPU time, summed over threads)",
+        f"- FMA peak: best of 5 runs of tools/bench/peak_flops.cpp ({info['peak_width']}-bit FMA "
+        "chains, the widest the CPU has; rate per thread CPU time, summed over threads)",
         f"- {reps} timed repetitions per cell after one warm-up, interleaved ours/PyTorch; "
         "median (min–max) per unit; ours / PyTorch = the median of the ratios of back-to-back pairs (< 1: we are faster)",
         "- float32 for tensors; scalar workloads in float64 (ag::Value; 0-d float64 tensors in PyTorch)",
