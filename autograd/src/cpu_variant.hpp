@@ -30,12 +30,11 @@ __attribute__((target("avx2,fma"))) auto run_avx2(Args... args) {
 }
 // 512-bit vectors in zmm registers: GCC needs prefer-vector-width=512; clang ignores a target
 // string that holds it (the whole attribute: baseline code) and takes min_vector_width instead.
+#define AG_AVX512_ISA "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"
 #if defined(__clang__)
-#define AG_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), min_vector_width(512)))
+#define AG_TARGET_AVX512 __attribute__((target(AG_AVX512_ISA), min_vector_width(512)))
 #else
-#define AG_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,prefer-vector-width=512")))
+#define AG_TARGET_AVX512 __attribute__((target(AG_AVX512_ISA ",prefer-vector-width=512")))
 #endif
 template <class Kernel, class... Args>
 AG_TARGET_AVX512 auto run_avx512(Args... args) {
