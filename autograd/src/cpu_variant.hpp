@@ -20,12 +20,13 @@ struct Vec {
 int cpu_variant() noexcept;
 
 // The variants' instantiations: Kernel::run is inlined into each, so it is compiled for it.
+// Never inlined themselves, so that a kernel run through run_in_variant stays a function.
 template <class Kernel, class... Args>
-auto run_x86_64(Args... args) {
+[[gnu::noinline]] auto run_x86_64(Args... args) {
   return Kernel::template run<16>(args...);
 }
 template <class Kernel, class... Args>
-__attribute__((target("avx2,fma"))) auto run_avx2(Args... args) {
+[[gnu::noinline]] __attribute__((target("avx2,fma"))) auto run_avx2(Args... args) {
   return Kernel::template run<32>(args...);
 }
 // 512-bit vectors in zmm registers: GCC needs prefer-vector-width=512; clang ignores a target
@@ -37,7 +38,7 @@ __attribute__((target("avx2,fma"))) auto run_avx2(Args... args) {
 #define AG_TARGET_AVX512 __attribute__((target(AG_AVX512_ISA ",prefer-vector-width=512")))
 #endif
 template <class Kernel, class... Args>
-AG_TARGET_AVX512 auto run_avx512(Args... args) {
+[[gnu::noinline]] AG_TARGET_AVX512 auto run_avx512(Args... args) {
   return Kernel::template run<64>(args...);
 }
 
@@ -50,6 +51,20 @@ auto run_for_cpu(Args... args) {
       return run_avx2<Kernel>(args...);
     default:
       return run_x86_64<Kernel>(args...);
+  }
+}
+
+// From inside a kernel's run<VecBytes>: Kernel run as a separate function of the same variant.
+// GCC spends far longer optimising one huge function than the same code split in several
+// (gemm_small.cpp: every tile inlined into one function per variant took minutes to compile).
+template <int VecBytes, class Kernel, class... Args>
+inline __attribute__((always_inline)) auto run_in_variant(Args... args) {
+  if constexpr (VecBytes == 64) {
+    return run_avx512<Kernel>(args...);
+  } else if constexpr (VecBytes == 32) {
+    return run_avx2<Kernel>(args...);
+  } else {
+    return run_x86_64<Kernel>(args...);
   }
 }
 

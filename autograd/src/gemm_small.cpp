@@ -480,6 +480,24 @@ SmallKernel choose(const Args<T>& a) {
   return columns <= dots ? SmallKernel::columns : SmallKernel::dots;
 }
 
+// The kernels, each run as a function of its own (run_in_variant). The description is copied
+// into it, where it is a local that C's stores cannot alias (alpha and beta stay in registers).
+template <bool Contiguous, int Fuse>
+struct AxpyAll {
+  template <int VecBytes, class T>
+  AG_SMALL_INLINE static void run(const Axpy<T>* description, Scratch<T>* scratch) {
+    const Axpy<T> j = *description;
+    axpy_all<T, VecBytes, Contiguous, Fuse>(j, *scratch);
+  }
+};
+struct DotsAll {
+  template <int VecBytes, class T>
+  AG_SMALL_INLINE static void run(const Dots<T>* description) {
+    const Dots<T> j = *description;
+    dots_all<T, VecBytes>(j);
+  }
+};
+
 // The product on a CPU with VecBytes-wide vectors: tiles two vectors wide.
 template <class T, int VecBytes>
 AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
@@ -513,13 +531,13 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
       // The epilogue as a template argument: tested per stored vector, it cost more than the
       // pass after the product that it replaces.
       if (!a.epilogue.any()) {
-        axpy_all<T, VecBytes, true, 0>(j, second);
+        run_in_variant<VecBytes, AxpyAll<true, 0>>(&j, &second);
       } else if (!a.epilogue.relu) {
-        axpy_all<T, VecBytes, true, kFuseBias>(j, second);
+        run_in_variant<VecBytes, AxpyAll<true, kFuseBias>>(&j, &second);
       } else if (!a.epilogue.bias) {
-        axpy_all<T, VecBytes, true, kFuseRelu>(j, second);
+        run_in_variant<VecBytes, AxpyAll<true, kFuseRelu>>(&j, &second);
       } else {
-        axpy_all<T, VecBytes, true, kFuseBias | kFuseRelu>(j, second);
+        run_in_variant<VecBytes, AxpyAll<true, kFuseBias | kFuseRelu>>(&j, &second);
       }
       break;
     }
@@ -539,7 +557,8 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
                       1,
                       a.ldc,
                       a.epilogue};
-      axpy_all<T, VecBytes, false, 0>(j, second);  // C^T: the epilogue in the scalar stores
+      // C^T: the epilogue in the scalar stores
+      run_in_variant<VecBytes, AxpyAll<false, 0>>(&j, &second);
       break;
     }
     case SmallKernel::dots: {
@@ -557,7 +576,7 @@ AG_SMALL_INLINE SmallKernel product(const Args<T>& a) {
                       a.C,
                       a.ldc,
                       a.epilogue};
-      dots_all<T, VecBytes>(j);
+      run_in_variant<VecBytes, DotsAll>(&j);
       break;
     }
   }
