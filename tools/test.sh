@@ -25,7 +25,12 @@ step() {
 }
 quietly() { "$@" >/dev/null; }
 step deps tools/install-deps.sh --test
-step configure quietly cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+# A fresh tree builds with Ninja, which compiles a target's objects while the libraries it links
+# are still building (Makefiles wait for them) and keeps both cores busy; an existing tree keeps
+# the generator it was configured with.
+generator=()
+[[ -f build/CMakeCache.txt ]] || generator=(-G Ninja)
+step configure quietly cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
 step build cmake --build build -j"$(nproc)"
 step ctest ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
 step asan tools/ci/sanitize.sh build-asan
