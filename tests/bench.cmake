@@ -16,4 +16,10 @@ if(AG_BUILD_TOOLS)
   add_test(NAME bench_peak_smoke COMMAND ag_bench_peak --threads 1 --seconds 0.01)
   set_tests_properties(bench_peak_smoke PROPERTIES TIMEOUT 60 LABELS bench
     PASS_REGULAR_EXPRESSION "\"gflops\": [1-9][0-9]*\\.")
+  add_test(NAME bench_gemm_compare_peak
+    COMMAND ${CMAKE_COMMAND} -DCOMPARE=$<TARGET_FILE:ag_gemm_compare> -DPEAK=$<TARGET_FILE:ag_bench_peak>
+            -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/gemm_compare_peak
+            -P ${CMAKE_CURRENT_SOURCE_DIR}/bench/gemm_compare_peak.cmake)
+  set_tests_properties(bench_gemm_compare_peak PROPERTIES TIMEOUT 120 LABELS bench
+    PASS_REGULAR_EXPRESSION "measured from an odd path; refused without the peak program")
 endif()

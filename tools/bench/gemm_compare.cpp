@@ -9,8 +9,10 @@
 //   ag_gemm_compare [--threads 1,2] [--rounds 7] [--peak GFLOPS-per-core] [--only SUBSTRING]
 //
 // Libraries: OpenBLAS (always), oneDNN, BLIS and libxsmm where CMake found them. Without --peak
-// the peak comes from ag_bench_peak next to this program (best of 3).
+// the peak comes from ag_bench_peak next to this program (best of 3; an error if it cannot run).
 #include <cblas.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -264,19 +266,55 @@ Timing measure(const Library& lib, const Product& p, Operands& o, int rounds) {
   return t;
 }
 
+// ag_bench_peak's one-line report, or "" if it could not run or failed. Spawned without a shell,
+// so no character of the path (this program's own, from argv[0]) is interpreted.
+std::string peak_report(const std::string& program) {
+  int out[2];
+  if (pipe(out) != 0) return "";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::string args[] = {program, "--threads", "1", "--seconds", "0.2"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int error = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string report;
+  if (error == 0) {
+    char buffer[256];
+    ssize_t n = 0;
+    while ((n = read(out[0], buffer, sizeof buffer)) > 0) report.append(buffer, n);
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      report.clear();
+    }
+  }
+  close(out[0]);
+  return report;
+}
+
+// The best of three runs of ag_bench_peak from this program's directory (a bare name: PATH).
 double measure_peak(const char* argv0) {
   std::string dir = argv0;
   dir = dir.substr(0, dir.find_last_of('/') + 1);
+  const std::string program = dir + "ag_bench_peak";
   double best = 0;
   for (int i = 0; i < 3; ++i) {
-    FILE* f = popen((dir + "ag_bench_peak --threads 1 --seconds 0.2").c_str(), "r");
-    if (!f) break;
-    char line[256] = {};
-    if (std::fgets(line, sizeof line, f)) {
-      if (const char* g = std::strstr(line, "\"gflops\": "))
-        best = std::max(best, std::atof(g + 10));
+    const std::string report = peak_report(program);
+    if (const auto at = report.find("\"gflops\": "); at != std::string::npos) {
+      best = std::max(best, std::atof(report.c_str() + at + 10));
     }
-    pclose(f);
+  }
+  if (!(best > 0)) {
+    std::fprintf(stderr,
+                 "ag_gemm_compare: %s did not report an FMA peak (it is built beside this "
+                 "program); pass --peak GFLOPS-per-core\n",
+                 program.c_str());
+    std::exit(2);
   }
   return best;
 }
