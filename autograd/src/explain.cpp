@@ -231,7 +231,7 @@ double value_of_node(const Analysis& a, std::size_t id) {
   return g.is_scalar ? g.value->data() : g.tensor.item();
 }
 
-std::string num(double v, int precision = 6) {
+std::string short_number(double v, int precision = 6) {
   if (v == 0.0) v = 0.0;
   return fmt::format("{:.{}g}", v, precision);
 }
@@ -240,7 +240,7 @@ std::string why_zero(const Analysis& a, std::size_t user, std::size_t input) {
   const GraphNode& g = a.nodes[user];
   const std::string op = detail::readable_op_label(g);
   if (a.distinct_inputs[user].size() == 1) {
-    return fmt::format("{}' = 0: input {}", op, num(value_of_node(a, input), 3));
+    return fmt::format("{}' = 0: input {}", op, short_number(value_of_node(a, input), 3));
   }
   if (g.op == "*" && g.inputs.size() == 2) {
     const std::size_t other = g.inputs[0] == input ? g.inputs[1] : g.inputs[0];
@@ -249,7 +249,7 @@ std::string why_zero(const Analysis& a, std::size_t user, std::size_t input) {
   std::string values;
   for (const std::size_t in : g.inputs) {
     values += fmt::format("{}{} = {}", values.empty() ? "" : ", ", a.names[in],
-                          num(value_of_node(a, in), 3));
+                          short_number(value_of_node(a, in), 3));
   }
   return fmt::format("d({})/d {} = 0: {}", op, a.names[input], values);
 }

@@ -113,7 +113,7 @@ std::vector<OpEntry> build() {
   ops.push_back(
       other("flatten", {{{2, 3, 2}}}, [](Tensors t, Params) { return flatten(t[0], 1); }));
   ops.push_back(other("expand", {{{3, 1}}}, [](Tensors t, Params) {
-    return expand(t[0], {2, 3, 4});
+    return ag::expand(t[0], {2, 3, 4});
   }));
   ops.push_back(other("stack", {{{2, 3}, {2, 3}}}, [](Tensors t, Params) {
     return stack({t[0], t[1]}, 1);

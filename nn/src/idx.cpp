@@ -28,7 +28,7 @@ struct IdxLayout {
 
 std::string in_quotes(std::string_view source) { return "'" + std::string(source) + "'"; }
 
-[[noreturn]] void fail(std::string_view source, const std::string& what) {
+[[noreturn]] void throw_idx_error(std::string_view source, const std::string& what) {
   throw Error("idx", in_quotes(source) + ": " + what);
 }
 
@@ -56,21 +56,23 @@ const char* kind_of(std::size_t dims) { return dims == 3 ? "images" : "labels"; 
 void check_magic(std::span<const std::uint8_t> bytes, std::size_t expected_dims,
                  std::string_view source) {
   if (bytes.size() < 4)
-    fail(source, "truncated: " + std::to_string(bytes.size()) +
-                     " bytes, too short for the 4-byte IDX magic number");
+    throw_idx_error(source, "truncated: " + std::to_string(bytes.size()) +
+                                " bytes, too short for the 4-byte IDX magic number");
   const std::uint32_t magic = read_be32(bytes.data());
   const std::uint32_t expected =
       (std::uint32_t{kUnsignedByteType} << 8) | static_cast<std::uint32_t>(expected_dims);
   if (bytes[0] != 0 || bytes[1] != 0)
-    fail(source, "wrong magic number " + hex32(magic) + ", expected " + hex32(expected) +
-                     " (IDX unsigned-byte " + kind_of(expected_dims) + "): not an IDX file");
+    throw_idx_error(source, "wrong magic number " + hex32(magic) + ", expected " + hex32(expected) +
+                                " (IDX unsigned-byte " + kind_of(expected_dims) +
+                                "): not an IDX file");
   if (bytes[2] != kUnsignedByteType)
-    fail(source, "wrong magic number " + hex32(magic) + ": element type " + hex32(bytes[2]) +
-                     " is not unsigned byte (0x08)");
+    throw_idx_error(source, "wrong magic number " + hex32(magic) + ": element type " +
+                                hex32(bytes[2]) + " is not unsigned byte (0x08)");
   if (bytes[3] != expected_dims)
-    fail(source, "wrong dimension count " + std::to_string(bytes[3]) + " in magic number " +
-                     hex32(magic) + ": IDX " + kind_of(expected_dims) + " have " +
-                     std::to_string(expected_dims) + " (expected " + hex32(expected) + ")");
+    throw_idx_error(source, "wrong dimension count " + std::to_string(bytes[3]) +
+                                " in magic number " + hex32(magic) + ": IDX " +
+                                kind_of(expected_dims) + " have " + std::to_string(expected_dims) +
+                                " (expected " + hex32(expected) + ")");
 }
 
 // Parses the whole header (magic and dimension sizes) from a prefix of the file.
@@ -80,9 +82,9 @@ IdxLayout parse_layout(std::span<const std::uint8_t> bytes, std::size_t expected
   IdxLayout layout;
   layout.header_bytes = 4 + 4 * expected_dims;
   if (bytes.size() < layout.header_bytes)
-    fail(source, "truncated header: " + std::to_string(bytes.size()) + " bytes, the " +
-                     std::to_string(expected_dims) + "-dimension header needs " +
-                     std::to_string(layout.header_bytes));
+    throw_idx_error(source, "truncated header: " + std::to_string(bytes.size()) + " bytes, the " +
+                                std::to_string(expected_dims) + "-dimension header needs " +
+                                std::to_string(layout.header_bytes));
   std::uint64_t total = 1;
   for (std::size_t d = 0; d < expected_dims; ++d) {
     const std::uint64_t size = read_be32(bytes.data() + 4 + 4 * d);
@@ -92,11 +94,12 @@ IdxLayout parse_layout(std::span<const std::uint8_t> bytes, std::size_t expected
   // Checked before any data is read or decompressed: a small gzip file can announce gigabytes
   // (a gzip bomb), and the decoded images take 4 bytes per announced byte.
   if (total > kMaxIdxDataBytes)
-    fail(source, "the header announces " + std::string(kind_of(expected_dims)) + " of shape " +
-                     dims_string(layout.dims) + " = " +
-                     (total == UINT64_MAX ? std::string("more than 2^64") : std::to_string(total)) +
-                     " bytes, more than the " + std::to_string(kMaxIdxDataBytes >> 20) +
-                     " MiB limit of an IDX file");
+    throw_idx_error(
+        source, "the header announces " + std::string(kind_of(expected_dims)) + " of shape " +
+                    dims_string(layout.dims) + " = " +
+                    (total == UINT64_MAX ? std::string("more than 2^64") : std::to_string(total)) +
+                    " bytes, more than the " + std::to_string(kMaxIdxDataBytes >> 20) +
+                    " MiB limit of an IDX file");
   layout.data_bytes = total;
   return layout;
 }
@@ -107,14 +110,15 @@ IdxLayout validate(std::span<const std::uint8_t> bytes, std::size_t expected_dim
   IdxLayout layout = parse_layout(bytes, expected_dims, source);
   const std::uint64_t have = bytes.size() - layout.header_bytes;
   if (have < layout.data_bytes)
-    fail(source, "truncated data: header announces " + std::string(kind_of(expected_dims)) +
-                     " of shape " + dims_string(layout.dims) + " = " +
-                     std::to_string(layout.data_bytes) + " bytes, but only " +
-                     std::to_string(have) + " follow the header");
+    throw_idx_error(source, "truncated data: header announces " +
+                                std::string(kind_of(expected_dims)) + " of shape " +
+                                dims_string(layout.dims) + " = " +
+                                std::to_string(layout.data_bytes) + " bytes, but only " +
+                                std::to_string(have) + " follow the header");
   if (have > layout.data_bytes)
-    fail(source, std::to_string(have - layout.data_bytes) +
-                     " unexpected bytes after the data announced by the header (shape " +
-                     dims_string(layout.dims) + ")");
+    throw_idx_error(source, std::to_string(have - layout.data_bytes) +
+                                " unexpected bytes after the data announced by the header (shape " +
+                                dims_string(layout.dims) + ")");
   return layout;
 }
 
@@ -128,12 +132,14 @@ std::vector<std::uint8_t> read_idx_file(const std::filesystem::path& path,
                                         std::size_t expected_dims) {
   const std::string source = path.string();
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(source, "is a directory, not an IDX file");
+  if (std::filesystem::is_directory(path, ec))
+    throw_idx_error(source, "is a directory, not an IDX file");
   errno = 0;
   std::unique_ptr<gzFile_s, GzCloser> file(gzopen(source.c_str(), "rb"));
   if (!file)
-    fail(source, std::string("cannot open: ") +
-                     (errno ? std::strerror(errno) : "zlib could not allocate its state"));
+    throw_idx_error(source,
+                    std::string("cannot open: ") +
+                        (errno ? std::strerror(errno) : "zlib could not allocate its state"));
 
   std::vector<std::uint8_t> bytes;
   // Reads until `bytes` holds `target` bytes or the file ends.
@@ -148,8 +154,8 @@ std::vector<std::uint8_t> read_idx_file(const std::filesystem::path& path,
       if (got < 0) {
         int code = 0;
         const char* message = gzerror(file.get(), &code);
-        fail(source, std::string("read error (corrupt gzip data?): ") +
-                         (code == Z_ERRNO ? std::strerror(errno) : message));
+        throw_idx_error(source, std::string("read error (corrupt gzip data?): ") +
+                                    (code == Z_ERRNO ? std::strerror(errno) : message));
       }
       bytes.resize(old_size + static_cast<std::size_t>(got));
       if (static_cast<std::size_t>(got) < want) {
@@ -157,10 +163,10 @@ std::vector<std::uint8_t> read_idx_file(const std::filesystem::path& path,
         int code = 0;
         const char* message = gzerror(file.get(), &code);
         if (code != Z_OK && code != Z_BUF_ERROR)
-          fail(source, std::string("read error (corrupt gzip data?): ") + message);
+          throw_idx_error(source, std::string("read error (corrupt gzip data?): ") + message);
         if (code == Z_BUF_ERROR)
-          fail(source, "truncated: the gzip stream ends early (" + std::string(message) +
-                           ") after " + std::to_string(bytes.size()) + " bytes");
+          throw_idx_error(source, "truncated: the gzip stream ends early (" + std::string(message) +
+                                      ") after " + std::to_string(bytes.size()) + " bytes");
         return;
       }
     }
@@ -218,9 +224,9 @@ LabeledImages load_idx_dataset(const std::filesystem::path& images_path,
   if (num_classes > 0) {
     for (std::size_t i = 0; i < labels.size(); ++i)
       if (labels[i] >= num_classes)
-        fail(labels_path.string(), "label " + std::to_string(labels[i]) + " at index " +
-                                       std::to_string(i) + " is outside [0, " +
-                                       std::to_string(num_classes) + ")");
+        throw_idx_error(labels_path.string(), "label " + std::to_string(labels[i]) + " at index " +
+                                                  std::to_string(i) + " is outside [0, " +
+                                                  std::to_string(num_classes) + ")");
   }
   LabeledImages result;
   result.images = std::move(images.images);

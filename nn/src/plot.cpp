@@ -28,7 +28,7 @@ extern char** environ;
 namespace ag::nn {
 namespace {
 
-[[noreturn]] void fail(const std::filesystem::path& png, const std::string& what) {
+[[noreturn]] void throw_plot_error(const std::filesystem::path& png, const std::string& what) {
   throw Error("plot", "'" + png.string() + "': " + what);
 }
 
@@ -78,7 +78,8 @@ std::string make_temp(std::filesystem::path dir, const std::string& pattern,
   const int fd =
       mkstemps(path.data(), static_cast<int>(pattern.size() - pattern.find("XXXXXX") - 6));
   if (fd < 0)
-    fail(png, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
+    throw_plot_error(
+        png, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
   ::close(fd);
   return path;
 }
@@ -118,7 +119,7 @@ void render(const std::filesystem::path& png, int width, int height, const std::
     std::ofstream out(script.path, std::ios::binary);
     out << gp.str();
     out.close();  // a full disk shows when the buffer is flushed
-    if (!out) fail(png, "cannot write the gnuplot script '" + script.path + "'");
+    if (!out) throw_plot_error(png, "cannot write the gnuplot script '" + script.path + "'");
   }
 
   posix_spawn_file_actions_t actions;
@@ -133,34 +134,37 @@ void render(const std::filesystem::path& png, int width, int height, const std::
   const int spawn_error = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawn_error == ENOENT)
-    fail(png,
-         "gnuplot not found on the PATH; install it (Debian/Ubuntu: apt-get install "
-         "gnuplot-nox)");
-  if (spawn_error != 0) fail(png, std::string("cannot run gnuplot: ") + std::strerror(spawn_error));
+    throw_plot_error(png,
+                     "gnuplot not found on the PATH; install it (Debian/Ubuntu: apt-get install "
+                     "gnuplot-nox)");
+  if (spawn_error != 0)
+    throw_plot_error(png, std::string("cannot run gnuplot: ") + std::strerror(spawn_error));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR)
-      fail(png, std::string("waitpid on gnuplot failed: ") + std::strerror(errno));
+      throw_plot_error(png, std::string("waitpid on gnuplot failed: ") + std::strerror(errno));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    fail(png, "gnuplot failed (" +
-                  (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                     : "killed by signal " + std::to_string(WTERMSIG(status))) +
-                  "): " + read_text(log.path, 2000));
+    throw_plot_error(
+        png, "gnuplot failed (" +
+                 (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                    : "killed by signal " + std::to_string(WTERMSIG(status))) +
+                 "): " + read_text(log.path, 2000));
 
   std::ifstream in(image.path, std::ios::binary);
   const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                         std::istreambuf_iterator<char>());
-  if (bytes.size() < 8) fail(png, "gnuplot wrote no picture: " + read_text(log.path, 2000));
+  if (bytes.size() < 8)
+    throw_plot_error(png, "gnuplot wrote no picture: " + read_text(log.path, 2000));
   // gnuplot exits 0 when its output is cut short (a full temporary directory): a PNG ends in
   // its IEND chunk, or it is not delivered.
   static constexpr std::uint8_t kIend[12] = {0,   0,   0,    0,    'I',  'E',
                                              'N', 'D', 0xAE, 0x42, 0x60, 0x82};
   if (bytes.size() < 8 + sizeof kIend ||
       !std::equal(std::end(kIend) - 12, std::end(kIend), bytes.end() - 12))
-    fail(png, "gnuplot's picture is truncated (" + std::to_string(bytes.size()) +
-                  " bytes, no PNG end chunk; is the temporary directory '" + tmp_dir.string() +
-                  "' full?): " + read_text(log.path, 2000));
+    throw_plot_error(png, "gnuplot's picture is truncated (" + std::to_string(bytes.size()) +
+                              " bytes, no PNG end chunk; is the temporary directory '" +
+                              tmp_dir.string() + "' full?): " + read_text(log.path, 2000));
   write_file_atomically(
       png, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), "plot");
 }
@@ -176,8 +180,8 @@ void check_finite(const std::filesystem::path& png, const char* what,
                   const std::vector<double>& ys) {
   for (std::size_t i = 0; i < ys.size(); ++i)
     if (!std::isfinite(ys[i]))
-      fail(png, std::string(what) + " of epoch " + std::to_string(i + 1) + " is " +
-                    std::to_string(ys[i]) + ", not a finite number");
+      throw_plot_error(png, std::string(what) + " of epoch " + std::to_string(i + 1) + " is " +
+                                std::to_string(ys[i]) + ", not a finite number");
 }
 
 }  // namespace
@@ -201,7 +205,7 @@ void plot_training_curves(const std::filesystem::path& png, const TrainingHistor
   const std::size_t epochs =
       std::max({history.train_loss.size(), history.test_loss.size(), history.train_accuracy.size(),
                 history.test_accuracy.size()});
-  if (epochs == 0) fail(png, "the training history is empty: nothing to plot");
+  if (epochs == 0) throw_plot_error(png, "the training history is empty: nothing to plot");
   check_finite(png, "train loss", history.train_loss);
   check_finite(png, "test loss", history.test_loss);
   check_finite(png, "train accuracy", history.train_accuracy);
@@ -276,13 +280,14 @@ void plot_confusion_matrix(const std::filesystem::path& png, std::span<const std
   const auto n =
       static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(counts.size()))));
   if (n == 0 || n * n != counts.size())
-    fail(png,
-         "a confusion matrix needs num_classes^2 counts, got " + std::to_string(counts.size()));
+    throw_plot_error(
+        png, "a confusion matrix needs num_classes^2 counts, got " + std::to_string(counts.size()));
   if (!class_names.empty() && class_names.size() != n)
-    fail(png,
-         std::to_string(class_names.size()) + " class names for " + std::to_string(n) + " classes");
+    throw_plot_error(png, std::to_string(class_names.size()) + " class names for " +
+                              std::to_string(n) + " classes");
   for (const auto c : counts)
-    if (c < 0) fail(png, "negative count " + std::to_string(c) + " in the confusion matrix");
+    if (c < 0)
+      throw_plot_error(png, "negative count " + std::to_string(c) + " in the confusion matrix");
 
   std::ostringstream gp;
   gp.precision(6);
@@ -341,21 +346,24 @@ void plot_decision_regions(const std::filesystem::path& png, const Tensor& point
                            std::span<const std::int64_t> labels, int num_classes,
                            const Classifier& classify, const std::string& title, int resolution) {
   if (!points.defined() || points.dim() != 2 || points.size(1) != 2)
-    fail(png, "points must be an [N, 2] tensor, got " +
-                  (points.defined() ? to_string(points.shape()) : std::string("undefined")));
+    throw_plot_error(png,
+                     "points must be an [N, 2] tensor, got " +
+                         (points.defined() ? to_string(points.shape()) : std::string("undefined")));
   const auto count = static_cast<std::size_t>(points.size(0));
   if (labels.size() != count)
-    fail(png, std::to_string(count) + " points but " + std::to_string(labels.size()) + " labels");
-  if (count == 0) fail(png, "no points to plot");
+    throw_plot_error(
+        png, std::to_string(count) + " points but " + std::to_string(labels.size()) + " labels");
+  if (count == 0) throw_plot_error(png, "no points to plot");
   if (num_classes <= 0 || num_classes > kNumColors)
-    fail(png, "num_classes must be in [1, " + std::to_string(kNumColors) + "], got " +
-                  std::to_string(num_classes));
+    throw_plot_error(png, "num_classes must be in [1, " + std::to_string(kNumColors) + "], got " +
+                              std::to_string(num_classes));
   if (resolution < 2 || resolution > 2000)
-    fail(png, "resolution must be in [2, 2000], got " + std::to_string(resolution));
+    throw_plot_error(png, "resolution must be in [2, 2000], got " + std::to_string(resolution));
   for (std::size_t i = 0; i < count; ++i)
     if (labels[i] < 0 || labels[i] >= num_classes)
-      fail(png, "label " + std::to_string(labels[i]) + " of point " + std::to_string(i) +
-                    " is outside [0, " + std::to_string(num_classes) + ")");
+      throw_plot_error(png, "label " + std::to_string(labels[i]) + " of point " +
+                                std::to_string(i) + " is outside [0, " +
+                                std::to_string(num_classes) + ")");
 
   const std::vector<double> xy = points.to_vector();
   double x_min = xy[0], x_max = xy[0], y_min = xy[1], y_max = xy[1];
@@ -367,7 +375,7 @@ void plot_decision_regions(const std::filesystem::path& png, const Tensor& point
   }
   if (!std::isfinite(x_min) || !std::isfinite(x_max) || !std::isfinite(y_min) ||
       !std::isfinite(y_max))
-    fail(png, "the points hold non-finite coordinates");
+    throw_plot_error(png, "the points hold non-finite coordinates");
   const double margin = 0.1 * std::max({x_max - x_min, y_max - y_min, 1e-6});
   x_min -= margin;
   x_max += margin;
@@ -387,12 +395,12 @@ void plot_decision_regions(const std::filesystem::path& png, const Tensor& point
   const Tensor grid_tensor = tensor(grid, {static_cast<std::int64_t>(res * res), 2}, float32);
   const std::vector<std::int64_t> regions = classify(grid_tensor);
   if (regions.size() != res * res)
-    fail(png, "the classifier returned " + std::to_string(regions.size()) + " classes for " +
-                  std::to_string(res * res) + " grid points");
+    throw_plot_error(png, "the classifier returned " + std::to_string(regions.size()) +
+                              " classes for " + std::to_string(res * res) + " grid points");
   for (const auto k : regions)
     if (k < 0 || k >= num_classes)
-      fail(png, "the classifier returned class " + std::to_string(k) + ", outside [0, " +
-                    std::to_string(num_classes) + ")");
+      throw_plot_error(png, "the classifier returned class " + std::to_string(k) +
+                                ", outside [0, " + std::to_string(num_classes) + ")");
 
   std::ostringstream gp;
   gp.precision(7);

@@ -12,8 +12,6 @@ namespace ag::expr {
 namespace {
 
 using nlohmann::json;
-constexpr std::size_t npos = static_cast<std::size_t>(-1);
-
 std::string trim(std::string s) {
   const auto first = s.find_first_not_of(" \t");
   if (first == std::string::npos) return "";

@@ -30,9 +30,8 @@
 namespace {
 
 using ag::expr::Expr;
+using ag::expr::npos;
 using nlohmann::json;
-
-constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 // Bad input: printed as "agexpr: <message>" (or {"error": ...}) with exit status 2.
 struct UsageError {

@@ -15,8 +15,6 @@
 namespace ag::expr {
 namespace {
 
-constexpr std::size_t npos = static_cast<std::size_t>(-1);
-
 bool is_identifier(const std::string& name) {
   if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
     return false;

@@ -13,6 +13,9 @@
 
 namespace ag::expr {
 
+// "No such index": what variable_index and the tool's searches return for a name not found.
+inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
 // A definition that cannot be used (bad name, duplicate, cycle) or a name nobody defines.
 class ProgramError : public std::runtime_error {
  public:
