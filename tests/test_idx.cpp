@@ -191,6 +191,21 @@ BOOST_AUTO_TEST_CASE(header_claiming_huge_sizes_fails_without_allocating) {
   for (const std::uint32_t d : {100000u, 28u, 28u}) append_be32(large, d);
   const auto large_path = write_plain(dir.path / "large", large);
   expect_error([&] { ag::nn::load_idx_images(large_path); }, {"large", "78400000 bytes", "only 0"});
+  // No images, but each of 4166844664 x 4278255360 bytes: the data is empty, the shape is not
+  // (rows x cols overflows int64). Found by fuzz_idx.
+  Bytes none_but_huge;
+  append_be32(none_but_huge, 0x00000803);
+  for (const std::uint32_t d : {0u, 4166844664u, 4278255360u}) append_be32(none_but_huge, d);
+  const auto none_path = write_plain(dir.path / "none_but_huge", none_but_huge);
+  expect_error(
+      [&] { ag::nn::load_idx_images(none_path); },
+      {"none_but_huge", "[0, 4166844664, 4278255360], one of them = 17826825518045399040 bytes",
+       "MiB limit"});
+  Bytes none_but_large;
+  append_be32(none_but_large, 0x00000803);
+  for (const std::uint32_t d : {0u, 65536u, 65536u}) append_be32(none_but_large, d);
+  expect_error([&] { ag::nn::decode_idx_images(none_but_large, "in memory"); },
+               {"in memory", "one of them = 4294967296 bytes", "1024 MiB limit"});
 }
 
 BOOST_AUTO_TEST_CASE(fashion_mnist_test_set) {

@@ -85,21 +85,27 @@ IdxLayout parse_layout(std::span<const std::uint8_t> bytes, std::size_t expected
     throw_idx_error(source, "truncated header: " + std::to_string(bytes.size()) + " bytes, the " +
                                 std::to_string(expected_dims) + "-dimension header needs " +
                                 std::to_string(layout.header_bytes));
-  std::uint64_t total = 1;
+  // The whole data and one item (an image's rows x cols): with no items the first is 0, yet
+  // the item's size still becomes a tensor's shape.
+  std::uint64_t total = 1, item = 1;
   for (std::size_t d = 0; d < expected_dims; ++d) {
     const std::uint64_t size = read_be32(bytes.data() + 4 + 4 * d);
     layout.dims.push_back(size);
     if (__builtin_mul_overflow(total, size, &total)) total = UINT64_MAX;
+    if (d > 0 && __builtin_mul_overflow(item, size, &item)) item = UINT64_MAX;
   }
   // Checked before any data is read or decompressed: a small gzip file can announce gigabytes
   // (a gzip bomb), and the decoded images take 4 bytes per announced byte.
-  if (total > kMaxIdxDataBytes)
-    throw_idx_error(
-        source, "the header announces " + std::string(kind_of(expected_dims)) + " of shape " +
-                    dims_string(layout.dims) + " = " +
-                    (total == UINT64_MAX ? std::string("more than 2^64") : std::to_string(total)) +
-                    " bytes, more than the " + std::to_string(kMaxIdxDataBytes >> 20) +
-                    " MiB limit of an IDX file");
+  const auto refuse = [&](const std::string& what, std::uint64_t bytes_announced) {
+    throw_idx_error(source, "the header announces " + std::string(kind_of(expected_dims)) +
+                                " of shape " + dims_string(layout.dims) + what + " = " +
+                                (bytes_announced == UINT64_MAX ? std::string("more than 2^64")
+                                                               : std::to_string(bytes_announced)) +
+                                " bytes, more than the " + std::to_string(kMaxIdxDataBytes >> 20) +
+                                " MiB limit of an IDX file");
+  };
+  if (total > kMaxIdxDataBytes) refuse("", total);
+  if (item > kMaxIdxDataBytes) refuse(", one of them", item);
   layout.data_bytes = total;
   return layout;
 }
