@@ -5,7 +5,8 @@ ag_add_test(test_dot test_dot.cpp)
 ag_add_test(test_render test_render.cpp)
 ag_add_test(test_expr test_expr.cpp ${AG_EXPR_SOURCES})
 
-# The parser must never crash: replay the fuzz corpus with any compiler...
+# The parser must never crash: its fuzz corpus replayed with any compiler (libFuzzer runs it
+# in tools/ci/fuzz.sh, tests/fuzz.cmake).
 add_executable(fuzz_expr_replay fuzz/fuzz_expr_parser.cpp fuzz/fuzz_replay_main.cpp
   ${PROJECT_SOURCE_DIR}/tools/expr/parser.cpp)
 target_include_directories(fuzz_expr_replay PRIVATE ${PROJECT_SOURCE_DIR})
@@ -13,17 +14,6 @@ target_link_libraries(fuzz_expr_replay PRIVATE autograd::autograd)  # the op reg
 target_compile_options(fuzz_expr_replay PRIVATE -Wall -Wextra)
 add_test(NAME fuzz_expr_replay COMMAND fuzz_expr_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus)
 set_tests_properties(fuzz_expr_replay PROPERTIES PASS_REGULAR_EXPRESSION "replayed [1-9][0-9]* inputs")
-# ...and fuzz it for a fixed time where libFuzzer exists (clang). New inputs go to the build tree.
-if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-  add_executable(fuzz_expr_parser fuzz/fuzz_expr_parser.cpp ${PROJECT_SOURCE_DIR}/tools/expr/parser.cpp)
-  target_include_directories(fuzz_expr_parser PRIVATE ${PROJECT_SOURCE_DIR})
-  target_link_libraries(fuzz_expr_parser PRIVATE autograd::autograd)
-  target_compile_options(fuzz_expr_parser PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_options(fuzz_expr_parser PRIVATE -fsanitize=fuzzer,address,undefined)
-  file(MAKE_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/fuzz_expr_work)
-  add_test(NAME fuzz_expr_parser COMMAND fuzz_expr_parser -max_total_time=20 -timeout=10
-    ${CMAKE_CURRENT_BINARY_DIR}/fuzz_expr_work ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus)
-endif()
 
 # agexpr's output and error messages (the tool is built with the tools).
 if(AG_BUILD_TOOLS)

@@ -17,8 +17,8 @@ add_test(NAME safetensors_python_check
 set_tests_properties(safetensors_python_check PROPERTIES
   FIXTURES_REQUIRED safetensors_fixture SKIP_RETURN_CODE 77)
 
-# Fuzz targets: libFuzzer with clang (-DAG_FUZZ=ON in the fuzz area), else replayed over
-# their corpora here so that every corpus file is exercised by CTest.
+# Fuzz targets (tests/fuzz.cmake, run by tools/ci/fuzz.sh) replayed over their corpora here, so
+# that every corpus file is exercised by CTest.
 foreach(format idx safetensors)
   add_executable(fuzz_${format}_replay ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_${format}.cpp
                                        ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_replay_main.cpp)

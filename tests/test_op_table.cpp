@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(relu_keeps_nan_so_anomaly_mode_sees_it) {
 BOOST_AUTO_TEST_CASE(ops_on_an_empty_value_name_the_op) {
   Value x = 2.0;
   Value moved = std::move(x);
-  for (const auto& [name, f] : std::vector<std::pair<std::string, std::function<Value()>>>{
+  for (const auto& op : std::vector<std::pair<std::string, std::function<Value()>>>{
            {"sin", [&] { return sin(x); }},
            {"exp", [&] { return exp(x); }},
            {"+", [&] { return x + moved; }},
@@ -249,8 +249,11 @@ BOOST_AUTO_TEST_CASE(ops_on_an_empty_value_name_the_op) {
            {"pow", [&] { return pow(x, 2.0); }},
            {"minimum", [&] { return minimum(moved, x); }},
        }) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& name = op.first;
     BOOST_TEST_CONTEXT(name) {
-      BOOST_CHECK_EXCEPTION(f(), ag::Error, [&](const ag::Error& e) { return e.op() == name; });
+      BOOST_CHECK_EXCEPTION(op.second(), ag::Error,
+                            [&](const ag::Error& e) { return e.op() == name; });
     }
   }
 }

@@ -18,6 +18,19 @@
 #include "autograd/error.hpp"
 #include "autograd/tensor.hpp"
 
+// 1 under AddressSanitizer, whose shadow memory and quarantine make resident memory say nothing
+// about the engine's. GCC defines __SANITIZE_ADDRESS__; clang 14 answers __has_feature only.
+#if defined(__SANITIZE_ADDRESS__)
+#define AG_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AG_TEST_ASAN 1
+#endif
+#endif
+#ifndef AG_TEST_ASAN
+#define AG_TEST_ASAN 0
+#endif
+
 namespace ag_test {
 
 namespace fs = std::filesystem;

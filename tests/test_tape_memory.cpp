@@ -36,7 +36,7 @@ BOOST_AUTO_TEST_CASE(a_ten_million_op_chain_without_recursion_or_leaks) {
   const std::int64_t after = ag_test::resident_bytes();
   BOOST_TEST_MESSAGE("RSS before " << before << ", during " << during << ", after " << after);
   BOOST_TEST(during - before > 2 * n * 40);  // the nodes did take memory (48 B each)
-#ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory (quarantine): RSS says nothing there
+#if !AG_TEST_ASAN  // ASan keeps freed memory (quarantine): RSS says nothing there
   BOOST_TEST(after - before < 64 << 20);  // and the scope gave it back
 #endif
 }
@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(parameters_from_outside_are_kept_once_per_scope) {
   const double per_op = static_cast<double>(during - before) / static_cast<double>(kOps);
   BOOST_TEST_MESSAGE("resident bytes per op: " << per_op);
   BOOST_TEST(per_op > 40.0);  // the nodes did take memory (48 B each)
-#ifndef __SANITIZE_ADDRESS__  // ASan's shadow memory and quarantine make RSS meaningless
+#if !AG_TEST_ASAN             // ASan's shadow memory and quarantine make RSS meaningless
   BOOST_TEST(per_op < 52.0);  // a second copy of each parameter per op would be 56
 #endif
 }
@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(a_second_equal_graph_reuses_the_first_ones_memory) {
       const double want = (1.0 - std::pow(w.data(), static_cast<double>(kSteps))) / 1e-7;
       BOOST_TEST(std::abs(grads[0] - want) < 1e-6 * want);
       BOOST_TEST(growth[0] > 2 * kSteps * 40);
-#ifndef __SANITIZE_ADDRESS__  // ASan's shadow memory and quarantine make RSS meaningless
+#if !AG_TEST_ASAN  // ASan's shadow memory and quarantine make RSS meaningless
       BOOST_TEST(growth[1] < growth[0] / 8);
 #endif
     }

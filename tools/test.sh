@@ -36,5 +36,5 @@ step ctest ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
 step asan tools/ci/sanitize.sh build-asan
 step tsan tools/ci/tsan.sh build-tsan
 step valgrind tools/ci/valgrind.sh build seed_004_relu_net
-step fuzz tools/ci/fuzz.sh 10 build-fuzz
+step fuzz tools/ci/fuzz.sh 10 build-asan
 echo "tools/test.sh: all passes clean ($((SECONDS / 60)) min $((SECONDS % 60)) s)"

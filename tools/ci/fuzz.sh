@@ -6,30 +6,21 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-20}
-build=${2:-$root/build-fuzz}
+build=${2:-$root/build-asan}
 if ! command -v clang++ >/dev/null; then
   echo "fuzz.sh: clang++ not found (apt-get install clang): libFuzzer runs skipped"
   exit 0
 fi
-# The libraries with coverage instrumentation and ASan, so the fuzzer sees inside them.
-cmake --preset fuzz -S "$root" -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target autograd nn
-flags=(-std=c++20 -g1 -O1 -fsanitize=fuzzer,address,undefined -I"$root")
-libs=("$build/nn/libautograd_nn.a" "$build/autograd/libautograd.a" -lfmt -lopenblas -lz $(pkg-config --libs libgvc libcgraph))
-declare -A sources=(
-  [expr_parser]="$root/tests/fuzz/fuzz_expr_parser.cpp $root/tools/expr/parser.cpp"
-  [idx]="$root/tests/fuzz/fuzz_idx.cpp"
-  [safetensors]="$root/tests/fuzz/fuzz_safetensors.cpp"
-  [tensor_ops]="$root/tests/fuzz/fuzz_tensor_ops.cpp"
-)
+# The asan preset's build: its libraries carry the coverage the fuzzer steers by, under ASan and
+# UBSan, so after tools/ci/sanitize.sh only the four targets (tests/fuzz.cmake) are left to build.
+cmake --preset asan -S "$root" -B "$build" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fuzz_expr_parser fuzz_idx fuzz_safetensors fuzz_tensor_ops
 declare -A corpus=([expr_parser]=corpus [idx]=corpus_idx [safetensors]=corpus_safetensors
   [tensor_ops]=corpus_tensor_ops)
-# One target: compile it, then fuzz it. $(nproc) targets at a time (each fuzzer is one process on
-# one core for its full SECONDS); the reports are printed in the list's order.
+# $(nproc) targets at a time, each one process on one core for its full SECONDS; the reports are
+# printed in the list's order.
 fuzz_one() {
-  local target=$1 exe="$build/fuzz_$1" work="$build/fuzz_$1_work"
-  # shellcheck disable=SC2086
-  clang++ "${flags[@]}" ${sources[$target]} "${libs[@]}" -o "$exe" || return 1
+  local target=$1 exe="$build/tests/fuzz_$1" work="$build/fuzz_$1_work"
   mkdir -p "$work"
   "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$build/fuzz_${target}_" "$work" "$root/tests/fuzz/${corpus[$target]}" \
