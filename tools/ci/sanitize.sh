@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# ASan + UBSan (LeakSanitizer on) over the core, nn and hardening suites.
+# ASan + UBSan (LeakSanitizer on, clang: the asan preset) over the core, nn and hardening suites.
 # Usage: tools/ci/sanitize.sh [build-dir]     Exit status: ctest's (0 = all clean).
 # test_extremes and test_memory_return are left out: they measure resident memory, which ASan's shadow memory and
 # quarantine make meaningless. The random-graph budget is cut to 2,000 graphs (ASan is ~10x slower).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-asan}
+if ! command -v clang++ >/dev/null; then  # the asan preset's compiler
+  echo "sanitize.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2
+  exit 1
+fi
 cmake --preset asan -S "$root" -B "$build" >/dev/null
 suites=(test_value test_tensor_ops test_engine test_nn test_random_graphs test_threads test_bad_inputs
   test_limits test_empty_dims test_file_writes test_weight_tying global_handles fuzz_tensor_ops_replay
