@@ -34,7 +34,10 @@ if(TARGET agrad_core)
           --output-dir ${CMAKE_BINARY_DIR}/notebooks ${notebook})
       set_tests_properties(notebook_${name} PROPERTIES
         ENVIRONMENT "JUPYTER_PATH=${ag_jupyter_dir};JUPYTER_RUNTIME_DIR=${ag_jupyter_dir}/runtime;IPYTHONDIR=${ag_jupyter_dir}/ipython"
-        LABELS "python;notebooks" TIMEOUT 180)
+        LABELS "python;notebooks" TIMEOUT 180
+        # The kernel's ports are chosen free by nbconvert, then bound by the kernel: two notebooks
+        # starting at once can pick the same port (ZMQError: Address already in use).
+        RESOURCE_LOCK jupyter_kernel_ports)
     endforeach()
   endif()
 endif()
