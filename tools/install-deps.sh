@@ -13,7 +13,7 @@ packages+=(libopenmpi-dev openmpi-bin)  # autograd::dist (data-parallel training
 packages+=(libdnnl-dev)  # oneDNN: float32 matrix products (AG_GEMM=auto; CBLAS without it)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-torch python3-numpy dataset-fashion-mnist clang libclang-rt-14-dev valgrind)
-  packages+=(ninja-build)  # the asan, tsan and fuzz presets (CMakePresets.json)
+  packages+=(ninja-build)  # the asan and tsan presets (CMakePresets.json)
   packages+=(python3-pytest jupyter-nbconvert python3-ipykernel)  # agrad's pytest suite, notebooks
   packages+=(libblis-dev libxsmm-dev linux-perf)  # tools/bench/gemm_compare.cpp, profiles
 fi
