@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages the project needs, only those missing.
 #   tools/install-deps.sh          what building and the demo need
 #   tools/install-deps.sh --test   also what the full test suite needs (PyTorch reader checks,
-#                                  Fashion-MNIST, gnuplot, clang for libFuzzer, valgrind)
+#                                  Fashion-MNIST, gnuplot, clang for the ASan build and libFuzzer, valgrind)
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config libboost-test-dev libfmt-dev libgraphviz-dev graphviz
