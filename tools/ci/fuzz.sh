@@ -13,8 +13,9 @@ if ! command -v clang++ >/dev/null; then
 fi
 # The asan preset's build: its libraries carry the coverage the fuzzer steers by, under ASan and
 # UBSan, so after tools/ci/sanitize.sh only the four targets (tests/fuzz.cmake) are left to build.
+targets=(expr_parser idx safetensors tensor_ops)
 cmake --preset asan -S "$root" -B "$build" >/dev/null
-cmake --build "$build" -j"$(nproc)" --target fuzz_expr_parser fuzz_idx fuzz_safetensors fuzz_tensor_ops
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 declare -A corpus=([expr_parser]=corpus [idx]=corpus_idx [safetensors]=corpus_safetensors
   [tensor_ops]=corpus_tensor_ops)
 # $(nproc) targets at a time, each one process on one core for its full SECONDS; the reports are
@@ -26,7 +27,6 @@ fuzz_one() {
     -artifact_prefix="$build/fuzz_${target}_" "$work" "$root/tests/fuzz/${corpus[$target]}" \
     >"$build/fuzz_$target.log" 2>&1
 }
-targets=(expr_parser idx safetensors tensor_ops)
 declare -A pid
 for target in "${targets[@]}"; do
   while (($(jobs -rp | wc -l) >= $(nproc))); do wait -n || true; done
