@@ -1,10 +1,11 @@
 // A user-defined op: swish(x) = x * sigmoid(x) with its own backward, checked against finite
 // differences; and a clipped-gradient op (identity forward, backward clamps the gradient).
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <autograd/function.hpp>
 #include <cstdint>
 #include <iostream>
+
+#include "support/options.hpp"
 
 // [swish]
 struct Swish : ag::Function<Swish> {
@@ -34,16 +35,17 @@ struct ClipGradient : ag::Function<ClipGradient> {
 // [swish]
 
 int main(int argc, char** argv) {
-  CLI::App app{"User-defined ops: swish checked by gradcheck, and a clipped-gradient op"};
+  examples::Options options{
+      "User-defined ops: swish checked by gradcheck, and a clipped-gradient op"};
   long long seed = 1;
   double bound = 0.5;
-  app.add_option("--seed", seed, "seed of the random 3 x 4 input of the gradient check")
-      ->check(CLI::Range(0LL, 4294967295LL))
-      ->capture_default_str();
-  app.add_option("--bound", bound, "the clipped-gradient op clamps gradients into [-bound, bound]")
-      ->check(CLI::Range(0.001, 1000.0))
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  options.add("--seed", seed, "seed of the random 3 x 4 input of the gradient check")
+      .range(0LL, 4294967295LL)
+      .show_default();
+  options.add("--bound", bound, "the clipped-gradient op clamps gradients into [-bound, bound]")
+      .range(0.001, 1000.0)
+      .show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
 
   ag::Generator gen(static_cast<std::uint64_t>(seed));
   const ag::Tensor x = ag::randn({3, 4}, gen, ag::float64);

@@ -13,7 +13,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -30,6 +29,7 @@
 #include "nn/io.hpp"
 #include "nn/nn.hpp"
 #include "nn/plot.hpp"
+#include "support/options.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -260,38 +260,35 @@ std::vector<double> split(const std::string& text) {
 
 int main(int argc, char** argv) {
   Options opt;
-  CLI::App app{"Train an MLP 784-256-128-10 on Fashion-MNIST"};
-  app.add_option("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
-      ->check(CLI::Range(1, 1000))
-      ->capture_default_str();
-  app.add_option("--batch", opt.batch, "minibatch size")
-      ->check(CLI::Range(1, 60000))
-      ->capture_default_str();
-  app.add_option("--threads", opt.threads, "kernel threads (ag::set_num_threads)")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  app.add_option("--subset", opt.subset, "train on the first N images only (0 = all)")
-      ->check(CLI::Range(0, 60000))
-      ->capture_default_str();
-  app.add_option("--lr", opt.lr, "Adam learning rate of the first epoch")
-      ->check(CLI::Range(1e-12, 10.0))
-      ->capture_default_str();
-  app.add_option("--lr-decay", opt.lr_decay, "factor applied to the learning rate after each epoch")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  app.add_option("--seed", opt.seed, "seed of the initial weights and the shuffles")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--data-dir", opt.data_dir, "directory of the IDX files")->capture_default_str();
-  app.add_option("--out", opt.out_dir, "output directory: checkpoint, curves.png, confusion.png")
-      ->capture_default_str();
-  app.add_option(
-      "--resume", opt.resume,
-      "continue from this checkpoint (trained with the same options: see config.* in it)");
-  app.add_flag("--allow-config-change", opt.allow_config_change,
+  examples::Options options{"Train an MLP 784-256-128-10 on Fashion-MNIST"};
+  options.add("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
+      .range(1, 1000)
+      .show_default();
+  options.add("--batch", opt.batch, "minibatch size").range(1, 60000).show_default();
+  options.add("--threads", opt.threads, "kernel threads (ag::set_num_threads)")
+      .range(1, 256)
+      .show_default();
+  options.add("--subset", opt.subset, "train on the first N images only (0 = all)")
+      .range(0, 60000)
+      .show_default();
+  options.add("--lr", opt.lr, "Adam learning rate of the first epoch")
+      .range(1e-12, 10.0)
+      .show_default();
+  options.add("--lr-decay", opt.lr_decay, "factor applied to the learning rate after each epoch")
+      .range(0.0, 1.0)
+      .show_default();
+  options.add("--seed", opt.seed, "seed of the initial weights and the shuffles")
+      .non_negative()
+      .show_default();
+  options.add("--data-dir", opt.data_dir, "directory of the IDX files").show_default();
+  options.add("--out", opt.out_dir, "output directory: checkpoint, curves.png, confusion.png")
+      .show_default();
+  options.add("--resume", opt.resume,
+              "continue from this checkpoint (trained with the same options: see config.* in it)");
+  options.flag("--allow-config-change", opt.allow_config_change,
                "resume even if --batch, --lr, --lr-decay, --seed, --subset or --threads differ");
-  app.add_flag("!--no-plots", opt.plots, "skip the PNG pictures");
-  CLI11_PARSE(app, argc, argv);
+  options.flag("!--no-plots", opt.plots, "skip the PNG pictures");
+  if (auto status = options.parse(argc, argv)) return *status;
 
   try {
     ag::set_num_threads(opt.threads);

@@ -1,11 +1,12 @@
 // The snippet of docs/higher_order.md, as a program (a test checks the page quotes it as is).
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <cstdio>
 
+#include "support/options.hpp"
+
 int main(int argc, char** argv) {
-  CLI::App app{"Gradients of gradients: ag::grad with create_graph, hessian, hvp"};
-  CLI11_PARSE(app, argc, argv);  // --help; nothing else to set
+  examples::Options options{"Gradients of gradients: ag::grad with create_graph, hessian, hvp"};
+  if (auto status = options.parse(argc, argv)) return *status;  // --help; nothing else to set
 
   ag::Tensor x = ag::tensor({1.0, 2.0}, ag::float64).requires_grad_();
   ag::Tensor y = (x * x * x).sum();  // y = x0^3 + x1^3

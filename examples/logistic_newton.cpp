@@ -1,11 +1,12 @@
 // Exact Newton steps for a small logistic regression: the Hessian comes from the engine
 // (ag::hessian) and is checked against the textbook formula H = X^T diag(p (1 - p)) X / n.
 // Newton's method converges quadratically: the gradient norm roughly squares each step.
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+
+#include "support/options.hpp"
 
 namespace {
 
@@ -38,16 +39,15 @@ std::vector<double> solve(std::vector<double> A, std::vector<double> b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Exact Newton steps for a logistic regression, engine Hessian vs the closed form"};
+  examples::Options options{
+      "Exact Newton steps for a logistic regression, engine Hessian vs the closed form"};
   int steps = 6;
   long long seed = 7;
-  app.add_option("--steps", steps, "Newton steps after the start (step 0)")
-      ->check(CLI::Range(0, 100))
-      ->capture_default_str();
-  app.add_option("--seed", seed, "seed of the generated data")
-      ->check(CLI::Range(0LL, 4294967295LL))
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  options.add("--steps", steps, "Newton steps after the start (step 0)")
+      .range(0, 100)
+      .show_default();
+  options.add("--seed", seed, "seed of the generated data").range(0LL, 4294967295LL).show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
 
   // Noisy labels from a known direction, so the data are rarely separable (the minimum exists).
   ag::Generator gen(static_cast<std::uint64_t>(seed));

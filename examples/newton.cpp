@@ -3,10 +3,11 @@
 // Newton's step jumps to the minimum of the local quadratic model: x <- x - f'(x) / f''(x)
 // (for several parameters: w <- w - H^-1 grad). The engine computes f'' by differentiating
 // the gradient itself: ag::grad with create_graph=true returns a gradient that has history.
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <cmath>
 #include <cstdio>
+
+#include "support/options.hpp"
 
 namespace {
 
@@ -72,16 +73,15 @@ void two_parameters(int steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Newton's method with second derivatives from the engine, next to the closed form"};
+  examples::Options options{
+      "Newton's method with second derivatives from the engine, next to the closed form"};
   int steps = 6;
   double x0 = 2.0;
-  app.add_option("--steps", steps, "Newton steps of each of the two problems")
-      ->check(CLI::Range(1, 100))
-      ->capture_default_str();
-  app.add_option("--x0", x0, "start of the 1-D problem")
-      ->check(CLI::Range(-100.0, 100.0))
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  options.add("--steps", steps, "Newton steps of each of the two problems")
+      .range(1, 100)
+      .show_default();
+  options.add("--x0", x0, "start of the 1-D problem").range(-100.0, 100.0).show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
   if (!one_dimension(x0, steps)) return 1;
   two_parameters(steps);
 }

@@ -7,11 +7,12 @@
 // gradient, and the seed's naive updates are replaced by real gradient descent.
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <cmath>
 #include <cstdio>
 #include <vector>
+
+#include "support/options.hpp"
 
 namespace {
 
@@ -42,12 +43,13 @@ ag::Value squared_error(const ag::Value& pred, double truth) { return pow(pred -
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Seed 000: why activations; a linear net collapses, a ReLU net does not"};
+  examples::Options options{
+      "Seed 000: why activations; a linear net collapses, a ReLU net does not"};
   int steps = 12;
-  app.add_option("--steps", steps, "gradient-descent steps from the seed's start")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  options.add("--steps", steps, "gradient-descent steps from the seed's start")
+      .range(1, 100000)
+      .show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
   const double x_in = 200.0;
   const double true_y = 420.0;
 

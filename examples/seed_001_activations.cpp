@@ -8,11 +8,12 @@
 //   seed_001_activations [--epochs N | N]     (default 2000; --help lists the options)
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <nn/nn.hpp>
 #include <string>
 #include <vector>
+
+#include "support/options.hpp"
 
 namespace {
 
@@ -47,14 +48,14 @@ void numpy_init(ag::nn::Dense& layer, ag::nn::NumpyRandom& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  examples::Options options{
       "Seed 001 (NNFS chapter 4): activations, softmax, then a spiral classifier trained with "
       "Adam"};
   int epochs = 2000;
-  app.add_option("epochs,--epochs", epochs, "training epochs of the spiral classifier")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  options.add("epochs,--epochs", epochs, "training epochs of the spiral classifier")
+      .range(1, 1000000)
+      .show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
   namespace nn = ag::nn;
 
   fmt::print("1. ReLU of the seed's list\n");

@@ -10,11 +10,12 @@
 //   seed_002_activation_functions [linear|sigmoid|tanh|relu ...] [--epochs N] [--seed S]
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <nn/nn.hpp>
 #include <string>
 #include <vector>
+
+#include "support/options.hpp"
 
 namespace {
 
@@ -82,19 +83,18 @@ Result train(const std::string& activation, const nn::Dataset& data, int epochs,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Seed 002: a 2-2-1 network with each hidden activation on the parabolas"};
+  examples::Options options{
+      "Seed 002: a 2-2-1 network with each hidden activation on the parabolas"};
   std::vector<std::string> activations;
   int epochs = 150;
   std::uint64_t seed = 42;
-  app.add_option("activation", activations, "hidden activations (default: all four)")
-      ->check(CLI::IsMember({"linear", "sigmoid", "tanh", "relu"}));
-  app.add_option("--epochs", epochs, "epochs")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  app.add_option("--seed", seed, "generator seed for weights and shuffling")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  options.add("activation", activations, "hidden activations (default: all four)")
+      .one_of({"linear", "sigmoid", "tanh", "relu"});
+  options.add("--epochs", epochs, "epochs").range(1, 1000000).show_default();
+  options.add("--seed", seed, "generator seed for weights and shuffling")
+      .non_negative()
+      .show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
   if (activations.empty()) activations = {"linear", "sigmoid", "tanh", "relu"};
 
   const nn::Dataset data = nn::parabolas(1000);

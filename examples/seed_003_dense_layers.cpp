@@ -9,11 +9,12 @@
 //   seed_003_dense_layers [--epochs N | N]     (default 2000; --help lists the options)
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
 #include <autograd/autograd.hpp>
 #include <nn/nn.hpp>
 #include <string>
 #include <vector>
+
+#include "support/options.hpp"
 
 namespace {
 
@@ -36,12 +37,13 @@ std::shared_ptr<ag::nn::Dense> seed_layer(std::int64_t in, std::int64_t out, ag:
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Seed 003: dense layers as objects, then a named Sequential trained on spiral data"};
+  examples::Options options{
+      "Seed 003: dense layers as objects, then a named Sequential trained on spiral data"};
   int epochs = 2000;
-  app.add_option("epochs,--epochs", epochs, "training epochs of the spiral classifier")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  options.add("epochs,--epochs", epochs, "training epochs of the spiral classifier")
+      .range(1, 1000000)
+      .show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
   namespace nn = ag::nn;
   ag::Generator gen(3);
   const ag::Tensor inputs = ag::tensor({1.1, -0.4, 3.1}, ag::float64);

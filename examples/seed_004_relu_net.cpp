@@ -11,12 +11,13 @@
 //   seed_004_relu_net [--graph FILE.png|.svg|.pdf] [--search-seed N]
 #include <fmt/format.h>
 
-#include <CLI/CLI.hpp>
 #include <array>
 #include <autograd/autograd.hpp>
 #include <cmath>
 #include <optional>
 #include <string>
+
+#include "support/options.hpp"
 
 namespace {
 
@@ -103,24 +104,24 @@ void print_table(const Gradients& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
+  examples::Options options{
       "Seed 004: the hand-derived gradients of a 2-2-1 ReLU network, checked and "
       "explained by the engine"};
   std::string graph_file = "seed_004_graph.png";
   std::uint64_t search_seed = 2024;
-  app.add_option("--graph", graph_file,
-                 "Picture of the graph at the failing point (.png, .svg or .pdf)")
-      ->capture_default_str();
-  app.add_option("--search-seed", search_seed, "Seed of the search for a failing point")
-      ->check(CLI::Validator(
+  options
+      .add("--graph", graph_file, "Picture of the graph at the failing point (.png, .svg or .pdf)")
+      .show_default();
+  options.add("--search-seed", search_seed, "Seed of the search for a failing point")
+      .check(
           [](std::string& v) {
             return v.find_first_not_of("0123456789") == std::string::npos && !v.empty()
                        ? std::string()
                        : "must be a whole number >= 0, got '" + v + "'";
           },
-          "COUNT"))
-      ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+          "COUNT")
+      .show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
   const Point seed_point{{1, 0.5, 1, -0.5, 1, 1, 0.5, 0, 0.5}, 1, 0, 2};
 
   fmt::print("Seed 004: 2-2-1 ReLU network, input (1, 0), target 2, squared error\n\n");

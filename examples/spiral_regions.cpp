@@ -6,13 +6,13 @@
 //
 // The model and optimizer are those of NNFS chapter 10 (Dense 2-64-3, ReLU, softmax
 // cross-entropy, Adam lr 0.05, decay 5e-7), trained full batch.
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
 #include "autograd/autograd.hpp"
 #include "nn/nn.hpp"
 #include "nn/plot.hpp"
+#include "support/options.hpp"
 
 int main(int argc, char** argv) {
   int epochs = 10000;
@@ -21,24 +21,14 @@ int main(int argc, char** argv) {
   std::int64_t hidden = 64;
   std::uint64_t seed = 0;
   std::string out = "spiral_regions.png";
-  CLI::App app{"Train a classifier on spiral data and draw its decision regions"};
-  app.add_option("--epochs", epochs, "full-batch training steps")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  app.add_option("--points", points_per_class, "points per class")
-      ->check(CLI::Range(2, 100000))
-      ->capture_default_str();
-  app.add_option("--classes", classes, "spiral arms (classes)")
-      ->check(CLI::Range(2, 10))
-      ->capture_default_str();
-  app.add_option("--hidden", hidden, "hidden units")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  app.add_option("--seed", seed, "seed of the data and the weights")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--out", out, "PNG to write")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  examples::Options options{"Train a classifier on spiral data and draw its decision regions"};
+  options.add("--epochs", epochs, "full-batch training steps").range(1, 1000000).show_default();
+  options.add("--points", points_per_class, "points per class").range(2, 100000).show_default();
+  options.add("--classes", classes, "spiral arms (classes)").range(2, 10).show_default();
+  options.add("--hidden", hidden, "hidden units").range(1, 4096).show_default();
+  options.add("--seed", seed, "seed of the data and the weights").non_negative().show_default();
+  options.add("--out", out, "PNG to write").show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
 
   try {
     ag::Generator gen(seed);

@@ -11,7 +11,6 @@
 // Rank 0 alone prints progress and writes the checkpoint; a checkpoint resumes on any
 // number of ranks. Data: /usr/share/datasets/fashion-mnist (apt-get install
 // dataset-fashion-mnist), read by every rank.
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "autograd/autograd.hpp"
 #include "dist/dist.hpp"
 #include "nn/nn.hpp"
+#include "support/options.hpp"
 
 namespace {
 
@@ -45,19 +45,18 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char** argv) {
   Options opt;
-  CLI::App app{"Train an MLP 784-256-128-10 on Fashion-MNIST over MPI ranks"};
-  app.add_option("--epochs", opt.epochs, "epochs in all")->capture_default_str();
-  app.add_option("--batch", opt.batch, "global minibatch, split over the ranks")
-      ->capture_default_str();
-  app.add_option("--subset", opt.subset, "first N training images only (0 = all)");
-  app.add_option("--lr", opt.lr, "Adam learning rate of the first epoch")->capture_default_str();
-  app.add_option("--lr-decay", opt.lr_decay, "factor per epoch")->capture_default_str();
-  app.add_option("--seed", opt.seed, "weights and shuffles")->capture_default_str();
-  app.add_option("--threads", opt.threads, "kernel threads per rank")->capture_default_str();
-  app.add_option("--data-dir", opt.data_dir, "IDX files")->capture_default_str();
-  app.add_option("--out", opt.out_dir, "checkpoint directory")->capture_default_str();
-  app.add_option("--resume", opt.resume, "continue from this checkpoint");
-  CLI11_PARSE(app, argc, argv);
+  examples::Options options{"Train an MLP 784-256-128-10 on Fashion-MNIST over MPI ranks"};
+  options.add("--epochs", opt.epochs, "epochs in all").show_default();
+  options.add("--batch", opt.batch, "global minibatch, split over the ranks").show_default();
+  options.add("--subset", opt.subset, "first N training images only (0 = all)");
+  options.add("--lr", opt.lr, "Adam learning rate of the first epoch").show_default();
+  options.add("--lr-decay", opt.lr_decay, "factor per epoch").show_default();
+  options.add("--seed", opt.seed, "weights and shuffles").show_default();
+  options.add("--threads", opt.threads, "kernel threads per rank").show_default();
+  options.add("--data-dir", opt.data_dir, "IDX files").show_default();
+  options.add("--out", opt.out_dir, "checkpoint directory").show_default();
+  options.add("--resume", opt.resume, "continue from this checkpoint");
+  if (auto status = options.parse(argc, argv)) return *status;
 
   return ag::dist::run(argc, argv, [&] {
     namespace nn = ag::nn;

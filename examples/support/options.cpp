@@ -1,0 +1,74 @@
+#include "support/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace examples {
+
+Option& Option::range(int min, int max) {
+  option_->check(CLI::Range(min, max));
+  return *this;
+}
+Option& Option::range(long long min, long long max) {
+  option_->check(CLI::Range(min, max));
+  return *this;
+}
+Option& Option::range(double min, double max) {
+  option_->check(CLI::Range(min, max));
+  return *this;
+}
+Option& Option::non_negative() {
+  option_->check(CLI::NonNegativeNumber);
+  return *this;
+}
+Option& Option::one_of(const std::vector<std::string>& choices) {
+  option_->check(CLI::IsMember(choices));
+  return *this;
+}
+Option& Option::check(std::function<std::string(std::string&)> refusal, const std::string& kind) {
+  option_->check(CLI::Validator(std::move(refusal), kind));
+  return *this;
+}
+Option& Option::show_default() {
+  option_->capture_default_str();
+  return *this;
+}
+
+Options::Options(const std::string& description) : app_(std::make_unique<CLI::App>(description)) {}
+Options::~Options() = default;
+
+Option Options::add(const std::string& names, int& value, const std::string& help) {
+  return Option(app_->add_option(names, value, help));
+}
+Option Options::add(const std::string& names, std::int64_t& value, const std::string& help) {
+  return Option(app_->add_option(names, value, help));
+}
+Option Options::add(const std::string& names, long long& value, const std::string& help) {
+  return Option(app_->add_option(names, value, help));
+}
+Option Options::add(const std::string& names, std::uint64_t& value, const std::string& help) {
+  return Option(app_->add_option(names, value, help));
+}
+Option Options::add(const std::string& names, double& value, const std::string& help) {
+  return Option(app_->add_option(names, value, help));
+}
+Option Options::add(const std::string& names, std::string& value, const std::string& help) {
+  return Option(app_->add_option(names, value, help));
+}
+Option Options::add(const std::string& names, std::vector<std::string>& value,
+                    const std::string& help) {
+  return Option(app_->add_option(names, value, help));
+}
+Option Options::flag(const std::string& names, bool& value, const std::string& help) {
+  return Option(app_->add_flag(names, value, help));
+}
+
+std::optional<int> Options::parse(int argc, const char* const* argv) {
+  try {
+    app_->parse(argc, argv);
+  } catch (const CLI::ParseError& e) {  // --help is one too: CLI::CallForHelp, status 0
+    return app_->exit(e);
+  }
+  return std::nullopt;
+}
+
+}  // namespace examples
