@@ -113,9 +113,9 @@ template <class Row>
 constexpr OpInfo kTensorOp = tensor_op(Row::name, Row::saves_values);
 template <class Row>  // a unary row's constant (leaky_relu's slope) shown as its Value op shows it
 constexpr OpInfo kUnaryTensorOp = tensor_op(Row::name, Row::saves_values, Row::picture);
-constexpr OpInfo kNeg = tensor_op("neg", false);
-constexpr OpInfo kPow = tensor_op("pow");                     // a tensor exponent
-constexpr OpInfo kPowConst = tensor_op("pow", true, "**{}");  // shown as the Value op
+constexpr OpInfo kTensorNeg = tensor_op("neg", false);
+constexpr OpInfo kTensorPow = tensor_op("pow");                     // a tensor exponent
+constexpr OpInfo kTensorPowConst = tensor_op("pow", true, "**{}");  // shown as the Value op
 constexpr OpInfo kClamp = tensor_op("clamp");
 constexpr OpInfo kWhere = tensor_op("where");
 
@@ -185,7 +185,7 @@ Tensor maximum(const Tensor& a, const Tensor& b) { return binary<op_math::Maximu
 
 Tensor operator-(const Tensor& a) {
   Tensor out = unary_kernel("neg", a, [](auto x) { return -x; });
-  return detail::record(kNeg, out, {&a}, [](const Tensor& g) { return Grads{-g}; });
+  return detail::record(kTensorNeg, out, {&a}, [](const Tensor& g) { return Grads{-g}; });
 }
 
 Tensor operator+(const Tensor& a, double b) { return a + like(a, b); }
@@ -223,7 +223,7 @@ Tensor pow(const Tensor& base, double exponent) {
     return static_cast<T>(std::pow(x, exponent));
   });
   detail::node_of(out).parameter = static_cast<float>(exponent);
-  return detail::record(kPowConst, out, {&base}, [base, exponent](const Tensor& g) {
+  return detail::record(kTensorPowConst, out, {&base}, [base, exponent](const Tensor& g) {
     // d/dx x^0 is exactly 0, also at x == 0 (PyTorch), where 0 * 0^-1 would be NaN.
     if (exponent == 0.0) return Grads{zeros_like(base)};
     return Grads{g * exponent * pow(base, exponent - 1.0)};
@@ -241,7 +241,7 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
     return static_cast<decltype(x)>(std::pow(x, y));
   });
   return detail::record(
-      kPow, out, {&base, &exponent},
+      kTensorPow, out, {&base, &exponent},
       [base, exponent, out = out.detach(), need_e = exponent.requires_grad()](const Tensor& g) {
         Tensor gx = g * exponent * pow(base, exponent - 1.0);
         // 0 where the exponent is 0 (PyTorch's masked_fill), not 0 * 0^-1 = NaN at base 0.

@@ -16,8 +16,6 @@ namespace {
 // Guards remote frees, orphaned chunks and draining.
 std::mutex remote_mutex;
 
-char* first_slot(ScalarChunk* c) { return reinterpret_cast<char*>(c) + sizeof(ScalarChunk); }
-
 void link(ScalarPool& pool, ScalarChunk* c) {
   c->prev = nullptr;
   c->next = pool.chunks;
@@ -46,8 +44,7 @@ ScalarChunk* new_chunk(ScalarPool& pool) {
   auto* c = new (memory) ScalarChunk{};
   c->owner = &pool;
   reset_empty(c);
-  c->end = first_slot(c) +
-           (ScalarChunk::kBytes - sizeof(ScalarChunk)) / sizeof(ScalarNode) * sizeof(ScalarNode);
+  c->end = slots_end(c, sizeof(ScalarNode));
   return c;
 }
 

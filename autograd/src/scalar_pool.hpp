@@ -43,6 +43,12 @@ struct alignas(64) ScalarChunk {
   bool expired;
 };
 
+// A chunk's slots of `slot` bytes: from just after its header to the end of the last whole one.
+inline char* first_slot(ScalarChunk* c) { return reinterpret_cast<char*>(c) + sizeof(ScalarChunk); }
+inline char* slots_end(ScalarChunk* c, std::size_t slot) {
+  return first_slot(c) + (ScalarChunk::kBytes - sizeof(ScalarChunk)) / slot * slot;
+}
+
 inline ScalarChunk* chunk_of(const void* node) {
   return reinterpret_cast<ScalarChunk*>(reinterpret_cast<std::uintptr_t>(node) &
                                         ~(ScalarChunk::kBytes - 1));

@@ -23,7 +23,6 @@ namespace {
 constexpr std::size_t kSlot = sizeof(ScalarNode);
 constexpr std::uint64_t kChunk = ScalarChunk::kBytes;
 
-char* first_slot(ScalarChunk* c) { return reinterpret_cast<char*>(c) + sizeof(ScalarChunk); }
 char* used_end(TapeArena& t, ScalarChunk* c) { return c == t.current ? t.bump : c->bump; }
 
 // Chunks of ended scopes are kept for the next ones, up to kMaxSpareChunks (scalar_pool.hpp).
@@ -68,7 +67,7 @@ void take_chunk(TapeArena& t) {
   c->expired = false;
   c->live = 0;
   c->seq = t.next_seq++;
-  c->end = first_slot(c) + (kChunk - sizeof(ScalarChunk)) / kSlot * kSlot;
+  c->end = slots_end(c, kSlot);
   c->bump = first_slot(c);
   c->prev = t.current;
   c->next = nullptr;
