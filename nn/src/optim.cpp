@@ -49,8 +49,8 @@ struct AdamConstants {
   T b1, b2, one_minus_b1, one_minus_b2, step_size, inv_c2, eps;
 };
 template <class T>
-void adam_update(AdamConstants<T> c, T* p, const T* g, T* m, T* v, std::int64_t begin,
-                 std::int64_t end) {
+inline __attribute__((always_inline)) void adam_loop(AdamConstants<T> c, T* p, const T* g, T* m,
+                                                     T* v, std::int64_t begin, std::int64_t end) {
   // Moments below the smallest normal number are stored as 0: a parameter whose gradient stays 0
   // (a dead ReLU unit) decays its moments into the subnormal range, where every multiply takes a
   // microcode assist (a whole spiral run's Adam went 10x slower). The step such a moment makes is
@@ -63,6 +63,25 @@ void adam_update(AdamConstants<T> c, T* p, const T* g, T* m, T* v, std::int64_t 
     v[k] = vk < tiny ? T(0) : vk;
     p[k] -= c.step_size * m[k] / (std::sqrt(v[k] * c.inv_c2) + c.eps);
   }
+}
+// The loop compiled twice, for AVX2 and for baseline x86-64, the CPU's picked when the library
+// loads (target_clones). Its time is the square roots and divisions, which AVX2 does 8 at a
+// time instead of 4: the batch-32 MLP step went 665 -> 551 us, batch 128 1920 -> 1820 (the AMD
+// EPYC VM, 2026-12-07). AVX2 without FMA, so no multiply-add is contracted: every rounding is
+// the baseline code's and the results do not depend on the CPU. (One function per type: clang
+// takes no target_clones on a template.)
+__attribute__((target_clones("avx2", "default"))) void adam_update(AdamConstants<float> c, float* p,
+                                                                   const float* g, float* m,
+                                                                   float* v, std::int64_t begin,
+                                                                   std::int64_t end) {
+  adam_loop(c, p, g, m, v, begin, end);
+}
+__attribute__((target_clones("avx2", "default"))) void adam_update(AdamConstants<double> c,
+                                                                   double* p, const double* g,
+                                                                   double* m, double* v,
+                                                                   std::int64_t begin,
+                                                                   std::int64_t end) {
+  adam_loop(c, p, g, m, v, begin, end);
 }
 
 NamedTensors name_by_index(std::vector<Tensor> params) {
