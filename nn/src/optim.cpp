@@ -64,24 +64,34 @@ inline __attribute__((always_inline)) void adam_loop(AdamConstants<T> c, T* p, c
     p[k] -= c.step_size * m[k] / (std::sqrt(v[k] * c.inv_c2) + c.eps);
   }
 }
-// The loop compiled twice, for AVX2 and for baseline x86-64, the CPU's picked when the library
-// loads (target_clones). Its time is the square roots and divisions, which AVX2 does 8 at a
-// time instead of 4: the batch-32 MLP step went 665 -> 551 us, batch 128 1920 -> 1820 (the AMD
-// EPYC VM, 2026-12-07). AVX2 without FMA, so no multiply-add is contracted: every rounding is
-// the baseline code's and the results do not depend on the CPU. (One function per type: clang
-// takes no target_clones on a template.)
-__attribute__((target_clones("avx2", "default"))) void adam_update(AdamConstants<float> c, float* p,
-                                                                   const float* g, float* m,
-                                                                   float* v, std::int64_t begin,
-                                                                   std::int64_t end) {
+// The loop compiled twice, for AVX2 and for baseline x86-64, and run in the one the CPU has.
+// Its time is the square roots and divisions, which AVX2 does 8 at a time instead of 4: the
+// batch-32 MLP step went 665 -> 549 us, batch 128 1920 -> 1820 (the AMD EPYC VM, 2026-12-07).
+// AVX2 without FMA, so no multiply-add is contracted: every rounding is the baseline code's and
+// the results do not depend on the CPU. Picked at the first call rather than by target_clones,
+// whose resolver runs while the program is being loaded, before ThreadSanitizer's runtime is
+// set up: every TSan build crashed there.
+template <class T>
+[[gnu::noinline]] __attribute__((target("avx2"))) void adam_loop_avx2(AdamConstants<T> c, T* p,
+                                                                      const T* g, T* m, T* v,
+                                                                      std::int64_t begin,
+                                                                      std::int64_t end) {
   adam_loop(c, p, g, m, v, begin, end);
 }
-__attribute__((target_clones("avx2", "default"))) void adam_update(AdamConstants<double> c,
-                                                                   double* p, const double* g,
-                                                                   double* m, double* v,
-                                                                   std::int64_t begin,
-                                                                   std::int64_t end) {
+template <class T>
+[[gnu::noinline]] void adam_loop_baseline(AdamConstants<T> c, T* p, const T* g, T* m, T* v,
+                                          std::int64_t begin, std::int64_t end) {
   adam_loop(c, p, g, m, v, begin, end);
+}
+template <class T>
+void adam_update(AdamConstants<T> c, T* p, const T* g, T* m, T* v, std::int64_t begin,
+                 std::int64_t end) {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) {
+    adam_loop_avx2(c, p, g, m, v, begin, end);
+  } else {
+    adam_loop_baseline(c, p, g, m, v, begin, end);
+  }
 }
 
 NamedTensors name_by_index(std::vector<Tensor> params) {
