@@ -79,18 +79,13 @@ template <class T>
   adam_loop(c, p, g, m, v, begin, end);
 }
 template <class T>
-[[gnu::noinline]] void adam_loop_baseline(AdamConstants<T> c, T* p, const T* g, T* m, T* v,
-                                          std::int64_t begin, std::int64_t end) {
-  adam_loop(c, p, g, m, v, begin, end);
-}
-template <class T>
 void adam_update(AdamConstants<T> c, T* p, const T* g, T* m, T* v, std::int64_t begin,
                  std::int64_t end) {
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) {
     adam_loop_avx2(c, p, g, m, v, begin, end);
   } else {
-    adam_loop_baseline(c, p, g, m, v, begin, end);
+    adam_loop(c, p, g, m, v, begin, end);
   }
 }
 
