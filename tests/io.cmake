@@ -5,7 +5,6 @@ ag_add_test(test_idx ${CMAKE_CURRENT_SOURCE_DIR}/test_idx.cpp)
 target_link_libraries(test_idx PRIVATE ZLIB::ZLIB)  # the test writes gzip files itself
 ag_add_test(test_idx_training ${CMAKE_CURRENT_SOURCE_DIR}/test_idx_training.cpp)
 ag_add_test(test_safetensors ${CMAKE_CURRENT_SOURCE_DIR}/test_safetensors.cpp)
-target_compile_definitions(test_safetensors PRIVATE AG_BINARY_DIR="${CMAKE_CURRENT_BINARY_DIR}")
 ag_add_test(test_plot ${CMAKE_CURRENT_SOURCE_DIR}/test_plot.cpp)
 
 # test_safetensors writes safetensors_fixture.safetensors; Python (json + numpy, then torch)

@@ -1,7 +1,6 @@
 // Bad inputs: every row of the table in the README (Hardening, Bad inputs). Each gets an ag::Error
 // whose op() names the op and whose message names the shapes, dtypes, values or file at fault, and
 // the caller's tensors are left as they were.
-#define BOOST_TEST_MODULE test_bad_inputs
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>

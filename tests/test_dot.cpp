@@ -1,6 +1,5 @@
 // DOT export: golden files for both views, hand-checked numbers in them, determinism, scope
 // collapsing, the node limit and deep chains.
-#define BOOST_TEST_MODULE dot
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>

@@ -3,7 +3,6 @@
 // products over an empty inner dim are zeros, and gradients keep their inputs' empty shapes.
 // Two deliberate differences from PyTorch: mean and cross_entropy of nothing are ag::Errors
 // (PyTorch returns NaN; this library never returns a silent NaN).
-#define BOOST_TEST_MODULE test_empty_dims
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <vector>

@@ -1,6 +1,5 @@
 // Backward semantics shared by both faces: accumulation, stale intermediates, retain_graph,
 // NoGradGuard, detach, depth (no recursion anywhere), sharing, graph walking.
-#define BOOST_TEST_MODULE engine
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>

@@ -2,7 +2,6 @@
 // released graph, values overwritten in place between forward and backward (tensor storage
 // writes and Value::set_data), and leaves as outputs. A random property test writes in place
 // to random tensors of random graphs and retries refused backward passes.
-#define BOOST_TEST_MODULE engine_refusals
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>

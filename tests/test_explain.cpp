@@ -1,5 +1,4 @@
 // ag::explain and ag::backward_trace: paths, local derivatives, adjoints, against backward().
-#define BOOST_TEST_MODULE explain
 #include <fmt/format.h>
 
 #include <array>

@@ -1,7 +1,6 @@
 // ag::explain, ag::backward_trace and DOT on graphs that a create_graph backward built: a
 // gradient with history is an ordinary output, so its paths must sum to what ag::grad of it
 // gives (the next derivative), and its picture must be well-formed DOT.
-#define BOOST_TEST_MODULE explain_create_graph
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <regex>

@@ -1,5 +1,4 @@
 // agexpr's parser, evaluator, graph builder and derivative checker.
-#define BOOST_TEST_MODULE expr
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <string>

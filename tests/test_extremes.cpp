@@ -9,7 +9,6 @@
 // small blocks with malloc_trim(0), so the figure is what the library holds. 32 MiB covers
 // that; a leak of the 10M-node chain alone would be ~480 MB, of the 1M tensors ~300 MB. And
 // the work runs twice: the second run must not end higher than the first (no growth).
-#define BOOST_TEST_MODULE test_extremes
 #include <malloc.h>
 
 #include <boost/test/unit_test.hpp>

@@ -2,7 +2,6 @@
 // checkpoints. A regular file is replaced atomically or not at all (a full disk leaves the old
 // file intact and no temporary behind); a symlink is followed; a FIFO or device node is
 // written through, never replaced by a regular file.
-#define BOOST_TEST_MODULE test_file_writes
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>

@@ -2,7 +2,6 @@
 // dims wider than the matrix, k == 0, the threaded path, a shape seen again with new pointers
 // (the primitive cache), other threads, against a float64 product computed here; the pool that
 // shares large products (its back-off, its counts).
-#define BOOST_TEST_MODULE gemm
 #include <fmt/format.h>
 
 #include <algorithm>

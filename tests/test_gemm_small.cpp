@@ -3,7 +3,6 @@
 // than the rows (the padding holds NaN: never read, never written), alpha and beta, beta == 0
 // over a C of NaN, k == 0, and the epilogue (a bias per column, relu), against a float64 product
 // computed here.
-#define BOOST_TEST_MODULE gemm_small
 #include <autograd/autograd.hpp>
 #include <autograd/gemm_backend.hpp>
 #include <boost/test/unit_test.hpp>

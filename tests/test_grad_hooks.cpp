@@ -1,6 +1,5 @@
 // Grad-ready hooks: when they run (each leaf once its gradient is final, last layer first),
 // what they see, removal, errors, and a throwing hook leaving the graph usable.
-#define BOOST_TEST_MODULE grad_hooks
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <string>

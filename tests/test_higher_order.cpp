@@ -1,7 +1,6 @@
 // Higher-order gradients: ag::grad and create_graph against hand-derived values, gradgradcheck
 // (finite differences of the analytic gradient) over every tensor op, every broadcasting case
 // and every scalar op, jacobian/hessian/hvp, and the errors of bad calls.
-#define BOOST_TEST_MODULE higher_order
 #include <array>
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>

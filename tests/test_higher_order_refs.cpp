@@ -2,7 +2,6 @@
 // tools/make_higher_order_refs.py): an MLP's Hessian with respect to its first layer and a
 // Hessian-vector product, a gradient penalty L + 0.1 |dL/dx|^2 and its gradients, and the
 // Hessian of log_softmax.
-#define BOOST_TEST_MODULE higher_order_refs
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>

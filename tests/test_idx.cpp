@@ -1,6 +1,5 @@
 // IDX loader: values of small hand-made files (plain and gzip), every kind of bad file refused
 // with an error naming the file and the fault, and the real Fashion-MNIST test set.
-#define BOOST_TEST_MODULE idx
 #include <zlib.h>
 
 #include <boost/test/unit_test.hpp>

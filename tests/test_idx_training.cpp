@@ -2,7 +2,6 @@
 // epochs of Adam (batch 32) on a 784-128-10 MLP with a fixed seed, scored on the first 2,000
 // test images. Chance is 0.10; this seed reaches 0.80 (seeds 1 and 7: 0.79, 0.78), so the
 // 0.75 threshold fails on a broken loader, loss or optimizer, not on float rounding.
-#define BOOST_TEST_MODULE idx_training
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <numeric>

@@ -2,7 +2,6 @@
 // negative dim, an allocation the system refuses and an IDX header announcing gigabytes all end
 // in an ag::Error naming the op or file and the shape, never a crash, hang or std::bad_alloc.
 // Also the handle's own edge cases: size() of a 0-d tensor, moved-from handles, ScopeGuard(null).
-#define BOOST_TEST_MODULE test_limits
 #include <zlib.h>
 
 #include <boost/test/unit_test.hpp>

@@ -3,7 +3,6 @@
 // (linear_grad.hpp). Finite differences in float64; bit for bit against the products the other
 // paths compute (only the input, or only the weight, needing a gradient); in every CPU variant
 // (tests/core.cmake).
-#define BOOST_TEST_MODULE linear_backward
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cstring>

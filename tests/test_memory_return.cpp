@@ -1,7 +1,6 @@
 // ag::release_cached_memory() gives the memory of a dead graph back to the system: resident
 // memory falls back to within 32 MiB of where it was (see test_extremes for what that slack
 // covers), with no call to malloc_trim by the user.
-#define BOOST_TEST_MODULE test_memory_return
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <fstream>

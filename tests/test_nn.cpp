@@ -2,7 +2,6 @@
 // Gradients are checked against finite differences (ag::gradcheck, float64); loss values and
 // optimizer trajectories against PyTorch (tests/data/nn_refs.txt, made by
 // tools/make_nn_refs.py) or against values computed by hand.
-#define BOOST_TEST_MODULE nn
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>

@@ -1,7 +1,6 @@
 // The scalar ops' differentiable backward rules (OpInfo::backward_graph, what create_graph
 // runs): for every Value op, the recorded adjoints equal the fast rule's gradients, and their
 // own gradients (second derivatives) match finite differences of the first derivatives.
-#define BOOST_TEST_MODULE op_create_graph
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <functional>

@@ -3,7 +3,6 @@
 // broadcasting case, Value forms too; the coverage of the registry by the random-graph
 // generator, the PyTorch references and the stored table; hand-computed values of the
 // table's ops, and the PyTorch conventions at their edges.
-#define BOOST_TEST_MODULE op_table
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,6 +1,5 @@
 // Plots: confusion-matrix counts, PNG files gnuplot writes (signature and pixel size from the
 // IHDR chunk), atomic replacement, and clear errors for bad input and for a missing gnuplot.
-#define BOOST_TEST_MODULE plot
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <cstdlib>

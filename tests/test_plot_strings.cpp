@@ -1,7 +1,6 @@
 // No user string reaches an interpreter: titles and class names full of gnuplot and shell
 // syntax (command substitution, a closing quote, a newline then a shell escape, a macro) are
 // drawn as text, and nothing they spell is run.
-#define BOOST_TEST_MODULE test_plot_strings
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <string>

@@ -6,7 +6,6 @@
 //   AG_FUZZ_GRAPHS=1000000 AG_FUZZ_SEED=7 ./test_random_graphs   # a longer run
 //   AG_FUZZ_MAX_OPS=20                                             # bigger graphs
 //   AG_FUZZ_SAVE_DIR=dir                                           # where failures go
-#define BOOST_TEST_MODULE test_random_graphs
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <filesystem>

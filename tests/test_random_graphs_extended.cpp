@@ -5,7 +5,6 @@
 //  - module reuse: random stacks of Dense layers in which layers repeat (weight tying). The
 //    module's parameters are its distinct layers', the gradient of a reused layer (the sum over
 //    its uses) matches finite differences, and one optimizer step moves each parameter once.
-#define BOOST_TEST_MODULE test_random_graphs_extended
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <cstdlib>

@@ -1,6 +1,5 @@
 // Rendering through libgvc: real PNG/SVG/PDF files, format from the extension, errors that
 // name the problem, and files written whole or not at all.
-#define BOOST_TEST_MODULE render
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>

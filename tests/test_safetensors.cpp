@@ -3,7 +3,6 @@
 // training from a checkpoint giving bitwise the same parameters as not stopping.
 // Also writes the file that tools/safetensors_check.py reads with numpy and PyTorch (CTest
 // test safetensors_python_check).
-#define BOOST_TEST_MODULE safetensors
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <cstring>

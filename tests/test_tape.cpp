@@ -1,6 +1,5 @@
 // ag::Tape (autograd/tape.hpp): the same values, gradients and errors as the dynamic graph;
 // scopes that nest, unwind and end with handles outstanding; one tape per thread.
-#define BOOST_TEST_MODULE tape
 
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>

@@ -1,7 +1,6 @@
 // ag::Tape's memory: a 10M-op chain without recursion that gives its memory back, and
 // operands from outside the scope kept once, so that a node's 48 bytes are all an op costs, and
 // memory reused by the next graph.
-#define BOOST_TEST_MODULE tape_memory
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>

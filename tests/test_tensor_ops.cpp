@@ -1,6 +1,5 @@
 // Every differentiable tensor op against finite differences (float64) through the one
 // generic checker, with every broadcasting case; hand-computed values; error messages.
-#define BOOST_TEST_MODULE tensor_ops
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>

@@ -6,7 +6,6 @@
 // pool, grad mode, anomaly mode, the current scope and the destroy/walk scratch lists are
 // thread_local; labels and scope names live in side tables behind one mutex. Node reference
 // counts are NOT atomic: one graph belongs to the thread that built it.
-#define BOOST_TEST_MODULE test_threads
 #include <fmt/format.h>
 
 #include <algorithm>

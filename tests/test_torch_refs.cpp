@@ -2,7 +2,6 @@
 // inputs, the output and the gradients that torch 1.13 computed in float64
 // (tools/make_torch_refs.py writes it; see the format there). This file rebuilds every case by
 // name with the ag API, runs forward and backward, and compares. It needs no torch.
-#define BOOST_TEST_MODULE torch_refs
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,6 +1,5 @@
 // User-defined ops (autograd/function.hpp): gradients against finite differences, the node
 // they make, saved-tensor version checks, and the errors for a malformed backward.
-#define BOOST_TEST_MODULE user_function
 #include <autograd/autograd.hpp>
 #include <autograd/function.hpp>
 #include <boost/test/unit_test.hpp>

@@ -1,5 +1,4 @@
 // The scalar face: micrograd's expression, every op's value and derivative, edge cases.
-#define BOOST_TEST_MODULE value
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>

@@ -2,7 +2,6 @@
 // value, float(f(x)) with f taken in float64, over a sweep of float bit patterns through the whole
 // range and at the edges: overflow, underflow into subnormals, infinities, NaN, -0, negatives.
 // The suite also runs in the x86-64 and AVX2 variants (tests/core.cmake).
-#define BOOST_TEST_MODULE vector_math
 #include <algorithm>
 #include <autograd/autograd.hpp>
 #include <bit>

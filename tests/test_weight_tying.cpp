@@ -2,7 +2,6 @@
 // parameter. It is listed once under its first name (as torch's named_parameters does),
 // stepped once per optimizer step, counted once and stored once in checkpoints; its gradient
 // is the sum over every use.
-#define BOOST_TEST_MODULE test_weight_tying
 #include <boost/test/unit_test.hpp>
 #include <memory>
 #include <string>
