@@ -44,7 +44,7 @@ if(AG_BUILD_EXAMPLES)
   ag_example_cli_test(fashion_mnist_negative_lr fashion_mnist EXIT nonzero
                       REGEX "--lr" ARGS --lr -0.5)
   ag_example_cli_test(fashion_mnist_bad_seed fashion_mnist EXIT nonzero
-                      REGEX "--seed" ARGS --seed -3)
+                      REGEX "--seed: Value -3 is negative: a number >= 0 is needed" ARGS --seed -3)
   # The programs of one fixed computation take small options too; their defaults print the page's
   # output (docs/examples/*.md, checked by the docs tests).
   foreach(example custom_op newton logistic_newton explain_intro higher_order_basics)

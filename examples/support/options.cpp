@@ -16,8 +16,18 @@ Option& Option::range(double min, double max) {
   option_->check(CLI::Range(min, max));
   return *this;
 }
+// CLI::NonNegativeNumber is a range up to the largest double, which its refusal prints in full
+// (309 digits); this one names the rule. Text that is no number is left to the conversion.
 Option& Option::non_negative() {
-  option_->check(CLI::NonNegativeNumber);
+  option_->check(CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0.0;
+        if (CLI::detail::lexical_cast(text, value) && value < 0.0) {
+          return "Value " + text + " is negative: a number >= 0 is needed";
+        }
+        return {};
+      },
+      "NONNEGATIVE"));
   return *this;
 }
 Option& Option::one_of(const std::vector<std::string>& choices) {

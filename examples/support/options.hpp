@@ -29,7 +29,7 @@ class Option {
   Option& range(int min, int max);
   Option& range(long long min, long long max);
   Option& range(double min, double max);
-  Option& non_negative();  // a number >= 0
+  Option& non_negative();  // a number >= 0 ("Value -3 is negative: a number >= 0 is needed")
   Option& one_of(const std::vector<std::string>& choices);
   // A check of the text as given: `refusal` returns "" to accept it, else the message. `kind`
   // names the expected value in --help.
