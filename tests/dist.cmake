@@ -3,10 +3,12 @@ if(AG_WITH_MPI)
   # As root (CI containers) OpenMPI refuses to start without these; harmless otherwise.
   set(AG_MPIRUN ${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader)
 
+  # A suite like the others (ag_test_settings, the shared main and headers), run under mpirun
+  # rather than by ag_add_test's CTest entry.
   add_executable(test_dist test_dist.cpp)
-  target_link_libraries(test_dist PRIVATE autograd::dist Boost::unit_test_framework)
-  target_compile_definitions(test_dist PRIVATE BOOST_TEST_DYN_LINK)
-  target_compile_options(test_dist PRIVATE -Wall -Wextra)
+  ag_test_settings(test_dist FALSE)
+  target_link_libraries(test_dist PRIVATE autograd::dist ag_test_main)
+  target_precompile_headers(test_dist REUSE_FROM ag_test_main)
   foreach(ranks 2 3)
     add_test(NAME test_dist_np${ranks}
       COMMAND ${AG_MPIRUN} -np ${ranks} $<TARGET_FILE:test_dist> --report_level=short)

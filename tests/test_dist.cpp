@@ -1,7 +1,6 @@
 // Data-parallel training over MPI, run by CTest as `mpirun -np N test_dist`: every rank runs
 // every case, in the same order. Each case compares what N ranks compute with what one process
 // computes on the whole batch (the reference, computed by every rank on its own).
-#define BOOST_TEST_MODULE dist
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
