@@ -1,8 +1,8 @@
 #pragma once
 // The headers most suites include, parsed once per build tree (target_precompile_headers on
-// ag_test_main, reused by every suite that ag_add_test makes without OPTIMIZED): they were about
-// 2 of a suite's 3 to 8 compile seconds (docs/testing.md). Each suite still includes what it
-// uses itself, so it also compiles without them (CMAKE_DISABLE_PRECOMPILE_HEADERS=ON).
+// ag_test_main, reused by every suite but the OPTIMIZED ones): they were about 2 of a suite's
+// 3 to 8 compile seconds (docs/testing.md). Each suite still includes what it uses itself, so it
+// also compiles without them (CMAKE_DISABLE_PRECOMPILE_HEADERS=ON).
 #include <algorithm>
 #include <array>
 #include <autograd/autograd.hpp>
