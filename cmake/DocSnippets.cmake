@@ -126,10 +126,8 @@ function(ag_doc_snippets)
       get_filename_component(name ${source} NAME_WE)
       set(target ${ARG_TARGET_PREFIX}_${name})
       add_executable(${target} ${source})
-      target_link_libraries(${target} PRIVATE autograd::autograd autograd::nn)
-      if(AG_BUILD_EXAMPLES)  # a page may quote an example, which reads its options this way
-        target_link_libraries(${target} PRIVATE ag_example_options)
-      endif()
+      # ag_command_line: a page may quote an example, which reads its options with it.
+      target_link_libraries(${target} PRIVATE autograd::autograd autograd::nn ag_command_line)
       # Snippets write their pictures and checkpoints into a scratch directory of their own.
       set(work ${CMAKE_CURRENT_BINARY_DIR}/doc_snippets/run_${name})
       file(MAKE_DIRECTORY ${work})

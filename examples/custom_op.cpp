@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <iostream>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 // [swish]
 struct Swish : ag::Function<Swish> {
@@ -35,7 +35,7 @@ struct ClipGradient : ag::Function<ClipGradient> {
 // [swish]
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "User-defined ops: swish checked by gradcheck, and a clipped-gradient op"};
   long long seed = 1;
   double bound = 0.5;

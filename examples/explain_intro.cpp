@@ -3,10 +3,10 @@
 #include <autograd/autograd.hpp>
 #include <iostream>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Why is df/dw what it is? ag::explain and ag::backward_trace of f = relu(w x - 0.3) w"};
   double w_value = 0.5, x_value = 2.0;
   options.add("--w", w_value, "value of w").range(-1e6, 1e6).show_default();

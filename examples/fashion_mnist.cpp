@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "autograd/autograd.hpp"
+#include "command_line/options.hpp"
 #include "nn/io.hpp"
 #include "nn/nn.hpp"
 #include "nn/plot.hpp"
-#include "support/options.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -260,7 +260,7 @@ std::vector<double> split(const std::string& text) {
 
 int main(int argc, char** argv) {
   Options opt;
-  examples::Options options{"Train an MLP 784-256-128-10 on Fashion-MNIST"};
+  command_line::Options options{"Train an MLP 784-256-128-10 on Fashion-MNIST"};
   options.add("--epochs", opt.epochs, "epochs to train (in all, counting resumed ones)")
       .range(1, 1000)
       .show_default();

@@ -2,10 +2,10 @@
 #include <autograd/autograd.hpp>
 #include <cstdio>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 int main(int argc, char** argv) {
-  examples::Options options{"Gradients of gradients: ag::grad with create_graph, hessian, hvp"};
+  command_line::Options options{"Gradients of gradients: ag::grad with create_graph, hessian, hvp"};
   if (auto status = options.parse(argc, argv)) return *status;  // --help; nothing else to set
 
   ag::Tensor x = ag::tensor({1.0, 2.0}, ag::float64).requires_grad_();

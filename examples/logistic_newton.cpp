@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 namespace {
 
@@ -39,7 +39,7 @@ std::vector<double> solve(std::vector<double> A, std::vector<double> b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Exact Newton steps for a logistic regression, engine Hessian vs the closed form"};
   int steps = 6;
   long long seed = 7;

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 namespace {
 
@@ -73,7 +73,7 @@ void two_parameters(int steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Newton's method with second derivatives from the engine, next to the closed form"};
   int steps = 6;
   double x0 = 2.0;

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 namespace {
 
@@ -43,7 +43,7 @@ ag::Value squared_error(const ag::Value& pred, double truth) { return pow(pred -
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Seed 000: why activations; a linear net collapses, a ReLU net does not"};
   int steps = 12;
   options.add("--steps", steps, "gradient-descent steps from the seed's start")

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 namespace {
 
@@ -48,7 +48,7 @@ void numpy_init(ag::nn::Dense& layer, ag::nn::NumpyRandom& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Seed 001 (NNFS chapter 4): activations, softmax, then a spiral classifier trained with "
       "Adam"};
   int epochs = 2000;

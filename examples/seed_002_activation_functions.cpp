@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 namespace {
 
@@ -83,7 +83,7 @@ Result train(const std::string& activation, const nn::Dataset& data, int epochs,
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Seed 002: a 2-2-1 network with each hidden activation on the parabolas"};
   std::vector<std::string> activations;
   int epochs = 150;

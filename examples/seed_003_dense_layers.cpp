@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 namespace {
 
@@ -37,7 +37,7 @@ std::shared_ptr<ag::nn::Dense> seed_layer(std::int64_t in, std::int64_t out, ag:
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Seed 003: dense layers as objects, then a named Sequential trained on spiral data"};
   int epochs = 2000;
   options.add("epochs,--epochs", epochs, "training epochs of the spiral classifier")

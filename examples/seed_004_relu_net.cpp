@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 namespace {
 
@@ -104,7 +104,7 @@ void print_table(const Gradients& g) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Options options{
+  command_line::Options options{
       "Seed 004: the hand-derived gradients of a 2-2-1 ReLU network, checked and "
       "explained by the engine"};
   std::string graph_file = "seed_004_graph.png";

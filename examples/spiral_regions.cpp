@@ -10,9 +10,9 @@
 #include <string>
 
 #include "autograd/autograd.hpp"
+#include "command_line/options.hpp"
 #include "nn/nn.hpp"
 #include "nn/plot.hpp"
-#include "support/options.hpp"
 
 int main(int argc, char** argv) {
   int epochs = 10000;
@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   std::int64_t hidden = 64;
   std::uint64_t seed = 0;
   std::string out = "spiral_regions.png";
-  examples::Options options{"Train a classifier on spiral data and draw its decision regions"};
+  command_line::Options options{"Train a classifier on spiral data and draw its decision regions"};
   options.add("--epochs", epochs, "full-batch training steps").range(1, 1000000).show_default();
   options.add("--points", points_per_class, "points per class").range(2, 100000).show_default();
   options.add("--classes", classes, "spiral arms (classes)").range(2, 10).show_default();

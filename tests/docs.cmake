@@ -12,9 +12,6 @@ if(NOT AG_WITH_MPI)  # these pages run programs built only with autograd::dist
   list(REMOVE_ITEM AG_EXAMPLE_DOCS docs/examples/ddp_quickstart.md docs/examples/fashion_mnist_ddp.md)
 endif()
 list(APPEND AG_CHECKED_DOCS ${AG_EXAMPLE_DOCS})
-if(NOT AG_BUILD_EXAMPLES)  # its snippet is examples/explain_intro.cpp, with examples::Options
-  list(REMOVE_ITEM AG_CHECKED_DOCS docs/explain.md)
-endif()
 ag_doc_snippets(TARGET_PREFIX doc_snippets FILES ${AG_CHECKED_DOCS})
 
 if(AG_BUILD_TOOLS AND AG_BUILD_EXAMPLES)

@@ -3,7 +3,6 @@
 // to --save-dir (copy them into tests/data/random_graphs/ to keep them as regression cases).
 //
 //   build/tools/fuzz_graphs --graphs 1000000 --seed 1 --threads 2 --max-ops 16
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -13,21 +12,22 @@
 #include <thread>
 #include <vector>
 
+#include "command_line/options.hpp"
 #include "random_graph.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Random autograd graphs checked against finite differences"};
+  command_line::Options cli{"Random autograd graphs checked against finite differences"};
   long graphs = 1000000;
   std::uint64_t seed = 1;
   int threads = 2;
   int max_ops = 12;
   std::string save_dir = "random_graph_failures";
-  app.add_option("--graphs", graphs, "number of graphs")->check(CLI::PositiveNumber);
-  app.add_option("--seed", seed, "first seed (graph i uses seed + i)");
-  app.add_option("--threads", threads, "worker threads")->check(CLI::Range(1, 64));
-  app.add_option("--max-ops", max_ops, "ops per graph at most")->check(CLI::Range(1, 200));
-  app.add_option("--save-dir", save_dir, "where shrunk failures are written");
-  CLI11_PARSE(app, argc, argv);
+  cli.add("--graphs", graphs, "number of graphs").range(1LL, 1'000'000'000'000LL);
+  cli.add("--seed", seed, "first seed (graph i uses seed + i)").non_negative();
+  cli.add("--threads", threads, "worker threads").range(1, 64);
+  cli.add("--max-ops", max_ops, "ops per graph at most").range(1, 200);
+  cli.add("--save-dir", save_dir, "where shrunk failures are written");
+  if (auto status = cli.parse(argc, argv)) return *status;  // --help, or refused
 
   ag::fuzz::GenerateOptions options;
   options.max_ops = max_ops;

@@ -18,9 +18,9 @@
 #include <numeric>
 
 #include "autograd/autograd.hpp"
+#include "command_line/options.hpp"
 #include "dist/dist.hpp"
 #include "nn/nn.hpp"
-#include "support/options.hpp"
 
 namespace {
 
@@ -45,7 +45,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char** argv) {
   Options opt;
-  examples::Options options{"Train an MLP 784-256-128-10 on Fashion-MNIST over MPI ranks"};
+  command_line::Options options{"Train an MLP 784-256-128-10 on Fashion-MNIST over MPI ranks"};
   options.add("--epochs", opt.epochs, "epochs in all").show_default();
   options.add("--batch", opt.batch, "global minibatch, split over the ranks").show_default();
   options.add("--subset", opt.subset, "first N training images only (0 = all)");

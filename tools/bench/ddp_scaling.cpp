@@ -5,13 +5,13 @@
 // split into communication and waiting for a slower rank. Prints one line (rank 0):
 //
 //   mpirun -np 2 build/tools/ag_bench_ddp --batch 1024 --steps 60
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <vector>
 
 #include "autograd/autograd.hpp"
+#include "command_line/options.hpp"
 #include "dist/dist.hpp"
 #include "nn/nn.hpp"
 
@@ -32,13 +32,17 @@ int main(int argc, char** argv) {
   std::int64_t batch = 128;
   int steps = 60, warmup = 5, threads = 1;
   std::size_t bucket_bytes = std::size_t{1} << 20;
-  CLI::App app{"Data-parallel step time of the MLP 784-256-128-10"};
-  app.add_option("--batch", batch, "global batch, split over the ranks")->capture_default_str();
-  app.add_option("--steps", steps, "timed steps")->capture_default_str();
-  app.add_option("--warmup", warmup, "untimed steps first")->capture_default_str();
-  app.add_option("--threads", threads, "kernel threads per rank")->capture_default_str();
-  app.add_option("--bucket-bytes", bucket_bytes, "all-reduce bucket size")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  command_line::Options cli{"Data-parallel step time of the MLP 784-256-128-10"};
+  cli.add("--batch", batch, "global batch, split over the ranks")
+      .range(1LL, 1LL << 30)
+      .show_default();
+  cli.add("--steps", steps, "timed steps").range(1, 1 << 30).show_default();
+  cli.add("--warmup", warmup, "untimed steps first").range(0, 1 << 30).show_default();
+  cli.add("--threads", threads, "kernel threads per rank").range(1, 256).show_default();
+  cli.add("--bucket-bytes", bucket_bytes, "all-reduce bucket size")
+      .range(1LL, 1LL << 40)
+      .show_default();
+  if (auto status = cli.parse(argc, argv)) return *status;  // --help, or refused
 
   return ag::dist::run(argc, argv, [&] {
     namespace nn = ag::nn;

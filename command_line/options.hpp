@@ -4,7 +4,7 @@
 // header-only, and compiling it was most of each program's compile time (newton.cpp: 8.3 of
 // its 9.4 s at -O2); behind this class it is compiled once, in options.cpp.
 //
-//   examples::Options options{"Newton's method, next to the closed form"};
+//   command_line::Options options{"Newton's method, next to the closed form"};
 //   int steps = 6;
 //   options.add("--steps", steps, "Newton steps").range(1, 100).show_default();
 //   if (auto status = options.parse(argc, argv)) return *status;  // --help, or refused
@@ -20,7 +20,7 @@ class App;
 class Option;
 }  // namespace CLI
 
-namespace examples {
+namespace command_line {
 
 // One option of an Options; its setters return it, so that they chain.
 class Option {
@@ -69,4 +69,4 @@ class Options {
   std::unique_ptr<CLI::App> app_;
 };
 
-}  // namespace examples
+}  // namespace command_line

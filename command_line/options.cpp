@@ -1,8 +1,8 @@
-#include "support/options.hpp"
+#include "command_line/options.hpp"
 
 #include <CLI/CLI.hpp>
 
-namespace examples {
+namespace command_line {
 
 Option& Option::range(int min, int max) {
   option_->check(CLI::Range(min, max));
@@ -81,4 +81,4 @@ std::optional<int> Options::parse(int argc, const char* const* argv) {
   return std::nullopt;
 }
 
-}  // namespace examples
+}  // namespace command_line
