@@ -172,6 +172,36 @@ BOOST_AUTO_TEST_CASE(a_shared_product_is_the_same_whoever_runs_its_pieces) {
                                << after.jobs - before.jobs - (after.shared - before.shared));
 }
 
+BOOST_AUTO_TEST_CASE(an_operand_with_rows_4_kib_apart_is_cut_one_piece_per_thread) {
+  // oneDNN runs a product of a few hundred rows at half speed when the operand every piece reads
+  // whole has its rows a multiple of 4 KiB apart (gemm.cpp): such a product is cut into one piece
+  // per thread, any other into two. Pieces of rows read all of B; pieces of columns all of A.
+  const bool pooled = ag::gemm_backend().find("(built for oneDNN") != std::string::npos;
+  struct Expect {
+    Case shape;
+    long long pieces;
+  };
+  const std::vector<Expect> expects = {
+      {{false, false, 1024, 1024, 32, 0}, 2},  // rows; B's rows 1024 floats apart
+      {{false, false, 1024, 1024, 32, 8}, 4},  // rows; 1032 floats apart
+      {{false, true, 1024, 1024, 32, 0}, 4},   // rows; B stored transposed: 32 floats apart
+      {{false, false, 128, 256, 1024, 0}, 2},  // columns; A's rows 1024 floats apart
+      {{true, false, 128, 256, 1024, 0}, 4},   // columns; A transposed: 128 floats apart
+  };
+  ag::set_num_threads(2);
+  for (const Expect& e : expects) {
+    const Case& c = e.shape;
+    BOOST_TEST(2.0 * c.m * c.n * c.k >= ag::detail::kGemmThreadingFlops);
+    const auto before = ag::detail::pool_stats();
+    BOOST_TEST(worst_error<float>(c, 1.0, 0.0, 41u) < 1e-6);
+    const auto after = ag::detail::pool_stats();
+    BOOST_TEST(after.chunks - before.chunks == (pooled ? e.pieces : 0),
+               c.m << "x" << c.n << "x" << c.k << " pad " << c.pad << (c.ta ? " A^T" : "")
+                   << (c.tb ? " B^T" : ""));
+  }
+  ag::set_num_threads(1);
+}
+
 BOOST_AUTO_TEST_CASE(large_products_from_two_threads_share_one_pool) {
   // Budget 2: each product is split into pieces; while one thread's job holds the pool, the
   // other's runs all its pieces itself. Uneven sizes leave a short last piece.

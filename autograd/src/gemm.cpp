@@ -248,8 +248,14 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
     return onednn_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1);
   }
   // Two pieces per thread: a thread that gets its core late leaves its pieces to the others.
-  const int pieces = 2 * threads;
+  // One per thread where the operand that every piece reads whole (B for pieces of rows, A for
+  // pieces of columns) has its rows a multiple of 4 KiB apart: those rows share cache sets, and
+  // oneDNN then runs a product of fewer than ~384 rows or columns at half speed (1024^2 on the
+  // AVX2 EPYC VM: 256-row pieces 40 GFLOP/s on one thread, 512-row ones 72; docs/benchmarks.md).
   const bool by_rows = m >= n;
+  const std::int64_t whole_ld = by_rows ? ldb : lda;
+  const bool page_strided = whole_ld * static_cast<std::int64_t>(sizeof(float)) % 4096 == 0;
+  const int pieces = page_strided ? threads : 2 * threads;
   const std::int64_t extent = by_rows ? m : n, align = by_rows ? 8 : 16;
   const std::int64_t step = piece_length(extent, pieces, align);
   Split split{trans_a, trans_b, by_rows, m, n, k, lda, ldb, ldc, step, alpha, beta, A, B, C};
