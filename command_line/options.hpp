@@ -1,5 +1,5 @@
 #pragma once
-// The command line of an example program: --help, options bound to variables, range and
+// The command line of an example program or a tool: --help, options bound to variables, range and
 // membership checks, with CLI11's messages and exit statuses (CLI11 parses it). CLI11 is
 // header-only, and compiling it was most of each program's compile time (newton.cpp: 8.3 of
 // its 9.4 s at -O2); behind this class it is compiled once, in options.cpp.
