@@ -1,8 +1,8 @@
 // The direct kernels for tiny products (autograd/src/gemm_small.hpp), called themselves and
 // through detail::gemm on both sides of their threshold: every transposition, leading dims wider
 // than the rows (the padding holds NaN: never read, never written), alpha and beta, beta == 0
-// over a C of NaN, k == 0, and the epilogue (a bias per column, relu), against a float64 product
-// computed here.
+// over a C of NaN, k == 0, and the epilogue (a bias per column, relu; on each piece of a shared
+// product too), against a float64 product computed here.
 #include <autograd/autograd.hpp>
 #include <autograd/gemm_backend.hpp>
 #include <boost/test/unit_test.hpp>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "autograd/src/gemm.hpp"
+#include "autograd/src/gemm_pool.hpp"
 #include "autograd/src/gemm_small.hpp"
 
 namespace {
@@ -208,6 +209,31 @@ BOOST_AUTO_TEST_CASE(both_sides_of_the_threshold) {
   const std::string backend = ag::gemm_backend();
   BOOST_TEST_MESSAGE(backend);
   BOOST_TEST(backend.find("small ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_shared_product_applies_the_epilogue_to_each_piece) {
+  // At 2 threads a large float32 product is cut into pieces of rows (m >= n) or of columns, and
+  // each piece gets the epilogue where it was computed: a piece of columns reads its own part of
+  // the bias. Every transposition, padded, with and without relu; the pieces were shared.
+  const bool pooled = ag::gemm_backend().find("(built for oneDNN") != std::string::npos;
+  ag::set_num_threads(2);
+  for (Shape3 s : {Shape3{256, 248, 264}, Shape3{248, 264, 256}}) {
+    BOOST_TEST(2.0 * s.m * s.n * s.k >= ag::detail::kGemmThreadingFlops);
+    for (int t = 0; t < 4; ++t) {
+      BOOST_TEST_CONTEXT("ta " << (t & 1) << " tb " << (t & 2) << " " << s.m << "x" << s.n << "x"
+                               << s.k) {
+        const auto before = ag::detail::pool_stats();
+        const Outcome both = run<float>(t & 1, t & 2, s, 3, 1.0, 0.0, false, 11u + t, {true, true});
+        const Outcome bias = run<float>(t & 1, t & 2, s, 0, 1.0, 0.0, false, 13u + t, {true});
+        const auto after = ag::detail::pool_stats();
+        BOOST_TEST(both.worst <= 4.0);
+        BOOST_TEST(bias.worst <= 4.0);
+        BOOST_TEST(both.padding_kept);
+        BOOST_TEST(after.chunks - before.chunks == (pooled ? 2 * 4 : 0));
+      }
+    }
+  }
+  ag::set_num_threads(1);
 }
 
 BOOST_AUTO_TEST_CASE(k_zero_scales_c_and_beta_zero_clears_it) {

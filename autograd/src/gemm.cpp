@@ -204,13 +204,15 @@ bool onednn_product(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, 
 }
 
 // A product shared by the pool (gemm_pool.hpp): pieces of C's rows, or of its columns when it
-// has more columns than rows, each a one-thread oneDNN product.
+// has more columns than rows, each a one-thread oneDNN product followed by the epilogue on the
+// piece, by the thread that computed it (C still in its cache; no serial pass over C after).
 struct Split {
   bool trans_a, trans_b, by_rows;
   std::int64_t m, n, k, lda, ldb, ldc, step;
   float alpha, beta;
   const float *A, *B;
   float* C;
+  Epilogue<float> epilogue;
 };
 
 void run_piece(void* context, int piece) {
@@ -222,6 +224,7 @@ void run_piece(void* context, int piece) {
   const float* B = s.B;
   float* C = s.C;
   std::int64_t m = s.m, n = s.n;
+  Epilogue<float> epilogue = s.epilogue;
   if (s.by_rows) {
     A += s.trans_a ? begin : begin * s.lda;
     C += begin * s.ldc;
@@ -230,22 +233,28 @@ void run_piece(void* context, int piece) {
     B += s.trans_b ? begin * s.ldb : begin;
     C += begin;
     n = extent;
+    if (epilogue.bias) epilogue.bias += begin;
   }
-  if (onednn_product(s.trans_a, s.trans_b, m, n, s.k, s.alpha, A, s.lda, B, s.ldb, s.beta, C, s.ldc,
-                     1)) {
-    return;
+  if (!onednn_product(s.trans_a, s.trans_b, m, n, s.k, s.alpha, A, s.lda, B, s.ldb, s.beta, C,
+                      s.ldc, 1)) {
+    cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
+                s.trans_b ? CblasTrans : CblasNoTrans, m, n, s.k, s.alpha, A, s.lda, B, s.ldb,
+                s.beta, C, s.ldc);
   }
-  cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
-              s.trans_b ? CblasTrans : CblasNoTrans, m, n, s.k, s.alpha, A, s.lda, B, s.ldb, s.beta,
-              C, s.ldc);
+  if (epilogue.any()) apply_epilogue(C, s.ldc, m, n, epilogue);
 }
 
+// True when oneDNN computed the product; the epilogue is then applied too.
 bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                  float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
-                 float beta, float* C, std::int64_t ldc) {
+                 float beta, float* C, std::int64_t ldc, const Epilogue<float>& epilogue) {
   const int threads = gemm_threads(m, n, k);
   if (threads == 1 || !onednn()) {
-    return onednn_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1);
+    if (!onednn_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1)) {
+      return false;
+    }
+    if (epilogue.any()) apply_epilogue(C, ldc, m, n, epilogue);
+    return true;
   }
   // Two pieces per thread: a thread that gets its core late leaves its pieces to the others.
   // One per thread where the operand that every piece reads whole (B for pieces of rows, A for
@@ -258,14 +267,16 @@ bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std
   const int pieces = page_strided ? threads : 2 * threads;
   const std::int64_t extent = by_rows ? m : n, align = by_rows ? 8 : 16;
   const std::int64_t step = piece_length(extent, pieces, align);
-  Split split{trans_a, trans_b, by_rows, m, n, k, lda, ldb, ldc, step, alpha, beta, A, B, C};
+  Split split{trans_a, trans_b, by_rows, m,    n, k, lda, ldb,
+              ldc,     step,    alpha,   beta, A, B, C,   epilogue};
   run_chunks(threads - 1, static_cast<int>((extent + step - 1) / step), run_piece, &split);
   return true;
 }
 #else
 // Built without oneDNN: CBLAS computes every float32 product.
 bool onednn_gemm(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*,
-                 std::int64_t, const float*, std::int64_t, float, float*, std::int64_t) {
+                 std::int64_t, const float*, std::int64_t, float, float*, std::int64_t,
+                 const Epilogue<float>&) {
   return false;
 }
 #endif
@@ -316,7 +327,10 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
   } else if (small_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
                            epilogue)) {
     return;  // the epilogue applied as C was stored
-  } else if (!onednn_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)) {
+  } else if (onednn_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                         epilogue)) {
+    return;  // the epilogue applied, piece by piece where the product was shared
+  } else {
     cblas_gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   }
   if (epilogue.any()) apply_epilogue(C, ldc, m, n, epilogue);

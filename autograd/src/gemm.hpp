@@ -9,8 +9,9 @@ namespace ag::detail {
 
 // What a product does to each element of C after computing it (linear's forward): add bias[j]
 // in column j, then, with relu, ag::relu's rule (NaN stays NaN, -0 becomes 0). The direct
-// kernels apply it as they store C; after the libraries it is one pass over C. Either way the
-// bias is added to the finished product (one rounding, as a pass after the product).
+// kernels apply it as they store C; after the libraries it is one pass over C (over each piece
+// of a shared product, on the thread that computed it). Either way the bias is added to the
+// finished product (one rounding, as a pass after the product).
 template <class T>
 struct Epilogue {
   const T* bias = nullptr;  // n elements, or null: none

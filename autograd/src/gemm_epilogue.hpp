@@ -2,7 +2,8 @@
 // The epilogue of a product (gemm.hpp's Epilogue: a bias per column, then relu): its rule on one
 // element and on a GCC vector of VecBytes bytes (cpu_variant.hpp), and as a loop over rows of C.
 // The direct kernels apply the rule to each sum as they store it, in registers (gemm_small.cpp);
-// apply_epilogue runs the loop after a library's product (gemm.cpp).
+// apply_epilogue runs the loop after a library's product, or after each piece of a shared one
+// (gemm.cpp).
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
