@@ -113,8 +113,8 @@ BOOST_AUTO_TEST_CASE(same_shape_new_data_and_two_threads_budget) {
   BOOST_TEST(2.0 * 256 * 256 * 512 >= ag::detail::kGemmThreadingFlops);
   for (int threads : {1, 2}) {
     ag::set_num_threads(threads);
-    BOOST_TEST(ag::detail::gemm_threads(256, 256, 512) == threads);
-    BOOST_TEST(ag::detail::gemm_threads(32, 256, 784) == 1);  // below: one thread
+    BOOST_TEST(ag::detail::gemm_threads(256, 256, 512, ag::detail::kGemmThreadingFlops) == threads);
+    BOOST_TEST(ag::detail::gemm_threads(32, 256, 784, ag::detail::kGemmThreadingFlops) == 1);
     for (unsigned seed : {11u, 29u}) BOOST_TEST(worst_error<float>(big, 1.0, 0.0, seed) < 1e-6);
   }
   ag::set_num_threads(1);
@@ -170,6 +170,28 @@ BOOST_AUTO_TEST_CASE(a_shared_product_is_the_same_whoever_runs_its_pieces) {
   BOOST_TEST(after.jobs - before.jobs == (pooled ? 2 * 3 * 2 * 4 : 0));
   BOOST_TEST_MESSAGE("shared " << after.shared - before.shared << ", run by the caller alone "
                                << after.jobs - before.jobs - (after.shared - before.shared));
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_32_layer_is_shared_by_the_pool_but_not_by_openblas) {
+  // 32x256x784 (12.8 MFLOP): above the pool's threshold, below CBLAS's. In float32 on oneDNN it
+  // is cut into pieces for the pool; in float64 OpenBLAS runs it on one thread.
+  const Case layer{false, false, 32, 256, 784, 0};
+  const double flops = 2.0 * 32 * 256 * 784;
+  BOOST_TEST(flops >= ag::detail::kPoolThreadingFlops);
+  BOOST_TEST(flops < ag::detail::kGemmThreadingFlops);
+  BOOST_TEST(2.0 * 32 * 128 * 256 < ag::detail::kPoolThreadingFlops);  // its next layer: alone
+  const bool pooled = ag::gemm_backend().find("(built for oneDNN") != std::string::npos;
+  ag::set_num_threads(2);
+  BOOST_TEST(ag::detail::gemm_threads(32, 256, 784, ag::detail::kPoolThreadingFlops) == 2);
+  BOOST_TEST(ag::detail::gemm_threads(32, 256, 784, ag::detail::kGemmThreadingFlops) == 1);
+  const auto before = ag::detail::pool_stats();
+  BOOST_TEST(worst_error<float>(layer, 1.0, 0.0, 43u) < 1e-6);
+  const auto between = ag::detail::pool_stats();
+  BOOST_TEST(worst_error<double>(layer, 1.0, 0.0, 47u) < 1e-14);
+  const auto after = ag::detail::pool_stats();
+  ag::set_num_threads(1);
+  BOOST_TEST(between.chunks - before.chunks == (pooled ? 4 : 0));  // by columns, 2 per thread
+  BOOST_TEST(after.chunks - between.chunks == 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_operand_with_rows_4_kib_apart_is_cut_one_piece_per_thread) {

@@ -64,7 +64,7 @@ void cblas_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std:
                 openblas_name());
     noted = true;
   }
-  set_blas_threads(gemm_threads(m, n, k));
+  set_blas_threads(gemm_threads(m, n, k, kGemmThreadingFlops));
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float>) {
@@ -248,7 +248,7 @@ void run_piece(void* context, int piece) {
 bool onednn_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
                  float alpha, const float* A, std::int64_t lda, const float* B, std::int64_t ldb,
                  float beta, float* C, std::int64_t ldc, const Epilogue<float>& epilogue) {
-  const int threads = gemm_threads(m, n, k);
+  const int threads = gemm_threads(m, n, k, kPoolThreadingFlops);
   if (threads == 1 || !onednn()) {
     if (!onednn_product(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 1)) {
       return false;
@@ -312,10 +312,10 @@ bool small_product(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, s
 
 }  // namespace
 
-int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k) noexcept {
+int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k, double threading_flops) noexcept {
   const double flops =
       2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  return flops < kGemmThreadingFlops ? 1 : ag::num_threads();
+  return flops < threading_flops ? 1 : ag::num_threads();
 }
 
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,

@@ -29,11 +29,16 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           const double* A, std::int64_t lda, const double* B, std::int64_t ldb, double beta,
           double* C, std::int64_t ldc, const Epilogue<double>& epilogue = {});
 
-// Threads one product of 2·m·n·k FLOPs gets: the whole budget (ag::num_threads) for large ones,
-// one below kGemmThreadingFlops (~0.2 ms on one core), where waking a second thread costs more
-// than it saves. A float32 product on oneDNN with more than one is cut into pieces shared with
-// the pool of gemm_pool.hpp.
+// Threads one product of 2·m·n·k FLOPs gets: the whole budget (ag::num_threads) from
+// `threading_flops` up, else one. For CBLAS (OpenBLAS's own threads: a static split, and idle
+// workers that yield their core in a loop) that is kGemmThreadingFlops (~0.2 ms on one core),
+// where a second thread costs more than it saves. A float32 product on oneDNN with more than one
+// is cut into pieces shared with the pool of gemm_pool.hpp, whose threads claim pieces as they
+// come free and busy-wait between jobs: that pays from kPoolThreadingFlops (the 2-thread MLP step
+// at batch 32, whose first layer's two products are 12.8 MFLOP: 0.91 of its 1-thread time, where
+// it was 1.02 when only the caller ran them).
 inline constexpr double kGemmThreadingFlops = 3.2e7;
-int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k) noexcept;
+inline constexpr double kPoolThreadingFlops = 1.0e7;
+int gemm_threads(std::int64_t m, std::int64_t n, std::int64_t k, double threading_flops) noexcept;
 
 }  // namespace ag::detail
