@@ -16,6 +16,7 @@
 #include "autograd/anomaly.hpp"
 #include "autograd/error.hpp"
 #include "autograd/grad_mode.hpp"
+#include "explain_number.hpp"
 #include "local_derivative.hpp"
 #include "tensor_impl.hpp"
 
@@ -231,16 +232,11 @@ double value_of_node(const Analysis& a, std::size_t id) {
   return g.is_scalar ? g.value->data() : g.tensor.item();
 }
 
-std::string short_number(double v, int precision = 6) {
-  if (v == 0.0) v = 0.0;
-  return fmt::format("{:.{}g}", v, precision);
-}
-
 std::string why_zero(const Analysis& a, std::size_t user, std::size_t input) {
   const GraphNode& g = a.nodes[user];
   const std::string op = detail::readable_op_label(g);
   if (a.distinct_inputs[user].size() == 1) {
-    return fmt::format("{}' = 0: input {}", op, short_number(value_of_node(a, input), 3));
+    return fmt::format("{}' = 0: input {}", op, detail::explain_number(value_of_node(a, input), 3));
   }
   if (g.op == "*" && g.inputs.size() == 2) {
     const std::size_t other = g.inputs[0] == input ? g.inputs[1] : g.inputs[0];
@@ -249,7 +245,7 @@ std::string why_zero(const Analysis& a, std::size_t user, std::size_t input) {
   std::string values;
   for (const std::size_t in : g.inputs) {
     values += fmt::format("{}{} = {}", values.empty() ? "" : ", ", a.names[in],
-                          short_number(value_of_node(a, in), 3));
+                          detail::explain_number(value_of_node(a, in), 3));
   }
   return fmt::format("d({})/d {} = 0: {}", op, a.names[input], values);
 }

@@ -5,15 +5,12 @@
 #include <cmath>
 
 #include "autograd/explain.hpp"
+#include "explain_number.hpp"
 
 namespace ag {
 namespace {
 
-std::string num(double v, int precision) {
-  if (std::isnan(v)) return "?";
-  if (v == 0.0) v = 0.0;  // no "-0"
-  return fmt::format("{:.{}g}", v, precision);
-}
+std::string num(double v, int precision) { return detail::explain_number(v, precision); }
 
 std::string percent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
 
