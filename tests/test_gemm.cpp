@@ -20,6 +20,7 @@
 
 #include "autograd/src/gemm.hpp"
 #include "autograd/src/gemm_pool.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -166,7 +167,7 @@ BOOST_AUTO_TEST_CASE(a_shared_product_is_the_same_whoever_runs_its_pieces) {
   BOOST_TEST(mismatches.load() == 0);
   // The pool shares oneDNN's products; a build without oneDNN (AG_GEMM=openblas, or no libgomp
   // found) leaves the float32 ones to OpenBLAS, which threads them itself.
-  const bool pooled = ag::gemm_backend().find("(built for oneDNN") != std::string::npos;
+  const bool pooled = ag_test::products_use_the_pool();
   BOOST_TEST(after.jobs - before.jobs == (pooled ? 2 * 3 * 2 * 4 : 0));
   BOOST_TEST_MESSAGE("shared " << after.shared - before.shared << ", run by the caller alone "
                                << after.jobs - before.jobs - (after.shared - before.shared));
@@ -180,7 +181,7 @@ BOOST_AUTO_TEST_CASE(a_batch_32_layer_is_shared_by_the_pool_but_not_by_openblas)
   BOOST_TEST(flops >= ag::detail::kPoolThreadingFlops);
   BOOST_TEST(flops < ag::detail::kGemmThreadingFlops);
   BOOST_TEST(2.0 * 32 * 128 * 256 < ag::detail::kPoolThreadingFlops);  // its next layer: alone
-  const bool pooled = ag::gemm_backend().find("(built for oneDNN") != std::string::npos;
+  const bool pooled = ag_test::products_use_the_pool();
   ag::set_num_threads(2);
   BOOST_TEST(ag::detail::gemm_threads(32, 256, 784, ag::detail::kPoolThreadingFlops) == 2);
   BOOST_TEST(ag::detail::gemm_threads(32, 256, 784, ag::detail::kGemmThreadingFlops) == 1);
@@ -198,7 +199,7 @@ BOOST_AUTO_TEST_CASE(an_operand_with_rows_4_kib_apart_is_cut_one_piece_per_threa
   // oneDNN runs a product of a few hundred rows at half speed when the operand every piece reads
   // whole has its rows a multiple of 4 KiB apart (gemm.cpp): such a product is cut into one piece
   // per thread, any other into two. Pieces of rows read all of B; pieces of columns all of A.
-  const bool pooled = ag::gemm_backend().find("(built for oneDNN") != std::string::npos;
+  const bool pooled = ag_test::products_use_the_pool();
   struct Expect {
     Case shape;
     long long pieces;

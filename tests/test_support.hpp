@@ -1,6 +1,6 @@
 #pragma once
-// Helpers shared by the test suites: a scratch directory, whole-file reads, error checks, and
-// random float64 inputs for gradient checks.
+// Helpers shared by the test suites: a scratch directory, whole-file reads, error checks,
+// random float64 inputs for gradient checks, and which library the float32 products ran on.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "autograd/error.hpp"
+#include "autograd/gemm_backend.hpp"
 #include "autograd/tensor.hpp"
 
 // 1 under AddressSanitizer, whose shadow memory and quarantine make resident memory say nothing
@@ -32,6 +33,13 @@
 #endif
 
 namespace ag_test {
+
+// Whether large float32 products run on oneDNN, cut into pieces for the library's pool (what
+// the pool's piece counts assume), rather than on OpenBLAS, which threads them itself (a build
+// with AG_GEMM=openblas, or without libgomp).
+inline bool products_use_the_pool() {
+  return ag::gemm_backend().find("(built for oneDNN") != std::string::npos;
+}
 
 namespace fs = std::filesystem;
 
