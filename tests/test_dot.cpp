@@ -25,7 +25,7 @@ using ag_test::read_file;
 
 // Compares with tests/data/dot/<name>; AG_UPDATE_GOLDEN=1 rewrites the file instead.
 void check_golden(const std::string& name, const std::string& text) {
-  const fs::path path = fs::path(AG_TEST_DATA_DIR) / "dot" / name;
+  const fs::path path = ag_test::data_file("dot") / name;
   if (std::getenv("AG_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(path, std::ios::binary) << text;
     BOOST_TEST_MESSAGE("rewrote " << path);

@@ -348,7 +348,7 @@ Seed004 seed004(const std::array<double, 9>& params, double input1, double input
 
 // Compares with tests/data/explain/<name>; AG_UPDATE_GOLDEN=1 rewrites the file instead.
 void check_golden(const std::string& name, const std::string& text) {
-  const std::filesystem::path path = std::filesystem::path(AG_TEST_DATA_DIR) / "explain" / name;
+  const std::filesystem::path path = ag_test::data_file("explain") / name;
   if (std::getenv("AG_UPDATE_GOLDEN") != nullptr) {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream(path, std::ios::binary) << text;

@@ -9,12 +9,14 @@
 #include <map>
 #include <sstream>
 
+#include "test_support.hpp"
+
 using ag::Tensor;
 
 namespace {
 
 std::map<std::string, Tensor> load_refs() {
-  std::ifstream in(std::string(AG_TEST_DATA_DIR) + "/higher_order_refs.txt");
+  std::ifstream in(ag_test::data_file("higher_order_refs.txt"));
   BOOST_REQUIRE_MESSAGE(in, "cannot open higher_order_refs.txt");
   std::map<std::string, Tensor> refs;
   std::string text;

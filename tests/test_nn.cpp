@@ -16,6 +16,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace nn = ag::nn;
 using ag::Tensor;
 
@@ -25,7 +27,7 @@ namespace {
 const std::map<std::string, std::vector<double>>& refs() {
   static const std::map<std::string, std::vector<double>> table = [] {
     std::map<std::string, std::vector<double>> out;
-    const std::string path = std::string(AG_TEST_DATA_DIR) + "/nn_refs.txt";
+    const std::string path = ag_test::data_file("nn_refs.txt").string();
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot open " + path);
     std::string line;

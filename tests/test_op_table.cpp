@@ -9,12 +9,11 @@
 #include <autograd/autograd.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "../tools/op_table_text.hpp"
 #include "random_graph.hpp"
+#include "test_support.hpp"
 
 using ag::OpEntry;
 using ag::OpKind;
@@ -75,13 +74,6 @@ std::vector<std::vector<Shape>> shape_cases(const OpEntry& op) {
   else
     cases = op.example_shapes;
   return cases;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -150,7 +142,7 @@ BOOST_AUTO_TEST_CASE(value_and_tensor_forms_agree) {
 BOOST_AUTO_TEST_CASE(every_registered_op_is_fuzzed_and_has_a_torch_reference) {
   const auto fuzzed = ag::fuzz::op_names();
   const std::set<std::string> graph_ops(fuzzed.begin(), fuzzed.end());
-  const std::string refs = read_file(std::string(AG_TEST_DATA_DIR) + "/torch_refs.txt");
+  const std::string refs = ag_test::read_file(ag_test::data_file("torch_refs.txt"));
   for (const OpEntry& op : ag::op_registry()) {
     const std::string name(op.name);
     BOOST_TEST(graph_ops.contains(name), name << " has no random-graph entry");
@@ -165,10 +157,9 @@ BOOST_AUTO_TEST_CASE(every_registered_op_is_fuzzed_and_has_a_torch_reference) {
 }
 
 BOOST_AUTO_TEST_CASE(stored_op_table_is_current) {
-  BOOST_TEST(
-      read_file(std::string(AG_TEST_DATA_DIR) + "/op_table.txt") == ag::tools::op_table_text(),
-      "tests/data/op_table.txt is stale: run build/tools/ag_op_table > "
-      "tests/data/op_table.txt, then tools/make_torch_refs.py");
+  BOOST_TEST(ag_test::read_file(ag_test::data_file("op_table.txt")) == ag::tools::op_table_text(),
+             "tests/data/op_table.txt is stale: run build/tools/ag_op_table > "
+             "tests/data/op_table.txt, then tools/make_torch_refs.py");
 }
 
 BOOST_AUTO_TEST_CASE(minimum_maximum_where_and_comparisons_by_hand) {
@@ -310,9 +301,10 @@ BOOST_AUTO_TEST_CASE(indexing_and_view_ops_by_hand) {
 // docs/ops.md: each ```cpp block is a verbatim copy of compiled code (a row of the op table,
 // or examples/custom_op.cpp, which a test runs), and the op list names every registered op.
 BOOST_AUTO_TEST_CASE(docs_snippets_are_compiled_code_and_the_list_is_complete) {
-  const std::string doc = read_file(std::string(AG_SOURCE_DIR) + "/docs/ops.md");
-  const std::string sources = read_file(std::string(AG_SOURCE_DIR) + "/autograd/src/op_table.hpp") +
-                              read_file(std::string(AG_SOURCE_DIR) + "/examples/custom_op.cpp");
+  const std::string doc = ag_test::read_file(ag_test::source_file("docs/ops.md"));
+  const std::string sources =
+      ag_test::read_file(ag_test::source_file("autograd/src/op_table.hpp")) +
+      ag_test::read_file(ag_test::source_file("examples/custom_op.cpp"));
   int blocks = 0;
   for (std::size_t at = doc.find("```cpp\n"); at != std::string::npos;
        at = doc.find("```cpp\n", at + 1)) {

@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(second_order_check_catches_what_first_order_misses) {
 // Every kept regression case must pass: each is a graph that once failed (or covers a case
 // worth pinning), minimal, in the text form.
 BOOST_AUTO_TEST_CASE(regression_corpus_replays) {
-  const std::filesystem::path dir = std::filesystem::path(AG_TEST_DATA_DIR) / "random_graphs";
+  const std::filesystem::path dir = ag_test::data_file("random_graphs");
   int replayed = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".graph") continue;

@@ -71,6 +71,13 @@ struct TempDir {
   std::size_t entries() const { return names().size(); }
 };
 
+// A file of tests/data (the stored references) or of the source tree, joined as paths: string
+// concatenation here set off GCC 12's -Warray-bounds false positive in inlined std::string code.
+inline fs::path data_file(const fs::path& relative) {
+  return fs::path(AG_TEST_DATA_DIR) / relative;
+}
+inline fs::path source_file(const fs::path& relative) { return fs::path(AG_SOURCE_DIR) / relative; }
+
 inline std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;

@@ -22,6 +22,8 @@
 #include <variant>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using ag::Tensor;
@@ -159,7 +161,7 @@ std::vector<RefCase> read_reference_file(const std::string& path) {
 
 const std::vector<RefCase>& reference_cases() {
   static const std::vector<RefCase> cases =
-      read_reference_file(std::string(AG_TEST_DATA_DIR) + "/torch_refs.txt");
+      read_reference_file(ag_test::data_file("torch_refs.txt").string());
   return cases;
 }
 
