@@ -16,6 +16,16 @@ if(AG_BUILD_TOOLS)
   add_test(NAME bench_peak_smoke COMMAND ag_bench_peak --threads 1 --seconds 0.01)
   set_tests_properties(bench_peak_smoke PROPERTIES TIMEOUT 60 LABELS bench
     PASS_REGULAR_EXPRESSION "\"gflops\": [1-9][0-9]*\\.")
+  # The core-to-core latency probe reports a round trip, and refuses one CPU for both threads.
+  cmake_host_system_information(RESULT ag_cpus QUERY NUMBER_OF_LOGICAL_CORES)
+  if(ag_cpus GREATER 1)
+    add_test(NAME bench_core_latency_smoke COMMAND ag_bench_core_latency --cpu-a 0 --cpu-b 1 --trips 1000)
+    set_tests_properties(bench_core_latency_smoke PROPERTIES TIMEOUT 60 LABELS bench
+      PASS_REGULAR_EXPRESSION "\"round_trip_ns\": [0-9]")
+  endif()
+  add_test(NAME bench_core_latency_refuses_one_cpu COMMAND ag_bench_core_latency --cpu-a 0 --cpu-b 0)
+  set_tests_properties(bench_core_latency_refuses_one_cpu PROPERTIES TIMEOUT 60 LABELS bench
+    PASS_REGULAR_EXPRESSION "--cpu-a and --cpu-b must differ \\(both 0\\)")
   add_test(NAME bench_gemm_compare_peak
     COMMAND ${CMAKE_COMMAND} -DCOMPARE=$<TARGET_FILE:ag_gemm_compare> -DPEAK=$<TARGET_FILE:ag_bench_peak>
             -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/gemm_compare_peak

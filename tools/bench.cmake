@@ -17,6 +17,12 @@ target_link_libraries(ag_bench_peak PRIVATE Threads::Threads)
 add_executable(ag_bench_node_floor ${CMAKE_CURRENT_SOURCE_DIR}/bench/node_floor.cpp)
 target_compile_options(ag_bench_node_floor PRIVATE -Wall -Wextra)
 
+# How far apart two CPUs are (a cache line's round trip between threads pinned to each): on a VM
+# it moves with the host's placement of the virtual CPUs (docs/benchmarks.md).
+add_executable(ag_bench_core_latency ${CMAKE_CURRENT_SOURCE_DIR}/bench/core_latency.cpp)
+target_compile_options(ag_bench_core_latency PRIVATE -Wall -Wextra)
+target_link_libraries(ag_bench_core_latency PRIVATE Threads::Threads ag_command_line)
+
 # Hessian-vector product cost relative to a gradient (docs/higher_order.md quotes it).
 add_executable(ag_hvp_cost ${CMAKE_CURRENT_SOURCE_DIR}/bench/hvp_cost.cpp)
 target_link_libraries(ag_hvp_cost PRIVATE autograd::autograd)
