@@ -16,6 +16,13 @@ if(AG_BUILD_TOOLS)
   add_test(NAME bench_peak_smoke COMMAND ag_bench_peak --threads 1 --seconds 0.01)
   set_tests_properties(bench_peak_smoke PROPERTIES TIMEOUT 60 LABELS bench
     PASS_REGULAR_EXPRESSION "\"gflops\": [1-9][0-9]*\\.")
+  # The peak and node-floor programs refuse what they cannot measure, naming the option.
+  add_test(NAME bench_peak_refuses_no_threads COMMAND ag_bench_peak --threads 0)
+  set_tests_properties(bench_peak_refuses_no_threads PROPERTIES TIMEOUT 60 LABELS bench
+    PASS_REGULAR_EXPRESSION "--threads: Value 0 not in range 1 to 1024")
+  add_test(NAME bench_node_floor_refuses_record_size COMMAND ag_bench_node_floor --bytes 40)
+  set_tests_properties(bench_node_floor_refuses_record_size PROPERTIES TIMEOUT 60 LABELS bench
+    PASS_REGULAR_EXPRESSION "--bytes: 40 not in \\{48,32\\}")
   # The core-to-core latency probe reports a round trip, and refuses one CPU for both threads.
   cmake_host_system_information(RESULT ag_cpus QUERY NUMBER_OF_LOGICAL_CORES)
   if(ag_cpus GREATER 1)

@@ -10,12 +10,13 @@ target_compile_options(ag_bench PRIVATE -Wall -Wextra)
 add_executable(ag_bench_peak ${CMAKE_CURRENT_SOURCE_DIR}/bench/peak_flops.cpp)
 target_compile_options(ag_bench_peak PRIVATE -Wall -Wextra -O2 -march=native)
 find_package(Threads REQUIRED)
-target_link_libraries(ag_bench_peak PRIVATE Threads::Threads)
+target_link_libraries(ag_bench_peak PRIVATE Threads::Threads ag_command_line)
 
 # The memory traffic of recording and sweeping a scalar chain with no engine around it: the floor
 # under the tape's per-op figure (docs/benchmarks.md).
 add_executable(ag_bench_node_floor ${CMAKE_CURRENT_SOURCE_DIR}/bench/node_floor.cpp)
 target_compile_options(ag_bench_node_floor PRIVATE -Wall -Wextra)
+target_link_libraries(ag_bench_node_floor PRIVATE ag_command_line)
 
 # How far apart two CPUs are (a cache line's round trip between threads pinned to each): on a VM
 # it moves with the host's placement of the virtual CPUs (docs/benchmarks.md).

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "command_line/options.hpp"
+
 namespace {
 
 template <int Bytes>
@@ -63,25 +65,18 @@ void measure(std::size_t n, int reps, double& write_ns, double& sweep_ns) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int bytes = 48, reps = 5;
-  std::size_t n = 2'000'000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--bytes")
-      bytes = std::atoi(argv[i + 1]);
-    else if (flag == "--n")
-      n = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--reps")
-      reps = std::atoi(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "unknown option %s\n", argv[i]);
-      return 2;
-    }
-  }
-  if (n < 2 || reps < 1 || (bytes != 48 && bytes != 32)) {
-    std::fprintf(stderr, "usage: ag_bench_node_floor [--bytes 48|32] [--n N>=2] [--reps R>=1]\n");
-    return 2;
-  }
+  std::string bytes_text = "48";
+  long long records = 2'000'000;
+  int reps = 5;
+  command_line::Options options{"Recording and sweeping a scalar chain's records, no engine"};
+  options.add("--bytes", bytes_text, "bytes per record: today's node, or the target's")
+      .one_of({"48", "32"})
+      .show_default();
+  options.add("--n", records, "records").range(2LL, 1'000'000'000LL).show_default();
+  options.add("--reps", reps, "timed repetitions (the best counts)").range(1, 1000).show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
+  const int bytes = std::stoi(bytes_text);
+  const auto n = static_cast<std::size_t>(records);
   double write_ns = 0.0, sweep_ns = 0.0;
   if (bytes == 48)
     measure<48>(n, reps, write_ns, sweep_ns);

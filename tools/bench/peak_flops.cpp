@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "command_line/options.hpp"
+
 namespace {
 
 constexpr int kChains = 12;
@@ -85,19 +87,18 @@ int main(int argc, char** argv) {
   int threads = 1;
   double seconds = 0.3;
 #ifdef __AVX512F__
-  int width = 512;
+  std::string width_bits = "512";
 #else
-  int width = 256;
+  std::string width_bits = "256";
 #endif
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i];
-    if (key == "--threads")
-      threads = std::atoi(argv[i + 1]);
-    else if (key == "--seconds")
-      seconds = std::atof(argv[i + 1]);
-    else if (key == "--width")
-      width = std::atoi(argv[i + 1]);
-  }
+  command_line::Options options{"The float32 FMA peak of this CPU, per thread CPU time"};
+  options.add("--threads", threads, "threads, each on its own chains")
+      .range(1, 1024)
+      .show_default();
+  options.add("--seconds", seconds, "how long each thread runs").range(0.001, 60.0).show_default();
+  options.add("--width", width_bits, "vector width in bits").one_of({"512", "256"}).show_default();
+  if (auto status = options.parse(argc, argv)) return *status;
+  const int width = std::stoi(width_bits);
   float sink = 0.0f;
   if (run_width(width, 1, &sink) < 0) {
     std::printf("{\"error\": \"this build has no %d-bit FMA\"}\n", width);
