@@ -499,16 +499,16 @@ def tensor_targets(timings, peaks, memory, pairs):
                 rows.append((f"{label}, {t} thread(s): ≥ {100 * MLP_PEAK_SHARE:.0f}% of the FMA peak",
                              f"{100 * share:.0f}% ({gflops:.0f} of {peaks[t]:.0f} GFLOP/s)",
                              share >= MLP_PEAK_SHARE))
-        if label in pairs:  # judged on the paired runs; the sections' medians shown beside
+        # Judged on the paired runs (made only when both thread counts ran), the sections'
+        # medians shown beside.
+        if label in pairs:
             p = pairs[label]
             ratio = statistics.median(p["ratios"])
-            sections = ""
-            if (label, 1) in timings and (label, 2) in timings:
-                sections = (f"; the sections above: {fmt_time(statistics.median(timings[(label, 1)]['ours']))}"
-                            f" → {fmt_time(statistics.median(timings[(label, 2)]['ours']))}")
+            one, two = (statistics.median(timings[(label, t)]["ours"]) for t in (1, 2))
             rows.append((f"{label}: 2 threads not slower than 1 (ours, paired runs)",
                          f"{fmt_time(statistics.median(p['one']))} → "
-                         f"{fmt_time(statistics.median(p['two']))}, 2T / 1T {ratio:.3g}{sections}",
+                         f"{fmt_time(statistics.median(p['two']))}, 2T / 1T {ratio:.3g}; "
+                         f"the sections above: {fmt_time(one)} → {fmt_time(two)}",
                          ratio <= 1.0))
     for label, (a, b) in memory.items():
         if label.startswith("MLP"):
